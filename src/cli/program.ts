@@ -1,0 +1,61 @@
+import { Command, CommanderError, Option } from 'commander';
+import { exitCodeFor, isHookrelayError } from '../errors.js';
+import { registerCheckConfig } from './commands/check-config.js';
+import { registerServe } from './commands/serve.js';
+import { registerStats } from './commands/stats.js';
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export function withCommonOptions(command: Command, { json = true }: { json?: boolean } = {}): Command {
+  command.option('-c, --config <path>', 'config file (default: $HOOKRELAY_CONFIG or config/hookrelay.yaml)');
+  if (json) command.option('--json', 'machine-readable output on stdout');
+  command.addOption(new Option('--verbose', 'print stack traces of errors'));
+  return command;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('hookrelay')
+    .description('Durable webhook relay: verify, dedupe, commit, then fan out with retries.')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  registerServe(program);
+  registerCheckConfig(program);
+  registerStats(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 failed operation, 2 bad usage or config). */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv as string[]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      // commander already printed its one-line message; usage errors are exit 2 per the contract.
+      return 2;
+    }
+    printError(error, verbose);
+    return exitCodeFor(error);
+  }
+}
+
+export function printError(error: unknown, verbose: boolean): void {
+  const message = isHookrelayError(error) ? error.message : error instanceof Error ? error.message : String(error);
+  process.stderr.write(`hookrelay: ${message.split('\n')[0]}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+}
+
+/** Writes one JSON object as a line on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}

@@ -1,0 +1,52 @@
+import { HookrelayError } from '../errors.js';
+import { formatKeyPath } from './key-path.js';
+
+export interface DefaultedVariable {
+  /** Key path of the string that used the default, e.g. `sources[0].verify.secrets[0]`. */
+  path: string;
+  variable: string;
+  /** The key holds a secret (signature secret, token, signing secret, header value): a default there is a development value. */
+  secret: boolean;
+}
+
+const SECRET_KEY_PATH = /(^|\.)(secrets\[\d+\]|token|signingSecret|headers\.[^.]+)$/;
+
+/**
+ * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree.
+ * A missing variable without a default is a config error naming the variable and key path.
+ * `$${VAR}` is left as the literal `${VAR}`.
+ */
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv): { value: unknown; defaulted: DefaultedVariable[] } {
+  const defaulted: DefaultedVariable[] = [];
+  const walk = (node: unknown, path: (string | number)[]): unknown => {
+    if (typeof node === 'string') return interpolateString(node, env, path, defaulted);
+    if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
+    if (node && typeof node === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(node)) out[key] = walk(child, [...path, key]);
+      return out;
+    }
+    return node;
+  };
+  return { value: walk(value, []), defaulted };
+}
+
+function interpolateString(text: string, env: NodeJS.ProcessEnv, path: (string | number)[], defaulted: DefaultedVariable[]): string {
+  return text.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, variable: string, fallback: string | undefined) => {
+    if (match.startsWith('$$')) return match.slice(1);
+    const set = env[variable];
+    if (set !== undefined && set !== '') return set;
+    if (fallback !== undefined) {
+      if (fallback !== '') {
+        const keyPath = formatKeyPath(path);
+        defaulted.push({ path: keyPath, variable, secret: SECRET_KEY_PATH.test(keyPath) });
+      }
+      return fallback;
+    }
+    if (set === '') return '';
+    throw new HookrelayError(
+      'HOOKRELAY_CONFIG_INVALID',
+      `${formatKeyPath(path)}: environment variable ${variable} is not set (use \${${variable}:-default} for a default)`,
+    );
+  });
+}

@@ -1,0 +1,107 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { HookrelayError } from '../errors.js';
+import { configSchema, type ParsedConfig } from './schema.js';
+import { interpolateEnv, type DefaultedVariable } from './interpolate.js';
+import { formatKeyPath } from './key-path.js';
+
+export const DEFAULT_CONFIG_PATH = 'config/hookrelay.yaml';
+
+type DeepReadonly<T> = T extends Buffer
+  ? T
+  : T extends (infer U)[]
+    ? readonly DeepReadonly<U>[]
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
+
+type ParsedDestination = ParsedConfig['destinations'][number];
+
+/** The resolved, validated, frozen config every other module receives. */
+export type Config = DeepReadonly<
+  Omit<ParsedConfig, 'destinations'> & { destinations: (Omit<ParsedDestination, 'sources'> & { sources: string[] })[] }
+>;
+export type SourceConfig = Config['sources'][number];
+export type DestinationConfig = Config['destinations'][number];
+
+export interface LoadedConfig {
+  config: Config;
+  /** Absolute or relative path the config was read from. */
+  path: string;
+  /** `${VAR:-default}` substitutions that fell back to their default, with the key path they fill. */
+  defaulted: readonly DefaultedVariable[];
+}
+
+/** `--config PATH`, else `$HOOKRELAY_CONFIG`, else `config/hookrelay.yaml`. */
+export function resolveConfigPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return explicit ?? (env.HOOKRELAY_CONFIG || DEFAULT_CONFIG_PATH);
+}
+
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  if (!existsSync(path)) {
+    throw new HookrelayError('HOOKRELAY_CONFIG_NOT_FOUND', `config file not found: ${path}`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new HookrelayError('HOOKRELAY_CONFIG_NOT_FOUND', `cannot read config file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return { ...parseConfigText(text, env), path };
+}
+
+export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env): Omit<LoadedConfig, 'path'> {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: false });
+  } catch (error) {
+    const detail = error instanceof YAMLParseError ? error.message.split('\n')[0] : String(error);
+    throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', `config is not valid YAML: ${detail}`, { cause: error });
+  }
+  if (raw === null || raw === undefined) raw = {};
+  const { value, defaulted } = interpolateEnv(raw, env);
+  return { config: resolveConfig(value), defaulted };
+}
+
+/** Validates an already-interpolated config object, applies defaults and freezes it. */
+export function resolveConfig(raw: unknown): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const first = result.error.issues[0]!;
+    throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', formatIssue(first), {
+      details: { issues: result.error.issues.map(formatIssue) },
+    });
+  }
+  const parsed = result.data;
+  const allSources = parsed.sources.map((source) => source.name);
+  const config = {
+    ...parsed,
+    destinations: parsed.destinations.map((destination) => ({ ...destination, sources: destination.sources ?? allSources })),
+  };
+  return deepFreeze(config) as Config;
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((key) => formatKeyPath([...issue.path, key]));
+    return `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''}`;
+  }
+  let message = issue.message;
+  if (issue.code === 'invalid_type') {
+    message = issue.input === undefined ? `required (expected ${issue.expected})` : `expected ${issue.expected}`;
+  } else if (issue.code === 'invalid_value' && 'values' in issue) {
+    message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  } else if (issue.code === 'invalid_union') {
+    message = 'expected a duration in ms or a string like "30s", "5m", "2h"';
+  }
+  return `${formatKeyPath(issue.path)}: ${message}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,238 @@
+import { hostname } from 'node:os';
+import type { Config, DestinationConfig } from '../config/load.js';
+import type { AttemptCompletion, ClaimedDelivery } from '../glossary.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { AttemptFailedError, BREAKER_OPEN_CODE, createBreaker, type DestinationBreaker } from './breakers.js';
+import { decideNext } from './decide.js';
+import type { DeliveryObserver } from './observer.js';
+import { classify, type SendResult, type Verdict } from './outcome.js';
+import { createSender, type Sender } from './send.js';
+
+/** How often every destination looks for due retries and rows changed by other processes (CLI replay). */
+const DEFAULT_POLL_INTERVAL_MS = 250;
+/** Most deliveries claimed by one query. */
+const CLAIM_BATCH = 64;
+
+export interface DispatcherDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  observer?: DeliveryObserver;
+  pollIntervalMs?: number;
+  /** Jitter source, for tests. */
+  random?: () => number;
+}
+
+export interface Dispatcher {
+  /** Recovers orphaned leases, then starts claiming. */
+  start(): Promise<void>;
+  /** New deliveries were committed for these destinations: claim them now (no polling delay). */
+  wake(destinations?: readonly string[]): void;
+  /** Stops claiming, lets in-flight attempts finish for up to `graceMs`, releases the rest. */
+  stop(graceMs: number): Promise<void>;
+  breakerStates(): Record<string, ReturnType<DestinationBreaker['state']>>;
+}
+
+/** The lease outlives the attempt timeout, so a slow attempt can never be claimed twice at once. */
+export function leaseMsFor(destination: DestinationConfig): number {
+  return destination.timeoutMs * 2 + 5_000;
+}
+
+interface Lane {
+  destination: DestinationConfig;
+  sender: Sender;
+  breaker: DestinationBreaker;
+  /** Attempts running now, by delivery id. */
+  running: Map<string, Promise<void>>;
+  claiming: boolean;
+  again: boolean;
+}
+
+export function createDispatcher({
+  config,
+  store,
+  logger,
+  observer = {},
+  pollIntervalMs = DEFAULT_POLL_INTERVAL_MS,
+  random = Math.random,
+}: DispatcherDeps): Dispatcher {
+  const owner = `${hostname()}:${process.pid}:${Date.now().toString(36)}`;
+  const log = logger.child({ component: 'dispatcher' });
+  const lanes = new Map<string, Lane>();
+  let stopping = false;
+  /** Set once leftover claims are released: late results are then dropped (their deliveries are pending again). */
+  let released = false;
+  let poller: NodeJS.Timeout | null = null;
+
+  // Completions of attempts that end close together share one commit.
+  let completions: AttemptCompletion[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+  let flushScheduled = false;
+  const flushCompletions = () => {
+    flushScheduled = false;
+    const batch = completions;
+    completions = [];
+    flushing = flushing.then(() =>
+      store.completeAttempts(batch, owner).catch((error: unknown) => {
+        // The leases stay; the deliveries are attempted again when they expire (at-least-once).
+        log.error({ err: error, count: batch.length }, 'could not record attempts');
+      }),
+    );
+  };
+  const complete = (completion: AttemptCompletion) => {
+    if (released) return;
+    completions.push(completion);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushCompletions);
+    }
+  };
+
+  for (const destination of config.destinations) {
+    const lane: Lane = {
+      destination,
+      sender: createSender(destination),
+      breaker: createBreaker(destination, logger, observer, () => void pump(lane)),
+      running: new Map(),
+      claiming: false,
+      again: false,
+    };
+    lanes.set(destination.name, lane);
+  }
+
+  async function pump(lane: Lane): Promise<void> {
+    if (stopping) return;
+    if (lane.claiming) {
+      lane.again = true;
+      return;
+    }
+    lane.claiming = true;
+    try {
+      for (;;) {
+        lane.again = false;
+        const room = Math.min(lane.destination.concurrency - lane.running.size, lane.breaker.capacity(), CLAIM_BATCH);
+        if (room <= 0 || stopping) break;
+        const now = Date.now();
+        const claimed = await store.claimDue({
+          destination: lane.destination.name,
+          limit: room,
+          now,
+          leaseExpiresAt: now + leaseMsFor(lane.destination),
+          owner,
+        });
+        for (const delivery of claimed) startAttempt(lane, delivery);
+        if (claimed.length < room && !lane.again) break;
+      }
+    } catch (error) {
+      log.error({ err: error, destination: lane.destination.name }, 'could not claim deliveries');
+    } finally {
+      lane.claiming = false;
+    }
+  }
+
+  function startAttempt(lane: Lane, delivery: ClaimedDelivery): void {
+    const number = delivery.attempts + 1;
+    const task = attempt(lane, delivery, number)
+      .catch((error: unknown) => log.error({ err: error, deliveryId: delivery.id }, 'attempt crashed'))
+      .finally(() => {
+        lane.running.delete(delivery.id);
+        void pump(lane);
+      });
+    lane.running.set(delivery.id, task);
+  }
+
+  async function attempt(lane: Lane, delivery: ClaimedDelivery, number: number): Promise<void> {
+    const startedAt = Date.now();
+    let outcome: { result: SendResult; verdict: Verdict };
+    try {
+      outcome = await lane.breaker.run(async () => {
+        const result = await lane.sender.send(delivery, number);
+        return { result, verdict: classify(result) };
+      });
+    } catch (error) {
+      if (error instanceof AttemptFailedError) {
+        outcome = { result: error.result, verdict: error.verdict };
+      } else if ((error as { code?: unknown })?.code === BREAKER_OPEN_CODE) {
+        // Not sent, so not counted: the delivery waits for the breaker.
+        await store.releaseClaims([delivery.id], Date.now());
+        return;
+      } else {
+        throw error;
+      }
+    }
+    const { result, verdict } = outcome;
+    const now = Date.now();
+    const decision = decideNext(verdict, result, delivery.budgetUsed, lane.destination.retry, now, random);
+    complete({
+      attempt: {
+        deliveryId: delivery.id,
+        number,
+        startedAt,
+        durationMs: result.durationMs,
+        statusCode: result.kind === 'response' ? result.status : null,
+        errorCode: result.kind === 'error' ? result.code : null,
+        error: result.kind === 'error' ? result.message : verdict.outcome === 'failed' ? `HTTP ${result.status}` : null,
+        responseSnippet: result.kind === 'response' ? result.snippet : null,
+        outcome: verdict.outcome,
+      },
+      decision,
+      countsAgainstBudget: true,
+    });
+    observer.attempted?.(lane.destination.name, verdict.outcome, result.durationMs / 1000);
+    if (verdict.outcome === 'failed') {
+      const scope = { destination: lane.destination.name, deliveryId: delivery.id, eventId: delivery.eventId, attempt: number };
+      const detail = result.kind === 'response' ? { status: result.status } : { errorCode: result.code };
+      if (decision.kind === 'dead') log.warn({ ...scope, ...detail }, 'delivery is dead: attempt budget spent');
+      else if (decision.kind === 'retry') log.info({ ...scope, ...detail, retryAt: new Date(decision.nextAttemptAt).toISOString() }, 'attempt failed');
+    }
+  }
+
+  const pumpAll = () => {
+    for (const lane of lanes.values()) void pump(lane);
+  };
+
+  return {
+    async start() {
+      const recovered = await store.recoverOrphanedLeases(Date.now());
+      if (recovered > 0) log.warn({ count: recovered }, 'deliveries in flight when the last process stopped will be attempted again');
+      poller = setInterval(pumpAll, pollIntervalMs);
+      poller.unref();
+      pumpAll();
+    },
+
+    wake(destinations) {
+      if (!destinations) return pumpAll();
+      for (const name of destinations) {
+        const lane = lanes.get(name);
+        if (lane) void pump(lane);
+      }
+    },
+
+    async stop(graceMs) {
+      stopping = true;
+      if (poller) clearInterval(poller);
+      const running = () => [...lanes.values()].flatMap((lane) => [...lane.running.values()]);
+      const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([Promise.allSettled(running()), deadline]);
+      if (flushScheduled) flushCompletions();
+      await flushing;
+      released = true;
+      const unfinished = [...lanes.values()].flatMap((lane) => [...lane.running.keys()]);
+      if (unfinished.length > 0) {
+        log.warn({ count: unfinished.length }, 'releasing attempts that did not finish in time; they will be sent again');
+        await store.releaseClaims(unfinished, Date.now()).catch((error: unknown) => {
+          log.error({ err: error }, 'could not release claims; they return when their leases expire');
+        });
+      }
+      for (const lane of lanes.values()) {
+        lane.breaker.shutdown();
+        await lane.sender.close().catch(() => undefined);
+      }
+    },
+
+    breakerStates() {
+      return Object.fromEntries([...lanes.entries()].map(([name, lane]) => [name, lane.breaker.state()]));
+    },
+  };
+}

@@ -1,0 +1,9 @@
+import type { AttemptOutcome } from '../glossary.js';
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/** What the delivery engine reports as it works (metrics subscribe to it). */
+export interface DeliveryObserver {
+  attempted?(destination: string, outcome: AttemptOutcome, durationSeconds: number): void;
+  breakerChanged?(destination: string, state: BreakerState): void;
+}

@@ -1,0 +1,115 @@
+/**
+ * The words of hookrelay. Tables, types, log keys and CLI output use exactly these.
+ *
+ * - **source**: a producer that POSTs callbacks to one path of the public listener
+ *   (e.g. Cerebrium). It has a signature scheme and a dedupe rule.
+ * - **event**: one accepted callback: the exact bytes received, its content type, its
+ *   source and its dedupe key. Stored once; its id is the `webhook-id` every consumer sees.
+ * - **dedupe key**: the value that identifies a callback for its source (`run_id`, a header,
+ *   or the body's sha256). A second callback with a stored key is a duplicate.
+ * - **destination**: a consumer URL that receives the events of some sources.
+ * - **delivery**: one event on its way to one destination. Exactly one per (event, destination).
+ *   Status: `pending` (waiting for its next attempt), `in_flight` (claimed under a lease),
+ *   `delivered` (a 2xx was received), `dead` (its attempt budget is spent).
+ * - **attempt**: one HTTP request of a delivery, with its outcome, recorded in the attempt log.
+ * - **lease**: the time until which a claimed delivery belongs to the dispatcher that claimed it.
+ * - **dead letter**: a delivery in status `dead`.
+ * - **replay**: moving dead letters back to `pending` with a fresh attempt budget.
+ * - **redeliver**: sending an event again to destinations that already received it (or newly added ones).
+ */
+
+export const DELIVERY_STATUSES = ['pending', 'in_flight', 'delivered', 'dead'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A callback as accepted by ingress, before it is stored. */
+export interface NewEvent {
+  source: string;
+  dedupeKey: string;
+  contentType: string;
+  body: Buffer;
+  /** Destination names the event fans out to; one pending delivery is created for each. */
+  destinations: readonly string[];
+}
+
+export interface IngestResult {
+  /** The stored event id (the first event's id when `duplicate`). */
+  id: string;
+  duplicate: boolean;
+}
+
+export interface StoredEvent {
+  id: string;
+  source: string;
+  dedupeKey: string;
+  contentType: string;
+  body: Buffer;
+  /** Unix milliseconds. */
+  receivedAt: number;
+}
+
+export interface Delivery {
+  id: string;
+  eventId: string;
+  destination: string;
+  source: string;
+  dedupeKey: string;
+  status: DeliveryStatus;
+  /** Every attempt ever made, across replays: the value of the next `hookrelay-attempt` minus one. */
+  attempts: number;
+  /** Attempts counted against `retry.maxAttempts` since the delivery was created or last replayed. */
+  budgetUsed: number;
+  /** Unix ms at which the delivery is due (pending) — meaningless otherwise. */
+  nextAttemptAt: number;
+  leaseExpiresAt: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+  deadAt: number | null;
+}
+
+/** A delivery handed to the dispatcher by a claim, with what it needs to send it. */
+export interface ClaimedDelivery {
+  id: string;
+  eventId: string;
+  destination: string;
+  source: string;
+  contentType: string;
+  body: Buffer;
+  attempts: number;
+  budgetUsed: number;
+  receivedAt: number;
+}
+
+export type AttemptOutcome = 'delivered' | 'failed';
+
+export interface Attempt {
+  deliveryId: string;
+  /** 1-based, across replays: equals the `hookrelay-attempt` header that was sent. */
+  number: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  /** Stable code for network errors and timeouts (e.g. `UND_ERR_CONNECT_TIMEOUT`, `ECONNREFUSED`). */
+  errorCode: string | null;
+  /** Human-readable error, or null. */
+  error: string | null;
+  /** The first ~1 KB of the response body. */
+  responseSnippet: string | null;
+  outcome: AttemptOutcome;
+}
+
+/** What the dispatcher decided after an attempt; the store applies it with the attempt log row. */
+export type AttemptDecision =
+  | { kind: 'delivered' }
+  | { kind: 'retry'; nextAttemptAt: number }
+  | { kind: 'dead' };
+
+/** An attempt's result with the state transition it leads to. */
+export interface AttemptCompletion {
+  attempt: Attempt;
+  decision: AttemptDecision;
+  /** Whether the attempt counts against the budget (always true for attempts actually sent). */
+  countsAgainstBudget: boolean;
+}

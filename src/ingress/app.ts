@@ -1,0 +1,152 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Config } from '../config/load.js';
+import { errorBody, httpStatusFor, isHookrelayError, HookrelayError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import { createDedupeKeyFn } from './dedupe-key.js';
+import { readRawBody } from './read-body.js';
+import { createVerifier } from './verify/index.js';
+
+export type ReceivedOutcome = 'accepted' | 'duplicate' | 'rejected';
+
+/** What ingress tells the rest of the relay; wired in the composition root. */
+export interface IngressHooks {
+  /** Every callback on a source path, once, with how it ended. */
+  received?(source: string, outcome: ReceivedOutcome): void;
+  /** An event was committed with pending deliveries to these destinations. */
+  committed?(destinations: readonly string[]): void;
+}
+
+export interface IngressDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  hooks?: IngressHooks;
+}
+
+export interface Ingress {
+  /** Starts listening; resolves with the bound port. */
+  listen(): Promise<number>;
+  /**
+   * Stops accepting connections (new ones are refused), lets requests already received
+   * finish (their commits included) for up to `graceMs`, then closes what is left.
+   */
+  close(graceMs: number): Promise<void>;
+  readonly server: Server;
+  /** Requests being processed right now. */
+  inFlight(): number;
+}
+
+export function createIngressApp({ config, store, logger, hooks = {} }: IngressDeps): Koa {
+  const app = new Koa({ proxy: false });
+  const router = new Router();
+  const log = logger.child({ component: 'ingress' });
+
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new HookrelayError('HOOKRELAY_NOT_FOUND', `no source at ${ctx.method} ${ctx.path}`);
+      }
+    } catch (error) {
+      ctx.status = httpStatusFor(error);
+      ctx.body = errorBody(error);
+      if (ctx.status === 413) ctx.set('Connection', 'close');
+      if (ctx.status >= 500) log.error({ err: error, path: ctx.path }, 'request failed');
+    }
+  });
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    const writable = await store.isWritable();
+    ctx.status = writable ? 200 : 503;
+    ctx.body = { status: writable ? 'ready' : 'storage not writable' };
+  });
+
+  const destinationsBySource = new Map<string, string[]>();
+  for (const destination of config.destinations) {
+    for (const source of destination.sources) {
+      const list = destinationsBySource.get(source) ?? [];
+      list.push(destination.name);
+      destinationsBySource.set(source, list);
+    }
+  }
+
+  for (const source of config.sources) {
+    const verify = createVerifier(source.verify);
+    const dedupeKeyOf = createDedupeKeyFn(source.dedupe.keys);
+    const destinations = Object.freeze(destinationsBySource.get(source.name) ?? []);
+    const sourceLog = log.child({ source: source.name });
+    const maxBodyBytes = config.server.maxBodyBytes;
+
+    router.post(source.path, async (ctx) => {
+      const { req } = ctx;
+      const body = await readRawBody(req, maxBodyBytes);
+      try {
+        verify(req.headers, body, Date.now());
+      } catch (error) {
+        hooks.received?.(source.name, 'rejected');
+        if (isHookrelayError(error)) sourceLog.info({ code: error.code }, 'callback rejected');
+        throw error;
+      }
+      const contentType = req.headers['content-type'] || 'application/octet-stream';
+      const dedupeKey = dedupeKeyOf(req.headers, body, contentType);
+      const result = await store.ingest({ source: source.name, dedupeKey, contentType, body, destinations });
+      hooks.received?.(source.name, result.duplicate ? 'duplicate' : 'accepted');
+      if (!result.duplicate && destinations.length > 0) hooks.committed?.(destinations);
+      ctx.status = result.duplicate ? 200 : 202;
+      ctx.body = { id: result.id, duplicate: result.duplicate };
+    });
+    router.all(source.path, (ctx) => {
+      ctx.set('Allow', 'POST');
+      throw new HookrelayError('HOOKRELAY_METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${source.path}; use POST`);
+    });
+  }
+
+  app.use(router.routes());
+  return app;
+}
+
+export function createIngress(deps: IngressDeps): Ingress {
+  const app = createIngressApp(deps);
+  const { server: settings } = deps.config;
+  let active = 0;
+  const handler = app.callback();
+  const server = createServer((req, res) => {
+    active++;
+    res.once('close', () => active--);
+    void handler(req, res);
+  });
+  server.requestTimeout = settings.requestTimeoutMs;
+  server.headersTimeout = settings.headersTimeoutMs;
+  server.keepAliveTimeout = settings.keepAliveTimeoutMs;
+
+  return {
+    server,
+    inFlight: () => active,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(settings.port, settings.host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      }),
+    close: async (graceMs) => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (active > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        server.closeIdleConnections();
+      }
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

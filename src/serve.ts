@@ -1,0 +1,71 @@
+import type { LoadedConfig } from './config/load.js';
+import { createDispatcher } from './delivery/dispatcher.js';
+import { createIngress } from './ingress/app.js';
+import { createLogger, type Logger } from './log.js';
+import { openStore } from './store/open-store.js';
+
+/** How long in-flight ingress requests may take to finish after SIGTERM. */
+const INGRESS_GRACE_MS = 10_000;
+/** How long in-flight delivery attempts may take to finish after SIGTERM before they are released. */
+const DELIVERY_GRACE_MS = 10_000;
+
+export interface RunningRelay {
+  port: number;
+  adminPort: number | null;
+  /** Shuts down in reverse order of start-up: listeners, delivery, storage. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: config -> log -> store -> delivery -> ingress (and admin).
+ * Shutdown runs in reverse: close the listeners first (new connections are refused, requests
+ * already received are committed and answered), then drain deliveries, then close storage.
+ */
+export async function startRelay({ config, defaulted }: LoadedConfig, logger: Logger = createLogger({ level: config.log.level })): Promise<RunningRelay> {
+  for (const entry of defaulted.filter((candidate) => candidate.secret)) {
+    logger.warn(
+      { key: entry.path, variable: entry.variable },
+      `${entry.path} uses the development default of \${${entry.variable}}: set ${entry.variable} before production use`,
+    );
+  }
+
+  const store = await openStore(config.storage, 'serve');
+  const dispatcher = createDispatcher({ config, store, logger });
+  try {
+    await dispatcher.start();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const ingress = createIngress({
+    config,
+    store,
+    logger,
+    hooks: { committed: (destinations) => dispatcher.wake(destinations) },
+  });
+  let port: number;
+  try {
+    port = await ingress.listen();
+  } catch (error) {
+    await dispatcher.stop(0);
+    await store.close();
+    throw error;
+  }
+  const adminPort: number | null = null;
+  logger.info({ port, ...(adminPort === null ? {} : { adminPort }) }, 'listening');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    port,
+    adminPort,
+    stop: () =>
+      (stopping ??= (async () => {
+        logger.info('shutting down: closing listeners');
+        await ingress.close(INGRESS_GRACE_MS);
+        logger.info('listeners closed: draining deliveries');
+        await dispatcher.stop(DELIVERY_GRACE_MS);
+        await store.close();
+        logger.info('stopped');
+      })()),
+  };
+}

@@ -1,0 +1,302 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
+import { HookrelayError } from '../../errors.js';
+import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent } from '../../glossary.js';
+import { newId } from '../../ids.js';
+import type { ClaimRequest, Store } from '../store.js';
+import { createGroupCommit, type GroupCommit } from './group-commit.js';
+import { migrate } from './migrate.js';
+import { acquireProcessLock, type ProcessLock } from './process-lock.js';
+import { createOperatorQueries, type OperatorQueries } from './operator-queries.js';
+
+export interface SqliteStoreOptions {
+  path: string;
+  busyTimeoutMs: number;
+  /** `serve` takes the one-process lock; CLI commands share the database with it. */
+  role: 'serve' | 'cli';
+}
+
+const STORAGE_ERROR_CODES = new Set([
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN',
+  'SQLITE_PROTOCOL', 'SQLITE_NOMEM', 'SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_PERM',
+]);
+
+/** Maps SQLite's I/O and locking failures to the one code ingress turns into 503. */
+export function toStorageError(error: unknown, what: string): unknown {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && [...STORAGE_ERROR_CODES].some((prefix) => code.startsWith(prefix))) {
+    return new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage cannot ${what}: ${code}`, { cause: error });
+  }
+  return error;
+}
+
+export function openDatabase(path: string, busyTimeoutMs: number): Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: Database;
+  try {
+    db = new DatabaseConstructor(path, { timeout: busyTimeoutMs });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = OFF');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('cache_size = -16000');
+    migrate(db);
+  } catch (error) {
+    throw toStorageError(error, `open ${path}`);
+  }
+  return db;
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const lock = options.role === 'serve' && options.path !== ':memory:' ? acquireProcessLock(options.path) : null;
+  try {
+    return new SqliteStore(openDatabase(options.path, options.busyTimeoutMs), lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+interface ClaimRow {
+  id: string;
+  event_id: string;
+  destination: string;
+  source: string;
+  attempts: number;
+  budget_used: number;
+  content_type: string;
+  body: Buffer;
+  received_at: number;
+}
+
+class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly groupCommit: GroupCommit<NewEvent, IngestResult>;
+  private readonly operator: OperatorQueries;
+  private readonly statements: ReturnType<typeof prepareDeliveryStatements>;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly lock: ProcessLock | null,
+  ) {
+    this.statements = prepareDeliveryStatements(db);
+    this.operator = createOperatorQueries(db);
+    const insertEvent = db.prepare(
+      `INSERT INTO events (id, source, dedupe_key, content_type, body, received_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (dedupe_key, source) DO NOTHING`,
+    );
+    const findEvent = db.prepare('SELECT id FROM events WHERE dedupe_key = ? AND source = ?').pluck();
+    const insertDelivery = db.prepare(
+      `INSERT INTO deliveries (id, event_id, destination, source, status, next_attempt_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
+    );
+    const ingestBatch = db.transaction((events: NewEvent[]): IngestResult[] => {
+      const now = Date.now();
+      return events.map((event) => {
+        const id = newId('evt');
+        const inserted = insertEvent.run(id, event.source, event.dedupeKey, event.contentType, event.body, now);
+        if (inserted.changes === 0) {
+          return { id: findEvent.get(event.dedupeKey, event.source) as string, duplicate: true };
+        }
+        for (const destination of event.destinations) {
+          insertDelivery.run(newId('dlv'), id, destination, event.source, now, now, now);
+        }
+        return { id, duplicate: false };
+      });
+    });
+    this.groupCommit = createGroupCommit((batch) => {
+      try {
+        return ingestBatch.immediate(batch);
+      } catch (error) {
+        throw toStorageError(error, 'commit the event');
+      }
+    });
+  }
+
+  ingest(event: NewEvent): Promise<IngestResult> {
+    if (this.closed) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
+    return this.groupCommit.add(event);
+  }
+
+  async isWritable(): Promise<boolean> {
+    try {
+      this.statements.probe();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    return this.write('claim deliveries', () => this.statements.claim(request));
+  }
+
+  async completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<void> {
+    if (completions.length === 0) return;
+    this.write('record attempts', () => this.statements.complete(completions, owner, Date.now()));
+  }
+
+  async releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    this.write('release claims', () => this.statements.release(deliveryIds, nextAttemptAt, Date.now()));
+  }
+
+  async recoverOrphanedLeases(now: number): Promise<number> {
+    return this.write('release leases', () => this.statements.releaseAll.run(now, now).changes);
+  }
+
+  async nextDueAt(destinations: readonly string[]): Promise<number | null> {
+    let earliest: number | null = null;
+    for (const destination of destinations) {
+      const at = this.statements.nextDue.get(destination) as number | null | undefined;
+      if (typeof at === 'number' && (earliest === null || at < earliest)) earliest = at;
+    }
+    return earliest;
+  }
+
+  stats: Store['stats'] = async (destinations) => this.operator.stats(destinations);
+  listDeliveries: Store['listDeliveries'] = async (filter) => this.operator.listDeliveries(filter);
+  getDelivery: Store['getDelivery'] = async (id) => this.operator.getDelivery(id);
+  getEvent: Store['getEvent'] = async (id) => this.operator.getEvent(id);
+  findEvents: Store['findEvents'] = async (filter) => this.operator.findEvents(filter);
+  listDeliveriesOfEvent: Store['listDeliveriesOfEvent'] = async (eventId) => this.operator.listDeliveriesOfEvent(eventId);
+  listAttempts: Store['listAttempts'] = async (deliveryId) => this.operator.listAttempts(deliveryId);
+  attemptHistogram: Store['attemptHistogram'] = async (since, bucketMs) => this.operator.attemptHistogram(since, bucketMs);
+
+  replayDead: Store['replayDead'] = async (selector, now, dryRun) =>
+    this.write('replay', () => this.operator.replayDead(selector, now, dryRun));
+
+  redeliver: Store['redeliver'] = async (eventId, destinations, now) =>
+    this.write('redeliver', () => this.operator.redeliver(eventId, destinations, now));
+
+  pruneDelivered: Store['pruneDelivered'] = async (before, limit) =>
+    this.write('prune', () => this.operator.pruneDelivered(before, limit));
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.groupCommit.drain();
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // A checkpoint is an optimisation; the WAL is replayed on the next open.
+    }
+    this.db.close();
+    this.lock?.release();
+  }
+
+  private write<T>(what: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      throw toStorageError(error, what);
+    }
+  }
+}
+
+function prepareDeliveryStatements(db: Database) {
+  const selectDue: Statement = db.prepare(
+    `SELECT d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, e.content_type, e.body, e.received_at
+       FROM deliveries d JOIN events e ON e.id = d.event_id
+      WHERE d.destination = ? AND d.status IN ('pending', 'in_flight') AND d.next_attempt_at <= ?
+      ORDER BY d.next_attempt_at
+      LIMIT ?`,
+  );
+  const lease = db.prepare(
+    `UPDATE deliveries SET status = 'in_flight', next_attempt_at = ?, lease_owner = ?, updated_at = ? WHERE id = ?`,
+  );
+  const claim = db.transaction((request: ClaimRequest): ClaimedDelivery[] => {
+    const rows = selectDue.all(request.destination, request.now, request.limit) as ClaimRow[];
+    return rows.map((row) => {
+      lease.run(request.leaseExpiresAt, request.owner, request.now, row.id);
+      return {
+        id: row.id,
+        eventId: row.event_id,
+        destination: row.destination,
+        source: row.source,
+        contentType: row.content_type,
+        body: row.body,
+        attempts: row.attempts,
+        budgetUsed: row.budget_used,
+        receivedAt: row.received_at,
+      };
+    });
+  });
+
+  const insertAttempt = db.prepare(
+    `INSERT INTO attempts (delivery_id, number, destination, started_at, duration_ms, status_code, error_code, error, response_snippet, outcome)
+     SELECT @deliveryId, @number, destination, @startedAt, @durationMs, @statusCode, @errorCode, @error, @responseSnippet, @outcome
+       FROM deliveries WHERE id = @deliveryId
+     ON CONFLICT (delivery_id, number) DO NOTHING`,
+  );
+  const transition = db.prepare(
+    `UPDATE deliveries
+        SET status = @status, next_attempt_at = @nextAttemptAt, lease_owner = NULL,
+            attempts = max(attempts, @number), budget_used = budget_used + @counts,
+            last_status = @statusCode, last_error = @error, updated_at = @now,
+            delivered_at = CASE WHEN @status = 'delivered' THEN @now ELSE delivered_at END,
+            dead_at = CASE WHEN @status = 'dead' THEN @now ELSE NULL END
+      WHERE id = @deliveryId AND status = 'in_flight' AND lease_owner = @owner`,
+  );
+  const complete = db.transaction((completions: readonly AttemptCompletion[], owner: string, now: number) => {
+    for (const { attempt, decision, countsAgainstBudget } of completions) {
+      insertAttempt.run({
+        deliveryId: attempt.deliveryId,
+        number: attempt.number,
+        startedAt: attempt.startedAt,
+        durationMs: Math.round(attempt.durationMs),
+        statusCode: attempt.statusCode,
+        errorCode: attempt.errorCode,
+        error: attempt.error,
+        responseSnippet: attempt.responseSnippet,
+        outcome: attempt.outcome,
+      });
+      const status = decision.kind === 'retry' ? 'pending' : decision.kind;
+      transition.run({
+        deliveryId: attempt.deliveryId,
+        owner,
+        status,
+        nextAttemptAt: decision.kind === 'retry' ? decision.nextAttemptAt : now,
+        number: attempt.number,
+        counts: countsAgainstBudget ? 1 : 0,
+        statusCode: attempt.statusCode,
+        error: attempt.outcome === 'delivered' ? null : (attempt.error ?? attempt.errorCode),
+        now,
+      });
+    }
+  });
+
+  const releaseOne = db.prepare(
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, updated_at = ? WHERE id = ? AND status = 'in_flight'`,
+  );
+  const release = db.transaction((ids: readonly string[], nextAttemptAt: number, now: number) => {
+    for (const id of ids) releaseOne.run(nextAttemptAt, now, id);
+  });
+  const releaseAll = db.prepare(
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, updated_at = ? WHERE status = 'in_flight'`,
+  );
+  const nextDue = db
+    .prepare(
+      `SELECT min(next_attempt_at) FROM deliveries WHERE destination = ? AND status IN ('pending', 'in_flight')`,
+    )
+    .pluck();
+
+  const probeInsert = db.prepare('INSERT INTO readiness_probe (at, pad) VALUES (?, zeroblob(8192))');
+  const probeDelete = db.prepare('DELETE FROM readiness_probe');
+  const probe = db.transaction(() => {
+    probeInsert.run(Date.now());
+    probeDelete.run();
+  });
+
+  return {
+    claim: (request: ClaimRequest) => claim.immediate(request),
+    complete: (completions: readonly AttemptCompletion[], owner: string, now: number) => complete.immediate(completions, owner, now),
+    release: (ids: readonly string[], at: number, now: number) => release.immediate(ids, at, now),
+    releaseAll,
+    nextDue,
+    probe: () => probe.immediate(),
+  };
+}

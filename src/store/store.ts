@@ -1,0 +1,147 @@
+import type {
+  Attempt,
+  AttemptCompletion,
+  ClaimedDelivery,
+  Delivery,
+  DeliveryStatus,
+  IngestResult,
+  NewEvent,
+  StoredEvent,
+} from '../glossary.js';
+
+/**
+ * The one storage interface. Every adapter (SQLite embedded, PostgreSQL for several
+ * processes) implements it and passes `test/store/conformance.ts`. Every method is async
+ * so adapters that talk to a server fit the same shape.
+ *
+ * Errors: a write that cannot be committed (disk full, read-only, locked beyond the busy
+ * timeout) rejects with `HookrelayError` code `HOOKRELAY_STORAGE_UNAVAILABLE`.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  // ---- ingress -------------------------------------------------------------------------
+  /**
+   * Stores the event and one pending delivery per destination in ONE transaction, unless an
+   * event with the same (source, dedupe key) exists: then nothing is written and the first
+   * event's id is returned with `duplicate: true`. Resolves only after the commit is durable.
+   * Concurrent calls may share one commit (group commit).
+   */
+  ingest(event: NewEvent): Promise<IngestResult>;
+  /** True when a write transaction can be committed right now. */
+  isWritable(): Promise<boolean>;
+
+  // ---- delivery ------------------------------------------------------------------------
+  /**
+   * Claims up to `limit` due pending deliveries of one destination (oldest due first),
+   * moving them to `in_flight` with a lease until `leaseExpiresAt`. Also re-claims
+   * in-flight rows whose lease has expired (a process died mid-attempt).
+   */
+  claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]>;
+  /**
+   * Records attempts and applies their decisions (delivered / retry at / dead) in one
+   * transaction. A delivery whose lease was lost (no longer in flight for `owner`) keeps its
+   * state; its attempt is still logged.
+   */
+  completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<void>;
+  /** Puts claimed deliveries back to pending without counting an attempt (shutdown, open breaker). */
+  releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number): Promise<void>;
+  /**
+   * At start-up: returns to pending the in-flight deliveries whose claimer is known to be
+   * gone. SQLite (one process per database, under a lock): all of them. Several-process
+   * adapters: those whose lease has expired.
+   */
+  recoverOrphanedLeases(now: number): Promise<number>;
+  /** Earliest `next_attempt_at` of pending deliveries (or lease expiry of in-flight ones) per destination. */
+  nextDueAt(destinations: readonly string[]): Promise<number | null>;
+
+  // ---- operator tools --------------------------------------------------------------------
+  stats(destinations: readonly string[]): Promise<StoreStats>;
+  listDeliveries(filter: DeliveryFilter): Promise<DeliveryPage>;
+  getDelivery(id: string): Promise<Delivery | null>;
+  getEvent(id: string): Promise<StoredEvent | null>;
+  findEvents(filter: EventFilter): Promise<EventSummary[]>;
+  listDeliveriesOfEvent(eventId: string): Promise<Delivery[]>;
+  listAttempts(deliveryId: string): Promise<Attempt[]>;
+  /** Moves matching dead deliveries back to pending with a fresh budget. `dryRun` only counts. */
+  replayDead(selector: ReplaySelector, now: number, dryRun: boolean): Promise<{ matched: number; replayed: number }>;
+  /**
+   * Sends an event again: existing deliveries to the named destinations become pending with a
+   * fresh budget (their attempt count and id stay); missing ones are created.
+   * Returns the affected deliveries' ids (in-flight ones are left alone), or null when no
+   * event has that id.
+   */
+  redeliver(eventId: string, destinations: readonly string[], now: number): Promise<string[] | null>;
+  /** Deletes up to `limit` events whose deliveries are all delivered and that were received before `before`. */
+  pruneDelivered(before: number, limit: number): Promise<number>;
+  /** Delivery/attempt counts for the last hour per destination (dashboard chart). */
+  attemptHistogram(since: number, bucketMs: number): Promise<AttemptBucket[]>;
+
+  close(): Promise<void>;
+}
+
+export interface ClaimRequest {
+  destination: string;
+  limit: number;
+  now: number;
+  leaseExpiresAt: number;
+  /** Identifies the claiming process (diagnostics, multi-process adapters). */
+  owner: string;
+}
+
+export interface StoreStats {
+  events: number;
+  deliveries: Record<DeliveryStatus, number>;
+  destinations: Record<string, Record<DeliveryStatus, number>>;
+}
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  destination?: string;
+  source?: string;
+  /** Only deliveries that changed state at or after this unix ms (dead letters: died at or after). */
+  since?: number;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface DeliveryPage {
+  deliveries: Delivery[];
+  nextCursor: string | null;
+}
+
+export interface EventFilter {
+  /** Matches the dedupe key exactly or the event id. */
+  query?: string;
+  source?: string;
+  limit: number;
+  /** Events received before this unix ms (pagination). */
+  before?: number;
+}
+
+export interface EventSummary {
+  id: string;
+  source: string;
+  dedupeKey: string;
+  contentType: string;
+  size: number;
+  receivedAt: number;
+}
+
+export type ReplaySelector =
+  | { ids: readonly string[]; since?: number }
+  | { destination: string; since?: number }
+  | { all: true; since?: number };
+
+export interface AttemptBucket {
+  destination: string;
+  /** Bucket start, unix ms. */
+  at: number;
+  delivered: number;
+  failed: number;
+}
+
+export function emptyStatusCounts(): Record<DeliveryStatus, number> {
+  return { pending: 0, in_flight: 0, delivered: 0, dead: 0 };
+}
