@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { waitFor } from './wait.js';
+
+/** The built CLI; `npm test` builds before running the suites. */
+export const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
+
+export const TEST_SECRET = 'test-cerebrium-secret';
+
+/** A minimal valid config object: one cerebrium source, the given destinations, SQLite in `dir`. */
+export function relayConfig(dir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    server: { host: '127.0.0.1', port: 0 },
+    storage: { sqlite: { path: join(dir, 'hookrelay.db'), busyTimeoutMs: 2000 } },
+    sources: [{ name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'cerebrium', secrets: [TEST_SECRET] } }],
+    destinations: [],
+    log: { level: 'info' },
+    ...overrides,
+  };
+}
+
+/** Writes a config object as YAML into `dir` and returns its path. */
+export function writeConfig(dir: string, config: Record<string, unknown>, name = 'hookrelay.yaml'): string {
+  const path = join(dir, name);
+  writeFileSync(path, stringify(config));
+  return path;
+}
+
+export interface RelayProcess {
+  child: ChildProcess;
+  port: number;
+  adminPort: number | null;
+  url: string;
+  /** Every stdout line so far (pino JSON). */
+  lines: string[];
+  stderr: () => string;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<number | string>;
+  kill(): Promise<number | string>;
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** Starts `hookrelay serve` as a child process and waits for its `listening` line. */
+export async function startRelay(
+  configPath: string,
+  { env = {}, timeoutMs = 15_000, cwd }: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+): Promise<RelayProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const lines: string[] = [];
+  let stderr = '';
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    partial += chunk.toString();
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts.filter(Boolean));
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve(code ?? signal ?? 'unknown');
+    }),
+  );
+  let exitedEarly: number | string | null = null;
+  void exited.then((code) => (exitedEarly = code));
+  const listening = await waitFor(
+    () => {
+      if (exitedEarly !== null) throw new Error(`relay exited (${exitedEarly}) before listening: ${stderr}${lines.join('\n')}`);
+      const line = lines.find((candidate) => candidate.includes('"msg":"listening"'));
+      return line ? (JSON.parse(line) as { port: number; adminPort?: number }) : null;
+    },
+    { timeoutMs, what: 'the relay to listen' },
+  ).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  const stop = async (graceMs = 15_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return exited;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  return {
+    child,
+    port: listening.port,
+    adminPort: listening.adminPort ?? null,
+    url: `http://127.0.0.1:${listening.port}`,
+    lines,
+    stderr: () => stderr,
+    exited,
+    stop,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
