@@ -66,7 +66,8 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.e
 
 /** Validates an already-interpolated config object, applies defaults and freezes it. */
 export function resolveConfig(raw: unknown): Config {
-  const result = configSchema.safeParse(raw);
+  // reportInput: tells a missing key (input undefined) from a present one of the wrong type.
+  const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     const first = result.error.issues[0]!;
     throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', formatIssue(first), {
@@ -89,7 +90,10 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   }
   let message = issue.message;
   if (issue.code === 'invalid_type') {
-    message = issue.input === undefined ? `required (expected ${issue.expected})` : `expected ${issue.expected}`;
+    const expected = issue.expected === 'int' ? 'an integer' : issue.expected;
+    if (issue.input === undefined) message = `required (expected ${expected})`;
+    // zod's own wording starts with "Invalid input"; a message the schema set (e.g. "expected a positive integer") is kept.
+    else if (message.startsWith('Invalid input')) message = `expected ${expected}`;
   } else if (issue.code === 'invalid_value' && 'values' in issue) {
     message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   } else if (issue.code === 'invalid_union') {

@@ -31,7 +31,8 @@ const numeric = <T extends z.ZodType>(schema: T) =>
 
 const positiveIntBase = z.number({ message: 'expected a positive integer' }).int({ message: 'expected a positive integer' }).positive({ message: 'expected a positive integer' });
 const positiveInt = numeric(positiveIntBase);
-const port = numeric(z.number().int().min(0, { message: 'expected a port number 0-65535' }).max(65535, { message: 'expected a port number 0-65535' }));
+const PORT_MESSAGE = { message: 'expected a port number 0-65535' };
+const port = numeric(z.number(PORT_MESSAGE).int(PORT_MESSAGE).min(0, PORT_MESSAGE).max(65535, PORT_MESSAGE));
 
 const serverSchema = z
   .strictObject({

@@ -1,0 +1,352 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { configJsonSchema } from '../../src/config/json-schema.js';
+import { loadConfigFile, parseConfigText, resolveConfig, resolveConfigPath } from '../../src/config/load.js';
+import { isHookrelayError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** A minimal valid config object; each case changes one field. */
+function baseConfig(): Record<string, any> {
+  return {
+    storage: { sqlite: { path: '/tmp/hookrelay-config-test.db' } },
+    sources: [
+      { name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'cerebrium', secrets: ['s3cret'] } },
+      { name: 'github', path: '/webhooks/github', verify: { scheme: 'hmac-sha256', secrets: ['gh'] } },
+    ],
+    destinations: [
+      { name: 'app', url: 'http://127.0.0.1:3000/hooks' },
+      { name: 'audit', url: 'https://audit.example.com/in', sources: ['github'] },
+    ],
+  };
+}
+
+function errorOf(run: () => unknown): { code: string; message: string } {
+  try {
+    run();
+  } catch (error) {
+    if (isHookrelayError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error('expected a config error, got a valid config');
+}
+
+const configError = (raw: unknown) => errorOf(() => resolveConfig(raw));
+const textError = (text: string, env: NodeJS.ProcessEnv = {}) => errorOf(() => parseConfigText(text, env));
+
+describe('config defaults', () => {
+  it('fills every default of a minimal config', () => {
+    const config = resolveConfig({ sources: [{ name: 'a', path: '/a', verify: { scheme: 'none' } }] });
+    expect(config.server).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      maxBodyBytes: 104_857_600,
+      requestTimeoutMs: 120_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5_000,
+    });
+    expect(config.admin).toBeUndefined();
+    expect(config.storage).toEqual({ kind: 'sqlite', sqlite: { path: './data/hookrelay.db', busyTimeoutMs: 5_000 } });
+    expect(config.sources[0]!.verify).toEqual({ scheme: 'none', secrets: [], toleranceMs: 300_000, header: 'X-Signature-256' });
+    expect(config.sources[0]!.dedupe.keys).toEqual([]);
+    expect(config.destinations).toEqual([]);
+    expect(config.log.level).toBe('info');
+  });
+
+  it('fills destination defaults, every source when `sources` is omitted', () => {
+    const config = resolveConfig(baseConfig());
+    const [app, audit] = config.destinations;
+    expect(app).toEqual({
+      name: 'app',
+      url: 'http://127.0.0.1:3000/hooks',
+      sources: ['cerebrium', 'github'],
+      timeoutMs: 15_000,
+      concurrency: 8,
+      headers: {},
+      retry: { maxAttempts: 12, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 3_600_000 },
+      circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindowMs: 10_000, resetTimeoutMs: 30_000 },
+    });
+    expect(audit!.sources).toEqual(['github']);
+  });
+
+  it.each([
+    ['cerebrium', ['body:run_id', 'header:x-request-id']],
+    ['standard-webhooks', ['header:webhook-id']],
+    ['hmac-sha256', []],
+    ['none', []],
+  ])('default dedupe keys of scheme %s', (scheme, keys) => {
+    const secrets = scheme === 'none' ? [] : ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'];
+    const config = resolveConfig({ sources: [{ name: 'a', path: '/a', verify: { scheme, secrets } }] });
+    expect(config.sources[0]!.dedupe.keys).toEqual(keys);
+  });
+
+  it('keeps explicit dedupe keys', () => {
+    const raw = baseConfig();
+    raw.sources[0].dedupe = { keys: ['header:X-Run', 'body:result.job.id'] };
+    expect(resolveConfig(raw).sources[0]!.dedupe.keys).toEqual(['header:X-Run', 'body:result.job.id']);
+  });
+
+  it('admin defaults when the section is present', () => {
+    const raw = baseConfig();
+    raw.admin = { port: 0 };
+    expect(resolveConfig(raw).admin).toEqual({ host: '127.0.0.1', port: 0, token: '' });
+  });
+
+  it('postgres storage with its defaults', () => {
+    const raw = baseConfig();
+    raw.storage = { postgres: { url: 'postgres://u:p@localhost:5432/db' } };
+    expect(resolveConfig(raw).storage).toEqual({
+      kind: 'postgres',
+      postgres: { url: 'postgres://u:p@localhost:5432/db', poolSize: 10, schema: 'hookrelay' },
+    });
+  });
+});
+
+describe('config durations', () => {
+  it.each([
+    [2500, 2500],
+    ['2500', 2500],
+    ['250ms', 250],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['2h', 7_200_000],
+    ['7d', 604_800_000],
+    ['1.5s', 1_500],
+    [0, 0],
+  ])('%j -> %d ms', (value, ms) => {
+    const raw = baseConfig();
+    raw.destinations[0].timeoutMs = value;
+    raw.destinations[0].retry = { initialDelayMs: value };
+    raw.sources[0].verify.toleranceMs = value;
+    const config = resolveConfig(raw);
+    expect(config.destinations[0]!.timeoutMs).toBe(ms);
+    expect(config.destinations[0]!.retry.initialDelayMs).toBe(ms);
+    expect(config.sources[0]!.verify.toleranceMs).toBe(ms);
+  });
+
+  it.each(['5 minutes', '-5s', '5x', '', 'abc'])('rejects %j naming the key path', (value) => {
+    const raw = baseConfig();
+    raw.destinations[1].timeoutMs = value;
+    expect(configError(raw)).toEqual({
+      code: 'HOOKRELAY_CONFIG_INVALID',
+      message: 'destinations[1].timeoutMs: expected a duration in ms or a string like "30s", "5m", "2h"',
+    });
+  });
+
+  it.each([-5, true, null])('rejects the non-duration %j', (value) => {
+    const raw = baseConfig();
+    raw.storage.sqlite.busyTimeoutMs = value;
+    expect(configError(raw).message).toBe('storage.sqlite.busyTimeoutMs: expected a duration in ms or a string like "30s", "5m", "2h"');
+  });
+});
+
+describe('config environment interpolation', () => {
+  const text = (secret: string, extra = '') => `
+storage: { sqlite: { path: /tmp/x.db } }
+sources:
+  - name: cerebrium
+    path: /webhooks/cerebrium
+    verify: { scheme: cerebrium, secrets: ["${secret}"] }
+${extra}`;
+
+  it.each([
+    ['${SECRET}', { SECRET: 'from-env' }, 'from-env'],
+    ['${SECRET:-dev}', { SECRET: 'from-env' }, 'from-env'],
+    ['${SECRET:-dev}', {}, 'dev'],
+    ['${SECRET:-dev}', { SECRET: '' }, 'dev'],
+    ['pre-${A}-${B:-b}-post', { A: 'a' }, 'pre-a-b-post'],
+    ['$${SECRET}', {}, '${SECRET}'],
+  ])('%s with %j -> %s', (template, env, expected) => {
+    const { config } = parseConfigText(text(template), env);
+    expect(config.sources[0]!.verify.secrets).toEqual([expected]);
+  });
+
+  it('a missing variable without a default names the variable and the key path', () => {
+    const error = textError(text('${CEREBRIUM_WEBHOOK_SECRET}'));
+    expect(error.code).toBe('HOOKRELAY_CONFIG_INVALID');
+    expect(error.message).toMatch(/^sources\[0\]\.verify\.secrets\[0\]: /);
+    expect(error.message).toContain('CEREBRIUM_WEBHOOK_SECRET');
+  });
+
+  it('a missing variable in a nested destination header names its key path', () => {
+    const extra = `destinations:\n  - { name: app, url: "http://127.0.0.1/x", headers: { Authorization: "Bearer \${APP_TOKEN}" } }`;
+    const error = textError(text('s', extra));
+    expect(error.message).toMatch(/^destinations\[0\]\.headers\.Authorization: /);
+    expect(error.message).toContain('APP_TOKEN');
+  });
+
+  it('numbers may come from variables', () => {
+    const { config } = parseConfigText(`server: { port: "\${PORT}", maxBodyBytes: "\${MAX:-1024}" }\n${text('s')}`, { PORT: '9000' });
+    expect(config.server.port).toBe(9000);
+    expect(config.server.maxBodyBytes).toBe(1024);
+  });
+
+  it('reports defaults that filled secrets (development values) and other keys', () => {
+    const { defaulted } = parseConfigText(`server: { port: "\${PORT:-9000}" }\n${text('${SECRET:-dev}')}`, {});
+    expect(defaulted).toEqual([
+      { path: 'server.port', variable: 'PORT', secret: false },
+      { path: 'sources[0].verify.secrets[0]', variable: 'SECRET', secret: true },
+    ]);
+  });
+});
+
+describe('config errors name the key path', () => {
+  type Case = [string, (raw: Record<string, any>) => void, string];
+  const cases: Case[] = [
+    ['maxAttempts 0', (r) => (r.destinations[1].retry = { maxAttempts: 0 }), 'destinations[1].retry.maxAttempts: expected a positive integer'],
+    ['maxAttempts negative', (r) => (r.destinations[1].retry = { maxAttempts: -3 }), 'destinations[1].retry.maxAttempts: expected a positive integer'],
+    ['maxAttempts fraction', (r) => (r.destinations[1].retry = { maxAttempts: 1.5 }), 'destinations[1].retry.maxAttempts: expected a positive integer'],
+    ['maxAttempts text', (r) => (r.destinations[1].retry = { maxAttempts: 'many' }), 'destinations[1].retry.maxAttempts: expected a positive integer'],
+    ['concurrency 0', (r) => (r.destinations[0].concurrency = 0), 'destinations[0].concurrency: expected a positive integer'],
+    ['maxBodyBytes text', (r) => (r.server = { maxBodyBytes: 'big' }), 'server.maxBodyBytes: expected a positive integer'],
+    ['port too large', (r) => (r.server = { port: 70000 }), 'server.port: expected a port number 0-65535'],
+    ['port text', (r) => (r.server = { port: 'http' }), 'server.port: expected a port number 0-65535'],
+    ['multiplier < 1', (r) => (r.destinations[0].retry = { multiplier: 0.5 }), 'destinations[0].retry.multiplier: expected a number >= 1'],
+    ['unknown top-level key', (r) => (r.bogus = 1), 'bogus: unknown key'],
+    ['unknown nested key', (r) => (r.destinations[1].retry = { maxAttempt: 3 }), 'destinations[1].retry.maxAttempt: unknown key'],
+    ['unknown source key', (r) => (r.sources[1].verify.algorithm = 'sha1'), 'sources[1].verify.algorithm: unknown key'],
+    ['unknown storage engine', (r) => (r.storage.mysql = {}), 'storage.mysql: unknown key'],
+    ['wrong type: secrets not a list', (r) => (r.sources[0].verify.secrets = 'abc'), 'sources[0].verify.secrets: expected array'],
+    ['wrong type: header value', (r) => (r.destinations[0].headers = { 'X-N': 1 }), 'destinations[0].headers.X-N: expected string'],
+    ['missing required key', (r) => delete r.sources[1].path, 'sources[1].path: required (expected string)'],
+    ['missing sources', (r) => delete r.sources, 'sources: required (expected array)'],
+    ['empty sources', (r) => (r.sources = []), 'sources: at least one source is required'],
+    ['bad scheme', (r) => (r.sources[0].verify.scheme = 'jwt'), 'sources[0].verify.scheme: expected one of "cerebrium", "standard-webhooks", "hmac-sha256", "none"'],
+    ['scheme without secrets', (r) => (r.sources[1].verify.secrets = []), 'sources[1].verify.secrets: scheme hmac-sha256 needs at least one secret'],
+    ['empty secret', (r) => (r.sources[0].verify.secrets = ['ok', '']), 'sources[0].verify.secrets[1]: a secret must not be empty'],
+    ['bad source name', (r) => (r.sources[1].name = 'Git Hub'), 'sources[1].name: source name must match [a-z0-9_-]+'],
+    ['bad destination name', (r) => (r.destinations[0].name = 'App'), 'destinations[0].name: destination name must match [a-z0-9_-]+'],
+    ['relative source path', (r) => (r.sources[0].path = 'webhooks'), 'sources[0].path: expected an absolute URL path like /webhooks/cerebrium'],
+    ['non-http url', (r) => (r.destinations[1].url = 'ftp://example.com/x'), 'destinations[1].url: expected an http(s) URL'],
+    ['bad dedupe rule', (r) => (r.sources[0].dedupe = { keys: ['run_id'] }), 'sources[0].dedupe.keys[0]: expected "body:<dotted path>" or "header:<name>"'],
+    ['destination sources: []', (r) => (r.destinations[1].sources = []), 'destinations[1].sources: an empty list matches no source; omit the key for every source'],
+    ['unknown source name', (r) => (r.destinations[1].sources = ['github', 'gitlab']), 'destinations[1].sources[1]: unknown source "gitlab"'],
+    ['duplicate source name', (r) => (r.sources[1].name = 'cerebrium'), 'sources[1].name: duplicate name "cerebrium"'],
+    ['duplicate destination name', (r) => (r.destinations[1].name = 'app'), 'destinations[1].name: duplicate name "app"'],
+    ['duplicate source path', (r) => (r.sources[1].path = '/webhooks/cerebrium'), 'sources[1].path: duplicate path /webhooks/cerebrium'],
+    ['reserved path', (r) => (r.sources[1].path = '/healthz'), 'sources[1].path: /healthz is reserved'],
+    [
+      'both sqlite and postgres',
+      (r) => (r.storage.postgres = { url: 'postgres://u@h/db' }),
+      'storage: set exactly one of storage.sqlite and storage.postgres',
+    ],
+    ['bad log level', (r) => (r.log = { level: 'loud' }), 'log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"'],
+  ];
+
+  it.each(cases)('%s', (_name, change, message) => {
+    const raw = baseConfig();
+    change(raw);
+    expect(configError(raw)).toEqual({ code: 'HOOKRELAY_CONFIG_INVALID', message });
+  });
+
+  it('the same errors come out of YAML text', () => {
+    const raw = baseConfig();
+    raw.destinations[1].retry = { maxAttempts: 0 };
+    expect(textError(stringify(raw)).message).toBe('destinations[1].retry.maxAttempts: expected a positive integer');
+  });
+
+  it('invalid YAML is a config error', () => {
+    expect(textError('sources: [').code).toBe('HOOKRELAY_CONFIG_INVALID');
+    expect(textError('sources: [').message).toMatch(/^config is not valid YAML: /);
+  });
+
+  it('an empty file is a config error naming `sources`', () => {
+    expect(textError('').message).toBe('sources: required (expected array)');
+  });
+
+  it('a YAML list at the top is a config error', () => {
+    expect(textError('- 1\n').message).toBe('(root): expected object');
+  });
+});
+
+describe('the resolved config', () => {
+  it('is deeply frozen', () => {
+    const config = resolveConfig(baseConfig());
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.server)).toBe(true);
+    expect(Object.isFrozen(config.sources[0]!.verify.secrets)).toBe(true);
+    expect(Object.isFrozen(config.destinations[0]!.retry)).toBe(true);
+    expect(Object.isFrozen(config.destinations[0]!.sources)).toBe(true);
+    expect(() => {
+      (config.destinations[0]!.retry as { maxAttempts: number }).maxAttempts = 99;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.sources as unknown as string[]).push('x');
+    }).toThrow(TypeError);
+    expect(config.destinations[0]!.retry.maxAttempts).toBe(12);
+  });
+
+  it('does not change the input object', () => {
+    const raw = baseConfig();
+    const before = JSON.stringify(raw);
+    resolveConfig(raw);
+    expect(JSON.stringify(raw)).toBe(before);
+    expect(Object.isFrozen(raw)).toBe(false);
+  });
+});
+
+describe('config files', () => {
+  const dirs: { cleanup: () => void }[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) dir.cleanup();
+  });
+
+  it('loads a real file and reports where it came from', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir.path, 'relay.yaml');
+    writeFileSync(path, stringify(baseConfig()));
+    const loaded = loadConfigFile(path, {});
+    expect(loaded.path).toBe(path);
+    expect(loaded.config.destinations.map((d) => d.name)).toEqual(['app', 'audit']);
+  });
+
+  it('a file with an error names the key path', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir.path, 'relay.yaml');
+    const raw = baseConfig();
+    raw.destinations[1].retry = { maxAttempts: 0 };
+    writeFileSync(path, stringify(raw));
+    expect(errorOf(() => loadConfigFile(path, {}))).toEqual({
+      code: 'HOOKRELAY_CONFIG_INVALID',
+      message: 'destinations[1].retry.maxAttempts: expected a positive integer',
+    });
+  });
+
+  it('a missing file is HOOKRELAY_CONFIG_NOT_FOUND naming the path', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const path = join(dir.path, 'nope.yaml');
+    expect(errorOf(() => loadConfigFile(path, {}))).toEqual({ code: 'HOOKRELAY_CONFIG_NOT_FOUND', message: `config file not found: ${path}` });
+  });
+
+  it('resolves the path: --config, else $HOOKRELAY_CONFIG, else config/hookrelay.yaml', () => {
+    expect(resolveConfigPath('a.yaml', { HOOKRELAY_CONFIG: 'b.yaml' })).toBe('a.yaml');
+    expect(resolveConfigPath(undefined, { HOOKRELAY_CONFIG: 'b.yaml' })).toBe('b.yaml');
+    expect(resolveConfigPath(undefined, {})).toBe('config/hookrelay.yaml');
+    expect(resolveConfigPath(undefined, { HOOKRELAY_CONFIG: '' })).toBe('config/hookrelay.yaml');
+  });
+
+  it('the example config/hookrelay.yaml loads with an empty environment, its secrets marked as development defaults', () => {
+    const { config, defaulted } = loadConfigFile(join(ROOT, 'config/hookrelay.yaml'), {});
+    expect(config.sources.map((source) => source.name)).toEqual(['cerebrium', 'github']);
+    expect(config.storage.kind).toBe('sqlite');
+    const secretDefaults = defaulted.filter((entry) => entry.secret).map((entry) => entry.variable);
+    expect(secretDefaults).toEqual(expect.arrayContaining(['CEREBRIUM_WEBHOOK_SECRET', 'GITHUB_WEBHOOK_SECRET']));
+  });
+
+  it('the committed config/hookrelay.schema.json equals the schema generated from the zod schema', () => {
+    const committed = JSON.parse(readFileSync(join(ROOT, 'config/hookrelay.schema.json'), 'utf8')) as unknown;
+    expect(committed).toEqual(configJsonSchema());
+  });
+
+  it('the JSON Schema describes the config keys users write', () => {
+    const schema = configJsonSchema() as { properties: Record<string, unknown>; required?: string[] };
+    expect(Object.keys(schema.properties).sort()).toEqual(['admin', 'destinations', 'log', 'retention', 'server', 'sources', 'storage']);
+    expect(schema.required).toEqual(['sources']);
+  });
+});
