@@ -73,6 +73,7 @@ export function createDispatcher({
     flushScheduled = false;
     const batch = completions;
     completions = [];
+    if (batch.length === 0) return;
     flushing = flushing.then(() =>
       store.completeAttempts(batch, owner).catch((error: unknown) => {
         // The leases stay; the deliveries are attempted again when they expire (at-least-once).
@@ -121,6 +122,11 @@ export function createDispatcher({
           leaseExpiresAt: now + leaseMsFor(lane.destination),
           owner,
         });
+        if (stopping) {
+          // stop() began while this claim was running: hand the rows back unsent.
+          await store.releaseClaims(claimed.map((delivery) => delivery.id), Date.now());
+          break;
+        }
         for (const delivery of claimed) startAttempt(lane, delivery);
         if (claimed.length < room && !lane.again) break;
       }
@@ -215,10 +221,12 @@ export function createDispatcher({
       const running = () => [...lanes.values()].flatMap((lane) => [...lane.running.values()]);
       const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([Promise.allSettled(running()), deadline]);
-      if (flushScheduled) flushCompletions();
-      await flushing;
+      // From here on late results are dropped; their deliveries are released below.
       released = true;
       const unfinished = [...lanes.values()].flatMap((lane) => [...lane.running.keys()]);
+      // Record what finished first, so releasing cannot undo a recorded outcome.
+      flushCompletions();
+      await flushing;
       if (unfinished.length > 0) {
         log.warn({ count: unfinished.length }, 'releasing attempts that did not finish in time; they will be sent again');
         await store.releaseClaims(unfinished, Date.now()).catch((error: unknown) => {

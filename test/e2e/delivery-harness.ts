@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { runCli } from '../helpers/cli.js';
+import { post } from '../helpers/post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
+import { cerebriumRequest } from '../helpers/signed-request.js';
+import { tempDir } from '../helpers/temp.js';
+
+/** Shared by the delivery end-to-end suites: a temp dir, a config, posting events, reading outcomes. */
+export interface Cleanups {
+  add(cleanup: () => unknown): void;
+  run(): Promise<void>;
+}
+
+export function cleanups(): Cleanups {
+  const list: (() => unknown)[] = [];
+  return {
+    add: (cleanup) => void list.push(cleanup),
+    run: async () => {
+      for (const cleanup of list.reverse()) await cleanup();
+      list.length = 0;
+    },
+  };
+}
+
+export interface Workspace {
+  dir: string;
+  dbPath: string;
+  configPath: string;
+}
+
+/** A temp dir with a relay config listing `destinations` (and any other top-level overrides). */
+export function workspace(registry: Cleanups, overrides: Record<string, unknown>): Workspace {
+  const dir = tempDir('hookrelay-delivery-');
+  registry.add(dir.cleanup);
+  const configPath = writeConfig(dir.path, relayConfig(dir.path, overrides));
+  return { dir: dir.path, dbPath: join(dir.path, 'hookrelay.db'), configPath };
+}
+
+export async function relay(registry: Cleanups, ws: Workspace): Promise<RelayProcess> {
+  const process = await startRelay(ws.configPath);
+  registry.add(() => process.kill());
+  return process;
+}
+
+export interface PostedEvent {
+  id: string;
+  runId: string;
+  body: Buffer;
+}
+
+/** A body with non-ASCII bytes and odd spacing, so byte-identity is meaningful. */
+export function eventBody(runId: string, index: number): Buffer {
+  return Buffer.from(`{"run_id":"${runId}",  "index":${index},"text":"h\u00e9llo \u2713 \u{1F680}","pad":"${'x'.repeat(index % 7)}"}\n`);
+}
+
+/** Posts `count` signed callbacks (a few at a time) and returns their ids in order; throws unless each is a 202. */
+export async function postEvents(
+  relayUrl: string,
+  count: number,
+  { prefix = 'run', parallel = 8, contentType }: { prefix?: string; parallel?: number; contentType?: string | null } = {},
+): Promise<PostedEvent[]> {
+  const events: PostedEvent[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const index = next++;
+      if (index >= count) return;
+      const runId = `${prefix}-${index}`;
+      const body = eventBody(runId, index);
+      const signed = cerebriumRequest({ secret: TEST_SECRET, body, ...(contentType ? { contentType } : {}) });
+      if (contentType === null) delete signed.headers['content-type'];
+      const answer = await post(`${relayUrl}/webhooks/cerebrium`, signed);
+      if (answer.status !== 202) throw new Error(`event ${runId}: expected 202, got ${answer.status} ${answer.text}`);
+      events[index] = { id: String(answer.json!.id), runId, body };
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return events;
+}
+
+export interface StatsJson {
+  events: number;
+  deliveries: { pending: number; inFlight: number; delivered: number; dead: number };
+  destinations: Record<string, { pending: number; inFlight: number; delivered: number; dead: number }>;
+}
+
+export async function stats(configPath: string): Promise<StatsJson> {
+  const result = await runCli(['stats', '--json', '--config', configPath]);
+  if (result.code !== 0) throw new Error(`stats exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as StatsJson;
+}
+
+export interface AttemptRow {
+  delivery_id: string;
+  number: number;
+  destination: string;
+  started_at: number;
+  status_code: number | null;
+  error_code: string | null;
+  outcome: string;
+}
+
+/** The attempt log, read-only, straight from the database. */
+export function attemptLog(dbPath: string, destination?: string): AttemptRow[] {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const sql = `SELECT delivery_id, number, destination, started_at, status_code, error_code, outcome FROM attempts
+                 ${destination ? 'WHERE destination = ?' : ''} ORDER BY delivery_id, number`;
+    return (destination ? db.prepare(sql).all(destination) : db.prepare(sql).all()) as AttemptRow[];
+  } finally {
+    db.close();
+  }
+}
+
+/** Parsed pino lines of a relay whose `msg` contains `text`. */
+export function logLines(relayProcess: RelayProcess, text: string): Record<string, unknown>[] {
+  return relayProcess.lines
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return null;
+      }
+    })
+    .filter((entry): entry is Record<string, unknown> => entry !== null && String(entry.msg ?? '').includes(text));
+}
+
+/** How many times each webhook-id arrived at a sink. */
+export function countById(received: readonly { headers: Record<string, unknown> }[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const request of received) {
+    const id = String(request.headers['webhook-id']);
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
