@@ -57,6 +57,8 @@ function readPath(json: unknown, path: readonly string[]): string | undefined {
     node = (node as Record<string, unknown>)[key];
   }
   if (typeof node === 'string' && node !== '') return node;
-  if (typeof node === 'number' && Number.isFinite(node)) return String(node);
+  // An integer beyond 2^53 is not the number that was sent (12345678901234567890 and ...891 parse
+  // alike): using it would merge distinct events, so it is not a key and the next rule decides.
+  if (typeof node === 'number' && Number.isFinite(node) && (Number.isSafeInteger(node) || !Number.isInteger(node))) return String(node);
   return undefined;
 }
