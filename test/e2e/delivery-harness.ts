@@ -47,6 +47,8 @@ export interface PostedEvent {
   id: string;
   runId: string;
   body: Buffer;
+  /** Unix ms when the 202 arrived. */
+  acceptedAt: number;
 }
 
 /** A body with non-ASCII bytes and odd spacing, so byte-identity is meaningful. */
@@ -72,7 +74,7 @@ export async function postEvents(
       if (contentType === null) delete signed.headers['content-type'];
       const answer = await post(`${relayUrl}/webhooks/cerebrium`, signed);
       if (answer.status !== 202) throw new Error(`event ${runId}: expected 202, got ${answer.status} ${answer.text}`);
-      events[index] = { id: String(answer.json!.id), runId, body };
+      events[index] = { id: String(answer.json!.id), runId, body, acceptedAt: Date.now() };
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));

@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSink } from '../helpers/sink.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+import { attemptLog, cleanups, countById, logLines, postEvents, relay, stats, workspace } from './delivery-harness.js';
+
+const TRANSITIONS = ['circuit opened', 'circuit half-open', 'circuit closed'] as const;
+
+describe('delivery: circuit breaker and isolation', () => {
+  const registry = cleanups();
+  afterEach(() => registry.run());
+
+  it('a destination down for ~5 s gets a handful of probes, loses nothing, and does not slow a healthy one', async () => {
+    let down = true;
+    let requestsWhileDown = 0;
+    const flaky = await startSink(() => {
+      if (!down) return 200;
+      requestsWhileDown += 1;
+      return 503;
+    });
+    registry.add(() => flaky.close());
+    const healthy = await startSink();
+    registry.add(() => healthy.close());
+    const concurrency = 8;
+    const volumeThreshold = 5;
+    const ws = workspace(registry, {
+      destinations: [
+        {
+          name: 'flaky',
+          url: flaky.url,
+          concurrency,
+          // Without the breaker, 200 deliveries x 3 attempts 100-400 ms apart would all be dead within the outage.
+          retry: { maxAttempts: 3, initialDelayMs: 200, multiplier: 2, maxDelayMs: 1_000 },
+          circuitBreaker: { volumeThreshold, errorThresholdPercentage: 50, resetTimeoutMs: 1_000, rollingWindowMs: 10_000 },
+        },
+        { name: 'healthy', url: healthy.url },
+      ],
+    });
+    const relayProcess = await relay(registry, ws);
+    const outageStarted = Date.now();
+
+    const events = await postEvents(relayProcess.url, 200);
+    await waitFor(() => healthy.received.length >= 200, { timeoutMs: 30_000, what: 'the healthy destination to get all 200' });
+    expect(down).toBe(true);
+    const accepted = new Map(events.map((event) => [event.id, event.acceptedAt]));
+    const lags = healthy.received.map((request) => request.at - accepted.get(String(request.headers['webhook-id']))!);
+    console.log(`healthy destination during the outage: max lag ${Math.max(...lags)} ms after the 202`);
+    expect(Math.max(...lags)).toBeLessThan(5_000);
+
+    await sleep(Math.max(0, outageStarted + 5_000 - Date.now()));
+    const sentWhileDown = requestsWhileDown;
+    const snapshot = await stats(ws.configPath);
+    down = false;
+
+    const halfOpens = logLines(relayProcess, 'circuit half-open').filter((line) => line.destination === 'flaky').length;
+    console.log(`flaky destination: ${sentWhileDown} requests during a ${Date.now() - outageStarted} ms outage, ${halfOpens} half-open probes`);
+    // Before the breaker opens at most `concurrency` attempts are running plus the failures it takes to open it;
+    // after that one probe per half-open. A retry storm would be hundreds.
+    expect(sentWhileDown).toBeLessThanOrEqual(concurrency + volumeThreshold + halfOpens + 2);
+    expect(sentWhileDown).toBeLessThan(40);
+    expect(snapshot.destinations.flaky!.dead).toBe(0);
+    expect(snapshot.destinations.healthy).toMatchObject({ delivered: 200, dead: 0, pending: 0 });
+
+    await waitFor(() => countById(flaky.received).size === 200, { timeoutMs: 30_000, what: 'all 200 at the recovered destination' });
+    const final = await waitFor(async () => {
+      const current = await stats(ws.configPath);
+      return current.deliveries.delivered === 400 ? current : null;
+    }, { timeoutMs: 15_000, what: '400 delivered' });
+    expect(final.deliveries).toEqual({ pending: 0, inFlight: 0, delivered: 400, dead: 0 });
+    for (const event of events) {
+      const arrivals = flaky.received.filter((request) => request.headers['webhook-id'] === event.id);
+      expect(arrivals.at(-1)!.body.equals(event.body)).toBe(true);
+    }
+
+    // Each transition is logged once, with the destination's name, in a sensible order ending closed.
+    const sequence = relayProcess.lines
+      .map((line) => JSON.parse(line) as { msg?: string; destination?: string })
+      .filter((line) => TRANSITIONS.some((text) => line.msg?.startsWith(text)));
+    expect(sequence.every((line) => line.destination === 'flaky')).toBe(true);
+    const kinds = sequence.map((line) => TRANSITIONS.find((text) => line.msg!.startsWith(text)));
+    console.log(`breaker transitions: ${kinds.join(' -> ')}`);
+    expect(kinds[0]).toBe('circuit opened');
+    expect(kinds.at(-1)).toBe('circuit closed');
+    expect(kinds.filter((kind) => kind === 'circuit closed')).toHaveLength(1);
+    for (let i = 1; i < kinds.length; i += 1) {
+      expect(kinds[i], `transition ${i}`).not.toBe(kinds[i - 1]);
+      if (kinds[i] !== 'circuit half-open') expect(kinds[i - 1]).toBe('circuit half-open');
+    }
+  });
+
+  it('a hanging destination (timeoutMs 500) does not slow a healthy one', async () => {
+    const hanging = await startSink(() => new Promise<number>(() => undefined));
+    registry.add(() => hanging.close());
+    const healthy = await startSink();
+    registry.add(() => healthy.close());
+    const ws = workspace(registry, {
+      destinations: [
+        {
+          name: 'hanging',
+          url: hanging.url,
+          timeoutMs: 500,
+          concurrency: 4,
+          retry: { maxAttempts: 50, initialDelayMs: 200, multiplier: 1, maxDelayMs: 200 },
+          circuitBreaker: { volumeThreshold: 1_000 },
+        },
+        { name: 'healthy', url: healthy.url, concurrency: 4 },
+      ],
+    });
+    const relayProcess = await relay(registry, ws);
+    const events = await postEvents(relayProcess.url, 100);
+    await waitFor(() => healthy.received.length >= 100, { timeoutMs: 20_000, what: 'the healthy destination to get all 100' });
+    const accepted = new Map(events.map((event) => [event.id, event.acceptedAt]));
+    const lags = healthy.received.map((request) => request.at - accepted.get(String(request.headers['webhook-id']))!);
+    console.log(`healthy beside a hanging destination: max lag ${Math.max(...lags)} ms`);
+    // 100 events through 4 hanging slots at 500 ms each would take >= 12 s if the lanes were shared.
+    expect(Math.max(...lags)).toBeLessThan(5_000);
+    expect(hanging.received.length).toBeGreaterThan(0);
+
+    // The hanging destination's attempts time out after 500 ms and free their slots (4 at a time).
+    await waitFor(() => hanging.received.length >= 12, { timeoutMs: 15_000, what: 'timed-out attempts to free their slots' });
+    const timeouts = attemptLog(ws.dbPath, 'hanging').filter((row) => row.error_code === 'TIMEOUT' && row.status_code === null);
+    expect(timeouts.length).toBeGreaterThanOrEqual(8);
+    const hangingStats = (await stats(ws.configPath)).destinations.hanging!;
+    expect(hangingStats.delivered).toBe(0);
+    expect(hangingStats.dead).toBe(0);
+  });
+});
