@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSink, type Sink } from '../helpers/sink.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+import { cleanups, countById, postEvents, relay, workspace } from './delivery-harness.js';
+
+/** A sink that holds each request for `holdMs` and records the most it ever held at once. */
+async function holdingSink(holdMs: number): Promise<{ sink: Sink; peak: () => number }> {
+  let active = 0;
+  let peak = 0;
+  const sink = await startSink(async () => {
+    active += 1;
+    peak = Math.max(peak, active);
+    await sleep(holdMs);
+    active -= 1;
+    return 200;
+  });
+  return { sink, peak: () => peak };
+}
+
+describe('delivery: per-destination concurrency', () => {
+  const registry = cleanups();
+  afterEach(() => registry.run());
+
+  it('a sink that holds requests never sees more than `concurrency` at once', async () => {
+    const three = await holdingSink(250);
+    registry.add(() => three.sink.close());
+    const one = await holdingSink(100);
+    registry.add(() => one.sink.close());
+    const ws = workspace(registry, {
+      destinations: [
+        { name: 'three', url: three.sink.url, concurrency: 3 },
+        { name: 'one', url: one.sink.url, concurrency: 1 },
+      ],
+    });
+    const relayProcess = await relay(registry, ws);
+    await postEvents(relayProcess.url, 30);
+    await waitFor(() => three.sink.received.length >= 30 && one.sink.received.length >= 30, {
+      timeoutMs: 30_000,
+      what: 'all 30 at both sinks',
+    });
+    await sleep(300);
+    console.log(`peak concurrent requests: ${three.peak()} (limit 3), ${one.peak()} (limit 1)`);
+    expect(three.peak()).toBe(3);
+    expect(one.peak()).toBe(1);
+    expect(countById(three.sink.received).size).toBe(30);
+    expect(countById(one.sink.received).size).toBe(30);
+    expect(three.sink.received).toHaveLength(30);
+    expect(one.sink.received).toHaveLength(30);
+  });
+});
