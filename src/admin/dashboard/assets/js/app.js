@@ -1,0 +1,107 @@
+// The dashboard's entry point: hash routes, focus on navigation, and short polling so counts
+// and lists update without a reload.
+import { getMeta, getOverview } from './api.js';
+import { announce, h } from './dom.js';
+import { deadLettersView } from './views/dead-letters.js';
+import { eventView } from './views/event.js';
+import { eventsView } from './views/events.js';
+import { overviewView } from './views/overview.js';
+
+const POLL_MS = 2000;
+
+const main = document.getElementById('main');
+const deadBadge = document.getElementById('nav-dead-count');
+let current = null;
+let generation = 0;
+let meta = { destinations: [], sources: [], tokenRequired: false };
+
+function parseRoute() {
+  const hash = location.hash.replace(/^#/, '') || '/';
+  const [path, search = ''] = hash.split('?');
+  const params = new URLSearchParams(search);
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'events' && parts[1]) return { name: 'event', params, id: parts[1], make: eventView };
+  if (parts[0] === 'events') return { name: 'events', params, make: eventsView };
+  if (parts[0] === 'dead-letters') return { name: 'dead-letters', params, make: deadLettersView };
+  return { name: 'overview', params, make: overviewView };
+}
+
+/** Goes to a route with query parameters (empty values left out). */
+export function navigate(name, params = {}) {
+  const search = new URLSearchParams(Object.entries(params).filter(([, value]) => value));
+  const text = search.toString();
+  location.hash = `#/${name === 'overview' ? '' : name}${text ? '?' + text : ''}`;
+}
+
+async function show({ focus }) {
+  const route = parseRoute();
+  const mine = ++generation;
+  const view = route.make(route.params, navigate, route.id, meta);
+  current = view;
+  main.replaceChildren();
+  view.mount(main);
+  document.title = `${view.title} · hookrelay`;
+  for (const link of document.querySelectorAll('[data-nav]')) {
+    const active = link.getAttribute('data-nav') === (route.name === 'event' ? 'events' : route.name);
+    active ? link.setAttribute('aria-current', 'page') : link.removeAttribute('aria-current');
+  }
+  await refresh(mine);
+  if (focus && mine === generation) {
+    // Move focus to the new page's heading so keyboard and screen-reader users start there.
+    main.querySelector('h1')?.focus();
+    announce(`${view.title} page`);
+  }
+}
+
+let failing = false;
+async function refresh(mine = generation) {
+  try {
+    await Promise.all([current.refresh(), getOverview().then(updateBadge)]);
+    if (failing) {
+      failing = false;
+      setProblem(null);
+    }
+  } catch (error) {
+    if (mine !== generation) return;
+    failing = true;
+    setProblem(`Could not update: ${error.message}. Retrying…`);
+  }
+}
+
+function updateBadge(overview) {
+  const dead = overview.stats.deliveries.dead;
+  deadBadge.textContent = dead > 0 ? dead.toLocaleString('en') : '';
+  deadBadge.hidden = dead === 0;
+}
+
+function setProblem(text) {
+  let banner = document.getElementById('problem');
+  if (!text) {
+    banner?.remove();
+    return;
+  }
+  if (!banner) {
+    banner = h('p', { id: 'problem', class: 'problem', role: 'alert' });
+    document.body.insertBefore(banner, main);
+  }
+  banner.textContent = text;
+}
+
+async function poll() {
+  if (document.visibilityState === 'visible' && !document.getElementById('confirm').open && current) await refresh();
+  setTimeout(poll, POLL_MS);
+}
+
+async function start() {
+  try {
+    meta = await getMeta();
+  } catch (error) {
+    setProblem(`Could not load the dashboard: ${error.message}`);
+  }
+  document.getElementById('logout').hidden = !meta.tokenRequired;
+  window.addEventListener('hashchange', () => void show({ focus: true }));
+  await show({ focus: false });
+  setTimeout(poll, POLL_MS);
+}
+
+void start();

@@ -1,0 +1,188 @@
+// Dead letters: filter by destination, source and age; cursor pages (fast on 100,000 rows);
+// Replay one, a selection, or everything matching the filter, each after a confirmation
+// that says how many deliveries will be sent.
+import { listDeliveries, replay } from '../api.js';
+import { confirmAction } from '../confirm.js';
+import { announce, h, plural, replaceKeepingFocus, timeAgo } from '../dom.js';
+
+const PAGE = 50;
+export const AGES = [
+  ['', 'Any time'],
+  ['15m', 'Last 15 minutes'],
+  ['1h', 'Last hour'],
+  ['24h', 'Last 24 hours'],
+  ['7d', 'Last 7 days'],
+];
+const AGE_MS = { '15m': 15 * 60_000, '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
+
+export function deadLettersView(params, navigate, _id, meta) {
+  const filter = {
+    destination: params.get('destination') ?? '',
+    source: params.get('source') ?? '',
+    age: AGE_MS[params.get('age')] ? params.get('age') : '',
+  };
+  const selected = new Set();
+  /** Cursors of the pages before the current one (for "Previous page"). */
+  const cursors = [];
+  let cursor = '';
+  let rows = [];
+  let nextCursor = null;
+
+  const select = (name, label, options, value) =>
+    h('div', { class: 'field' },
+      h('label', { for: `filter-${name}` }, label),
+      h('select', { id: `filter-${name}`, name },
+        options.map(([optionValue, text]) => h('option', { value: optionValue, selected: optionValue === value }, text))));
+  const form = h(
+    'form',
+    { class: 'filters', 'aria-label': 'Filter dead letters', onsubmit: (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      navigate('dead-letters', { destination: data.get('destination'), source: data.get('source'), age: data.get('age') });
+    } },
+    select('destination', 'Destination', [['', 'All destinations'], ...meta.destinations.map((name) => [name, name])], filter.destination),
+    select('source', 'Source', [['', 'All sources'], ...meta.sources.map((name) => [name, name])], filter.source),
+    select('age', 'Died', AGES, filter.age),
+    h('button', { type: 'submit' }, 'Apply filter'),
+  );
+
+  const summary = h('p', { id: 'dead-summary', class: 'muted' });
+  const selectPage = h('input', { type: 'checkbox', id: 'select-page', 'aria-label': 'Select every dead letter on this page', onchange: () => {
+    for (const row of rows) selectPage.checked ? selected.add(row.id) : selected.delete(row.id);
+    render();
+  } });
+  const replaySelected = h('button', { type: 'button', id: 'replay-selected', disabled: true, onclick: () => replaySelection() }, 'Replay selected');
+  const replayMatching = h('button', { type: 'button', id: 'replay-matching', class: 'primary', onclick: () => replayAllMatching() }, 'Replay all matching filter');
+  const body = h('tbody');
+  const previous = h('button', { type: 'button', onclick: () => goPage(cursors.pop() ?? '') }, 'Previous page');
+  const next = h('button', { type: 'button', onclick: () => {
+    cursors.push(cursor);
+    goPage(nextCursor);
+  } }, 'Next page');
+
+  const since = () => (filter.age ? Date.now() - AGE_MS[filter.age] : undefined);
+  const matchingSelector = (at) => {
+    const base = filter.destination ? { destination: filter.destination } : { all: true };
+    return { ...base, ...(filter.source ? { source: filter.source } : {}), ...(at === undefined ? {} : { since: at }) };
+  };
+
+  function render() {
+    replaceKeepingFocus(
+      body,
+      rows.length === 0
+        ? h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No dead letters match this filter.'))
+        : rows.map((delivery) => row(delivery)),
+    );
+    const count = rows.filter((delivery) => selected.has(delivery.id)).length;
+    replaySelected.disabled = count === 0;
+    replaySelected.textContent = count === 0 ? 'Replay selected' : `Replay selected (${count})`;
+    selectPage.checked = rows.length > 0 && count === rows.length;
+    selectPage.indeterminate = count > 0 && count < rows.length;
+    previous.hidden = cursors.length === 0 && !cursor;
+    next.hidden = !nextCursor;
+  }
+
+  function row(delivery) {
+    const label = `${delivery.dedupeKey} to ${delivery.destination}`;
+    return h('tr', { 'data-delivery': delivery.id },
+      h('td', {}, h('input', {
+        type: 'checkbox', 'data-key': `select-${delivery.id}`, checked: selected.has(delivery.id), 'aria-label': `Select ${label}`,
+        onchange: (event) => {
+          event.target.checked ? selected.add(delivery.id) : selected.delete(delivery.id);
+          render();
+        },
+      })),
+      h('td', { class: 'key-cell' }, h('code', { 'data-dedupe-key': delivery.dedupeKey }, delivery.dedupeKey)),
+      h('td', {}, delivery.destination),
+      h('td', {}, delivery.source),
+      h('td', { class: 'num' }, delivery.attempts),
+      h('td', { class: 'num' }, delivery.lastStatus ?? h('span', { class: 'muted' }, 'none')),
+      h('td', { class: 'error-cell' }, delivery.lastError ?? '—'),
+      h('td', {}, timeAgo(delivery.deadAt), ' ', h('a', { href: `#/events/${encodeURIComponent(delivery.eventId)}`, 'aria-label': `Attempts of ${label}` }, 'attempts')),
+      h('td', {}, h('button', { type: 'button', 'data-key': `replay-${delivery.id}`, 'aria-label': `Replay ${label}`, onclick: () => replayOne(delivery) }, 'Replay')),
+    );
+  }
+
+  async function load() {
+    const page = await listDeliveries({
+      status: 'dead', destination: filter.destination, source: filter.source, since: since(), limit: PAGE, cursor,
+    });
+    rows = page.deliveries;
+    nextCursor = page.nextCursor;
+    const present = new Set(rows.map((delivery) => delivery.id));
+    for (const id of selected) if (!present.has(id)) selected.delete(id);
+    const first = cursors.length * PAGE + 1;
+    summary.textContent = rows.length === 0
+      ? 'No dead letters match this filter.'
+      : `Showing dead letters ${first}–${first + rows.length - 1}${nextCursor ? ' (more on the next pages)' : ''}, newest first.`;
+    render();
+  }
+
+  async function goPage(to) {
+    cursor = to;
+    selected.clear();
+    await load();
+    document.getElementById('dead-letters-table').focus();
+  }
+
+  async function confirmAndReplay(selector, count, what) {
+    if (count === 0) {
+      announce('No dead letters match: nothing to replay.');
+      return;
+    }
+    const ok = await confirmAction({
+      title: `Replay ${plural(count, 'dead delivery', 'dead deliveries')}?`,
+      text: `${plural(count, 'delivery', 'deliveries')} (${what}) will be sent again with a fresh attempt budget.`,
+      confirmLabel: `Replay ${plural(count, 'delivery', 'deliveries')}`,
+    });
+    if (!ok) return;
+    const result = await replay(selector);
+    selected.clear();
+    announce(`Replayed ${plural(result.replayed, 'delivery', 'deliveries')}.`);
+    showResult(`Replayed ${plural(result.replayed, 'delivery', 'deliveries')}. They are being sent now.`);
+    await load();
+  }
+
+  const replayOne = (delivery) => confirmAndReplay({ ids: [delivery.id] }, 1, `${delivery.dedupeKey} to ${delivery.destination}`);
+  const replaySelection = () => confirmAndReplay({ ids: [...selected] }, selected.size, 'the selected dead letters');
+  async function replayAllMatching() {
+    const at = since();
+    const { matched } = await replay({ ...matchingSelector(at), dryRun: true });
+    await confirmAndReplay(matchingSelector(at), matched, 'every dead letter matching the filter');
+  }
+
+  const result = h('p', { id: 'replay-result', class: 'notice', hidden: true });
+  function showResult(text) {
+    result.textContent = text;
+    result.hidden = false;
+  }
+
+  return {
+    title: 'Dead letters',
+    mount(main) {
+      main.append(
+        h('h1', { tabindex: '-1' }, 'Dead letters'),
+        form,
+        h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Replay' }, replaySelected, replayMatching),
+        result,
+        summary,
+        h('table', { class: 'list dead', id: 'dead-letters-table', tabindex: '-1', 'aria-describedby': 'dead-summary' },
+          h('caption', { class: 'visually-hidden' }, 'Dead letters, newest first'),
+          h('thead', {}, h('tr', {},
+            h('th', { scope: 'col' }, selectPage),
+            h('th', { scope: 'col' }, 'Run ID / dedupe key'),
+            h('th', { scope: 'col' }, 'Destination'),
+            h('th', { scope: 'col' }, 'Source'),
+            h('th', { scope: 'col', class: 'num' }, 'Attempts'),
+            h('th', { scope: 'col', class: 'num' }, 'Last status'),
+            h('th', { scope: 'col' }, 'Last error'),
+            h('th', { scope: 'col' }, 'Died'),
+            h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+          body),
+        h('nav', { class: 'pager', 'aria-label': 'Dead letter pages' }, previous, next),
+      );
+      render();
+    },
+    refresh: load,
+  };
+}

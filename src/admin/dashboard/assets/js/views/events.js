@@ -1,0 +1,78 @@
+// Recent events, newest first, searchable by run_id / dedupe key (or event id).
+import { findEvents } from '../api.js';
+import { bytes, h, plural, replaceKeepingFocus, timeAgo, toMs } from '../dom.js';
+
+const PAGE = 50;
+
+export function eventsView(params, navigate) {
+  const query = params.get('q') ?? '';
+  const before = params.get('before') ?? '';
+  const input = h('input', { id: 'event-query', name: 'q', type: 'search', value: query, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'event-query-help' });
+  const form = h(
+    'form',
+    { role: 'search', class: 'filters', 'aria-label': 'Search events', onsubmit: (event) => {
+      event.preventDefault();
+      navigate('events', { q: input.value.trim() });
+    } },
+    h('div', { class: 'field' },
+      h('label', { for: 'event-query' }, 'Run ID or dedupe key'),
+      input,
+      h('small', { id: 'event-query-help' }, 'Exact match; an event id works too.')),
+    h('button', { type: 'submit' }, 'Search'),
+    query ? h('a', { href: '#/events', class: 'button-link' }, 'Clear') : null,
+  );
+  const summary = h('p', { id: 'events-summary', class: 'muted', 'aria-live': 'polite' });
+  const body = h('tbody');
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Event pages' });
+
+  return {
+    title: query ? `Events matching ${query}` : 'Events',
+    mount(main) {
+      main.append(
+        h('h1', { tabindex: '-1' }, 'Events'),
+        form,
+        summary,
+        h('table', { class: 'list', 'aria-describedby': 'events-summary' },
+          h('caption', { class: 'visually-hidden' }, 'Events, newest first'),
+          h('thead', {}, h('tr', {},
+            h('th', { scope: 'col' }, 'Received'),
+            h('th', { scope: 'col' }, 'Source'),
+            h('th', { scope: 'col' }, 'Run ID / dedupe key'),
+            h('th', { scope: 'col' }, 'Event'),
+            h('th', { scope: 'col', class: 'num' }, 'Size'))),
+          body),
+        pager,
+      );
+    },
+    async refresh() {
+      const { events } = await findEvents({ q: query, limit: PAGE, before });
+      summary.textContent = query
+        ? `${plural(events.length, 'event')} with run ID or dedupe key “${query}”.`
+        : `Showing the ${plural(events.length, 'most recent event', 'most recent events')}${before ? ' before ' + new Date(Number(before)).toISOString() : ''}.`;
+      replaceKeepingFocus(
+        body,
+        events.length === 0
+          ? h('tr', {}, h('td', { colspan: 5, class: 'muted' }, query ? 'No event has this run ID, dedupe key or id.' : 'No events yet.'))
+          : events.map((event) =>
+              h('tr', { 'data-event': event.id },
+                h('td', {}, timeAgo(event.receivedAt)),
+                h('td', {}, event.source),
+                h('td', { class: 'key-cell' }, h('code', {}, event.dedupeKey)),
+                h('td', {}, h('a', { href: `#/events/${encodeURIComponent(event.id)}`, 'data-key': `event-${event.id}` }, event.id)),
+                h('td', { class: 'num' }, bytes(event.size)))),
+      );
+      const last = events[events.length - 1];
+      replaceKeepingFocus(
+        pager,
+        before ? h('a', { href: hashFor({ q: query }), 'data-key': 'newest' }, 'Newest events') : null,
+        events.length === PAGE && last ? h('a', { href: hashFor({ q: query, before: String(toMs(last.receivedAt)) }), 'data-key': 'older' }, 'Older events') : null,
+      );
+    },
+  };
+}
+
+function hashFor(params) {
+  const search = new URLSearchParams(Object.entries(params).filter(([, value]) => value));
+  const text = search.toString();
+  return `#/events${text ? '?' + text : ''}`;
+}

@@ -1,0 +1,77 @@
+// Overview: totals, then one card per destination with its circuit breaker, its delivery
+// counts and its attempts over the last hour.
+import { getOverview } from '../api.js';
+import { attemptChart } from '../chart.js';
+import { h, replaceKeepingFocus } from '../dom.js';
+
+const COUNTS = [
+  ['pending', 'Pending'],
+  ['inFlight', 'In flight'],
+  ['delivered', 'Delivered'],
+  ['dead', 'Dead'],
+];
+
+const BREAKER_TEXT = { closed: 'closed', open: 'open', half_open: 'half-open' };
+
+export function overviewView() {
+  const totals = h('dl', { class: 'totals', id: 'totals' });
+  const cards = h('div', { class: 'cards', id: 'destinations' });
+  return {
+    title: 'Overview',
+    mount(main) {
+      main.append(
+        h('h1', { tabindex: '-1' }, 'Overview'),
+        h('section', { 'aria-labelledby': 'totals-title' }, h('h2', { id: 'totals-title', class: 'visually-hidden' }, 'Totals'), totals),
+        h('section', { 'aria-labelledby': 'destinations-title' }, h('h2', { id: 'destinations-title' }, 'Destinations'), cards),
+      );
+    },
+    async refresh() {
+      const overview = await getOverview();
+      const { stats } = overview;
+      replaceKeepingFocus(
+        totals,
+        total('Events', stats.events, 'events'),
+        COUNTS.map(([key, label]) => total(label, stats.deliveries[key], key)),
+      );
+      const names = Object.keys(stats.destinations);
+      replaceKeepingFocus(
+        cards,
+        names.length === 0
+          ? h('p', { class: 'muted' }, 'No destinations are configured.')
+          : names.map((name) => destinationCard(name, stats.destinations[name], overview)),
+      );
+    },
+  };
+}
+
+function total(label, value, key) {
+  return h('div', { class: `total total-${key}`, 'data-count': key }, h('dt', {}, label), h('dd', {}, value.toLocaleString('en')));
+}
+
+function destinationCard(name, counts, overview) {
+  const breaker = overview.breakers[name] ?? 'closed';
+  const headingId = `destination-${name}`;
+  return h(
+    'article',
+    { class: `card breaker-${breaker}`, 'aria-labelledby': headingId, 'data-destination': name },
+    h('header', {},
+      h('h3', { id: headingId }, name),
+      h('span', { class: `badge breaker breaker-${breaker}`, 'data-breaker': breaker }, `circuit ${BREAKER_TEXT[breaker] ?? breaker}`)),
+    h('dl', { class: 'counts' },
+      COUNTS.map(([key, label]) =>
+        h('div', { 'data-count': key },
+          h('dt', {}, label),
+          h('dd', {}, key === 'dead' && counts.dead > 0
+            ? h('a', { href: `#/dead-letters?destination=${encodeURIComponent(name)}`, 'data-key': `dead-${name}` }, counts.dead.toLocaleString('en'))
+            : (counts[key] ?? 0).toLocaleString('en'))))),
+    h('figure', {},
+      attemptChart({
+        buckets: overview.histogram.filter((bucket) => bucket.destination === name),
+        since: overview.since,
+        until: overview.until,
+        bucketMs: overview.bucketMs,
+        label: name,
+      }),
+      h('figcaption', {}, h('span', { class: 'key ok' }, 'delivered'), ' ', h('span', { class: 'key fail' }, 'failed'), ' attempts, last hour')),
+  );
+}
