@@ -3,16 +3,15 @@ import { HookrelayError } from '../errors.js';
 
 /**
  * Reads the exact request bytes, refusing more than `limit`. A declared Content-Length over
- * the limit is refused before reading anything. On refusal the rest of the body is read and
- * discarded, so the client finishes writing and can read the 413 (the response carries
- * `Connection: close`).
+ * the limit is refused without keeping anything. On refusal the rest of the body is read and
+ * discarded BEFORE the promise rejects, so the 413 is written only once the client has
+ * finished sending: most clients write the whole body before reading, and an answer sent
+ * earlier is lost to a reset (EPIPE/ECONNRESET) when the connection closes under their
+ * writes. The server's requestTimeout bounds how long a client may keep sending.
  */
 export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
-    req.resume();
-    return Promise.reject(tooLarge(limit));
-  }
+  if (declared !== undefined && Number(declared) > limit) return discardThenReject(req, tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -32,8 +31,10 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        fail(tooLarge(limit));
-        req.resume();
+        settled = true;
+        cleanup();
+        chunks.length = 0;
+        discardThenReject(req, tooLarge(limit)).catch(reject);
         return;
       }
       chunks.push(chunk);
@@ -52,6 +53,24 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('close', onClose);
+  });
+}
+
+/** Reads and drops what is left of the body, then rejects with `error` (also when the client goes away). */
+function discardThenReject(req: IncomingMessage, error: HookrelayError): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    if (req.readableEnded || req.destroyed) {
+      reject(error);
+      return;
+    }
+    const done = () => {
+      req.off('end', done);
+      req.off('close', done);
+      reject(error);
+    };
+    req.on('end', done);
+    req.on('close', done);
+    req.resume();
   });
 }
 
