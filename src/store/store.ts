@@ -54,6 +54,14 @@ export interface Store {
   recoverOrphanedLeases(now: number): Promise<number>;
   /** Earliest `next_attempt_at` of pending deliveries (or lease expiry of in-flight ones) per destination. */
   nextDueAt(destinations: readonly string[]): Promise<number | null>;
+  /**
+   * Optional, for adapters shared by several processes (PostgreSQL: LISTEN/NOTIFY): calls
+   * `listener` with destination names whenever ANY process commits deliveries that are due
+   * now (ingest, replay, redeliver), after the commit. Best effort — a notification may be
+   * missed while the connection is re-opened — so polling stays the fallback. Returns the
+   * function that unsubscribes.
+   */
+  onDeliveriesDue?(listener: (destinations: string[]) => void): () => void;
 
   // ---- operator tools --------------------------------------------------------------------
   stats(destinations: readonly string[]): Promise<StoreStats>;

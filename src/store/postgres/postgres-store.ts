@@ -1,14 +1,314 @@
+import pg, { type Pool, type PoolClient } from 'pg';
 import { HookrelayError } from '../../errors.js';
-import type { Store } from '../store.js';
+import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent } from '../../glossary.js';
+import { newId } from '../../ids.js';
+import { createAsyncGroupCommit, type AsyncGroupCommit } from '../async-group-commit.js';
+import type { ClaimRequest, Store } from '../store.js';
+import { createDueListener, type DueListener } from './due-listener.js';
+import { migrate } from './migrate.js';
+import { createOperatorQueries, notifyDue, type OperatorQueries } from './operator-queries.js';
+import { tablesOf, type Tables } from './sql.js';
+import { toStorageError } from './storage-error.js';
+import { inTransaction, queryRows } from './transaction.js';
 
 export interface PostgresStoreOptions {
   url: string;
   poolSize: number;
   schema: string;
   role: 'serve' | 'cli';
+  /**
+   * A statement (a commit included) that cannot finish within this many ms fails, and
+   * ingress answers 503 — the PostgreSQL counterpart of SQLite's busy timeout. Default 5000.
+   */
+  statementTimeoutMs?: number;
+  /** How long to wait for a connection from the pool or to the server. Default 5000. */
+  connectTimeoutMs?: number;
 }
 
-/** The PostgreSQL adapter (issue 7) is not built yet; configuring it fails clearly at start-up. */
-export async function openPostgresStore(_options: PostgresStoreOptions): Promise<Store> {
-  throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', 'storage.postgres: the PostgreSQL adapter is not available in this build; use storage.sqlite');
+/** BIGINT (unix ms, counts) as numbers: every value we store fits in 2^53. */
+const INT8_OID = 20;
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * Opens the PostgreSQL adapter: a connection pool on the configured schema, migrated under
+ * an advisory lock. Several `serve` processes may share the schema (see docs/deployment.md).
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const clientConfig: pg.ClientConfig = {
+    connectionString: options.url,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    statement_timeout: options.statementTimeoutMs ?? 5_000,
+    keepAlive: true,
+    application_name: `hookrelay-${options.role}`,
+    types,
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: options.poolSize });
+  // An idle connection that breaks is dropped by the pool; the next query opens a new one.
+  pool.on('error', () => undefined);
+  try {
+    await migrate(pool, options.schema);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw toStorageError(error, `open schema ${options.schema}`);
+  }
+  return new PostgresStore(pool, tablesOf(options.schema), createDueListener(clientConfig, tablesOf(options.schema).channel));
+}
+
+interface ClaimRow {
+  id: string;
+  event_id: string;
+  destination: string;
+  source: string;
+  attempts: number;
+  budget_used: number;
+  content_type: string;
+  body: Buffer;
+  received_at: number;
+  due_at: number;
+}
+
+class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly groupCommit: AsyncGroupCommit<NewEvent, IngestResult>;
+  private readonly operator: OperatorQueries;
+  private closed = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly t: Tables,
+    private readonly dueListener: DueListener,
+  ) {
+    this.operator = createOperatorQueries(pool, t);
+    this.groupCommit = createAsyncGroupCommit((batch) => inTransaction(pool, 'commit the event', (client) => this.ingestBatch(client, batch)));
+  }
+
+  ingest(event: NewEvent): Promise<IngestResult> {
+    if (this.closed) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
+    return this.groupCommit.add(event);
+  }
+
+  /**
+   * One transaction for the whole batch, three statements whatever its size. Rows are
+   * inserted in (dedupe key, source) order, so two processes inserting overlapping batches
+   * take the unique index's locks in the same order and cannot deadlock each other.
+   */
+  private async ingestBatch(client: PoolClient, events: NewEvent[]): Promise<IngestResult[]> {
+    const now = Date.now();
+    const ids = events.map(() => newId('evt'));
+    const order = events.map((_, index) => index).sort((a, b) => compareKeys(events[a]!, events[b]!));
+    const inserted = await client.query<{ id: string }>(
+      `INSERT INTO ${this.t.events} (id, source, dedupe_key, content_type, body, received_at)
+       SELECT id, source, dedupe_key, content_type, body, $6
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]) AS r(id, source, dedupe_key, content_type, body)
+       ON CONFLICT (dedupe_key, source) DO NOTHING
+       RETURNING id`,
+      [
+        order.map((i) => ids[i]),
+        order.map((i) => events[i]!.source),
+        order.map((i) => events[i]!.dedupeKey),
+        order.map((i) => events[i]!.contentType),
+        order.map((i) => events[i]!.body),
+        now,
+      ],
+    );
+    const fresh = new Set(inserted.rows.map((row) => row.id));
+    const stored = new Map<string, string>();
+    const duplicates = events.filter((_, index) => !fresh.has(ids[index]!));
+    if (duplicates.length > 0) {
+      const found = await client.query<{ id: string; source: string; dedupe_key: string }>(
+        `SELECT e.id, e.source, e.dedupe_key FROM ${this.t.events} e
+           JOIN unnest($1::text[], $2::text[]) AS k(dedupe_key, source) ON e.dedupe_key = k.dedupe_key AND e.source = k.source`,
+        [duplicates.map((event) => event.dedupeKey), duplicates.map((event) => event.source)],
+      );
+      for (const row of found.rows) stored.set(keyOf(row.source, row.dedupe_key), row.id);
+    }
+    const deliveries: { id: string; eventId: string; destination: string; source: string }[] = [];
+    const results = events.map((event, index): IngestResult => {
+      const id = ids[index]!;
+      if (!fresh.has(id)) {
+        const first = stored.get(keyOf(event.source, event.dedupeKey));
+        if (first === undefined) throw new HookrelayError('HOOKRELAY_INTERNAL', 'a duplicate event vanished during ingest');
+        return { id: first, duplicate: true };
+      }
+      for (const destination of event.destinations) deliveries.push({ id: newId('dlv'), eventId: id, destination, source: event.source });
+      return { id, duplicate: false };
+    });
+    if (deliveries.length > 0) {
+      await client.query(
+        `INSERT INTO ${this.t.deliveries} (id, event_id, destination, source, status, next_attempt_at, created_at, updated_at)
+         SELECT id, event_id, destination, source, 'pending', $5, $5, $5
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS r(id, event_id, destination, source)`,
+        [deliveries.map((d) => d.id), deliveries.map((d) => d.eventId), deliveries.map((d) => d.destination), deliveries.map((d) => d.source), now],
+      );
+      await notifyDue(client, this.t, deliveries.map((d) => d.destination));
+    }
+    return results;
+  }
+
+  async isWritable(): Promise<boolean> {
+    try {
+      await inTransaction(this.pool, 'probe', (client) => client.query(`UPDATE ${this.t.readiness} SET at = $1 WHERE id = 1`, [Date.now()]));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Claims with `FOR UPDATE SKIP LOCKED`: processes claiming the same destination at once
+   * each take different rows and never wait for one another.
+   */
+  async claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    if (request.limit <= 0) return [];
+    const rows = await queryRows<ClaimRow>(
+      this.pool,
+      'claim deliveries',
+      `WITH due AS (
+         SELECT id, next_attempt_at AS due_at FROM ${this.t.deliveries}
+          WHERE destination = $1 AND status IN ('pending', 'in_flight') AND next_attempt_at <= $2
+          ORDER BY next_attempt_at
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${this.t.deliveries} d
+          SET status = 'in_flight', next_attempt_at = $4, lease_owner = $5, updated_at = $2
+         FROM due, ${this.t.events} e
+        WHERE d.id = due.id AND e.id = d.event_id
+       RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, e.content_type, e.body, e.received_at, due.due_at`,
+      [request.destination, request.now, request.limit, request.leaseExpiresAt, request.owner],
+    );
+    return rows
+      .sort((a, b) => a.due_at - b.due_at)
+      .map((row) => ({
+        id: row.id,
+        eventId: row.event_id,
+        destination: row.destination,
+        source: row.source,
+        contentType: row.content_type,
+        body: row.body,
+        attempts: row.attempts,
+        budgetUsed: row.budget_used,
+        receivedAt: row.received_at,
+      }));
+  }
+
+  /** Attempts are always logged; the state changes only where the row is still in flight for `owner`. */
+  async completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<void> {
+    if (completions.length === 0) return;
+    const now = Date.now();
+    await inTransaction(this.pool, 'record attempts', async (client) => {
+      for (const { attempt, decision, countsAgainstBudget } of completions) {
+        await client.query(
+          `INSERT INTO ${this.t.attempts} (delivery_id, number, destination, started_at, duration_ms, status_code, error_code, error, response_snippet, outcome)
+           SELECT $1, $2, destination, $3, $4, $5, $6, $7, $8, $9 FROM ${this.t.deliveries} WHERE id = $1
+           ON CONFLICT (delivery_id, number) DO NOTHING`,
+          [
+            attempt.deliveryId,
+            attempt.number,
+            attempt.startedAt,
+            Math.round(attempt.durationMs),
+            attempt.statusCode,
+            attempt.errorCode,
+            attempt.error,
+            attempt.responseSnippet,
+            attempt.outcome,
+          ],
+        );
+        const status = decision.kind === 'retry' ? 'pending' : decision.kind;
+        await client.query(
+          `UPDATE ${this.t.deliveries}
+              SET status = $3, next_attempt_at = $4, lease_owner = NULL,
+                  attempts = greatest(attempts, $5), budget_used = budget_used + $6,
+                  last_status = $7, last_error = $8, updated_at = $9,
+                  delivered_at = CASE WHEN $3 = 'delivered' THEN $9 ELSE delivered_at END,
+                  dead_at = CASE WHEN $3 = 'dead' THEN $9 ELSE NULL END
+            WHERE id = $1 AND status = 'in_flight' AND lease_owner = $2`,
+          [
+            attempt.deliveryId,
+            owner,
+            status,
+            decision.kind === 'retry' ? decision.nextAttemptAt : now,
+            attempt.number,
+            countsAgainstBudget ? 1 : 0,
+            attempt.statusCode,
+            attempt.outcome === 'delivered' ? null : (attempt.error ?? attempt.errorCode),
+            now,
+          ],
+        );
+      }
+    });
+  }
+
+  async releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await queryRows(
+      this.pool,
+      'release claims',
+      `UPDATE ${this.t.deliveries} SET status = 'pending', next_attempt_at = $2, lease_owner = NULL, updated_at = $3
+        WHERE id = ANY($1::text[]) AND status = 'in_flight'`,
+      [deliveryIds, nextAttemptAt, Date.now()],
+    );
+  }
+
+  /**
+   * Other processes may be alive and mid-attempt, so only EXPIRED leases are released here;
+   * a live process's lease is never taken before it expires.
+   */
+  async recoverOrphanedLeases(now: number): Promise<number> {
+    const rows = await queryRows<{ id: string }>(
+      this.pool,
+      'release leases',
+      `UPDATE ${this.t.deliveries} SET status = 'pending', next_attempt_at = $1, lease_owner = NULL, updated_at = $1
+        WHERE status = 'in_flight' AND next_attempt_at <= $1
+       RETURNING id`,
+      [now],
+    );
+    return rows.length;
+  }
+
+  async nextDueAt(destinations: readonly string[]): Promise<number | null> {
+    if (destinations.length === 0) return null;
+    const rows = await queryRows<{ at: number | null }>(
+      this.pool,
+      'read due times',
+      `SELECT min(next_attempt_at) AS at FROM ${this.t.deliveries} WHERE destination = ANY($1::text[]) AND status IN ('pending', 'in_flight')`,
+      [destinations],
+    );
+    return rows[0]?.at ?? null;
+  }
+
+  onDeliveriesDue(listener: (destinations: string[]) => void): () => void {
+    return this.dueListener.subscribe(listener);
+  }
+
+  stats: Store['stats'] = (destinations) => this.operator.stats(destinations);
+  listDeliveries: Store['listDeliveries'] = (filter) => this.operator.listDeliveries(filter);
+  getDelivery: Store['getDelivery'] = (id) => this.operator.getDelivery(id);
+  getEvent: Store['getEvent'] = (id) => this.operator.getEvent(id);
+  findEvents: Store['findEvents'] = (filter) => this.operator.findEvents(filter);
+  listDeliveriesOfEvent: Store['listDeliveriesOfEvent'] = (eventId) => this.operator.listDeliveriesOfEvent(eventId);
+  listAttempts: Store['listAttempts'] = (deliveryId) => this.operator.listAttempts(deliveryId);
+  attemptHistogram: Store['attemptHistogram'] = (since, bucketMs) => this.operator.attemptHistogram(since, bucketMs);
+  replayDead: Store['replayDead'] = (selector, now, dryRun) => this.operator.replayDead(selector, now, dryRun);
+  redeliver: Store['redeliver'] = (eventId, destinations, now) => this.operator.redeliver(eventId, destinations, now);
+  pruneDelivered: Store['pruneDelivered'] = (before, limit) => this.operator.pruneDelivered(before, limit);
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.groupCommit.drain();
+    await this.dueListener.close();
+    await this.pool.end().catch(() => undefined);
+  }
+}
+
+function keyOf(source: string, dedupeKey: string): string {
+  return `${source}\u0000${dedupeKey}`;
+}
+
+function compareKeys(a: NewEvent, b: NewEvent): number {
+  return a.dedupeKey < b.dedupeKey ? -1 : a.dedupeKey > b.dedupeKey ? 1 : a.source < b.source ? -1 : a.source > b.source ? 1 : 0;
 }

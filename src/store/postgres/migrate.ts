@@ -1,0 +1,77 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Pool } from 'pg';
+import { quoteIdentifier } from './sql.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+const FILE = /^(\d+)_([a-z0-9_]+)\.sql$/;
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .map((file) => ({ file, match: FILE.exec(file) }))
+    .filter((entry): entry is { file: string; match: RegExpExecArray } => entry.match !== null)
+    .map(({ file, match }) => ({ version: Number(match[1]), name: match[2]!, sql: readFileSync(`${dir}/${file}`, 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+}
+
+/**
+ * Creates the schema and applies the numbered migrations not applied yet, each in its own
+ * transaction, recording them in `<schema>.schema_migrations`. A session advisory lock keyed
+ * by the schema name serialises this: N processes starting together migrate once, the
+ * others wait for the lock and then find every version applied.
+ */
+export async function migrate(pool: Pool, schema: string, migrations: Migration[] = readMigrations()): Promise<number[]> {
+  const client = await pool.connect();
+  const quoted = quoteIdentifier(schema);
+  let broken = false;
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`hookrelay:migrate:${schema}`]);
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${quoted}.schema_migrations (
+        version    INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL,
+        applied_at BIGINT NOT NULL
+      )`);
+      const applied = new Set(
+        (await client.query<{ version: number }>(`SELECT version FROM ${quoted}.schema_migrations`)).rows.map((row) => row.version),
+      );
+      const done: number[] = [];
+      for (const migration of migrations) {
+        if (applied.has(migration.version)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(`SET LOCAL search_path TO ${quoted}`);
+          await client.query(migration.sql);
+          await client.query(`INSERT INTO ${quoted}.schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, [
+            migration.version,
+            migration.name,
+            Date.now(),
+          ]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+        done.push(migration.version);
+      }
+      return done;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`hookrelay:migrate:${schema}`]).catch(() => {
+        broken = true;
+      });
+    }
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    // A connection whose state is unknown (lock possibly held) is closed, never reused.
+    client.release(broken);
+  }
+}
