@@ -46,6 +46,8 @@ interface Lane {
   /** Attempts running now, by delivery id. */
   running: Map<string, Promise<void>>;
   claiming: boolean;
+  /** Settles when the latest claim loop has finished (stop() waits for it). */
+  claimDone: Promise<void>;
   again: boolean;
 }
 
@@ -97,6 +99,7 @@ export function createDispatcher({
       breaker: createBreaker(destination, logger, observer, () => void pump(lane)),
       running: new Map(),
       claiming: false,
+      claimDone: Promise.resolve(),
       again: false,
     };
     lanes.set(destination.name, lane);
@@ -109,6 +112,8 @@ export function createDispatcher({
       return;
     }
     lane.claiming = true;
+    let finished!: () => void;
+    lane.claimDone = new Promise((resolve) => (finished = resolve));
     try {
       for (;;) {
         lane.again = false;
@@ -134,6 +139,7 @@ export function createDispatcher({
       log.error({ err: error, destination: lane.destination.name }, 'could not claim deliveries');
     } finally {
       lane.claiming = false;
+      finished();
     }
   }
 
@@ -218,8 +224,10 @@ export function createDispatcher({
     async stop(graceMs) {
       stopping = true;
       if (poller) clearInterval(poller);
-      const running = () => [...lanes.values()].flatMap((lane) => [...lane.running.values()]);
       const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+      // A claim already running finishes first (it hands back what it claimed), so its rows are never left leased.
+      await Promise.race([Promise.all([...lanes.values()].map((lane) => lane.claimDone)), deadline]);
+      const running = () => [...lanes.values()].flatMap((lane) => [...lane.running.values()]);
       await Promise.race([Promise.allSettled(running()), deadline]);
       // From here on late results are dropped; their deliveries are released below.
       released = true;
