@@ -1,5 +1,4 @@
 import type { Middleware } from 'koa';
-import type { BreakerState } from '../../delivery/observer.js';
 import type { OperatorContext } from '../../operator/context.js';
 import { createDashboardApi } from './dashboard-api.js';
 import { createDashboardRoutes } from './routes.js';
@@ -7,7 +6,6 @@ import { createDashboardSession, type DashboardSession } from './session.js';
 
 export interface DashboardDeps {
   operator: OperatorContext;
-  breakerStates?: () => Record<string, BreakerState>;
 }
 
 export interface Dashboard {
@@ -15,16 +13,16 @@ export interface Dashboard {
   session: DashboardSession;
   /** `GET /`, `POST /login`, `POST /logout`, `/assets/*`: mount BEFORE the admin token check. */
   pages: Middleware;
-  /** `/admin/api/dashboard/*` (overview, meta, event search): mount AFTER the admin token check. */
+  /** `/admin/api/dashboard/*` (attempt history, filter names): mount AFTER the admin token check. */
   api: Middleware;
 }
 
 /** The dashboard on the admin listener: its pages, its session, and its read-only API. */
-export function createDashboard({ operator, breakerStates }: DashboardDeps): Dashboard {
+export function createDashboard({ operator }: DashboardDeps): Dashboard {
   const session = createDashboardSession(operator.config.admin?.token ?? '');
   return {
     session,
     pages: createDashboardRoutes({ session, now: operator.now }),
-    api: createDashboardApi({ operator, breakerStates }),
+    api: createDashboardApi({ operator }),
   };
 }

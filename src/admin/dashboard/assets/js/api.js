@@ -39,9 +39,10 @@ export async function api(path, { method = 'GET', body, query } = {}) {
   return json;
 }
 
-export const getOverview = () => api('/dashboard/overview');
+export const getStats = () => api('/stats');
+export const getAttemptHistory = () => api('/dashboard/attempt-history');
 export const getMeta = () => api('/dashboard/meta');
-export const findEvents = (query) => api('/dashboard/events', { query });
+export const findEvents = (query) => api('/events', { query });
 export const getEvent = (id) => api(`/events/${encodeURIComponent(id)}`);
 export const listDeliveries = (query) => api('/deliveries', { query });
 export const replay = (selector) => api('/replay', { method: 'POST', body: selector });

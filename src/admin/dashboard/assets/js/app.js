@@ -1,6 +1,6 @@
 // The dashboard's entry point: hash routes, focus on navigation, and short polling so counts
 // and lists update without a reload.
-import { getMeta, getOverview } from './api.js';
+import { getMeta, getStats } from './api.js';
 import { announce, h } from './dom.js';
 import { deadLettersView } from './views/dead-letters.js';
 import { eventView } from './views/event.js';
@@ -56,7 +56,7 @@ async function show({ focus }) {
 let failing = false;
 async function refresh(mine = generation) {
   try {
-    await Promise.all([current.refresh(), getOverview().then(updateBadge)]);
+    await Promise.all([current.refresh(), getStats().then(updateBadge)]);
     if (failing) {
       failing = false;
       setProblem(null);
@@ -68,8 +68,8 @@ async function refresh(mine = generation) {
   }
 }
 
-function updateBadge(overview) {
-  const dead = overview.stats.deliveries.dead;
+function updateBadge(stats) {
+  const dead = stats.deliveries.dead;
   deadBadge.textContent = dead > 0 ? dead.toLocaleString('en') : '';
   deadBadge.hidden = dead === 0;
 }

@@ -11,6 +11,7 @@ export function normalizeEventDetail(answer) {
       receivedAt: event.receivedAt,
       size: event.size,
       bodyPreview: event.body,
+      bodyNote: [event.bodyEncoding === 'base64' ? 'base64' : null, event.bodyTruncated ? 'cut short' : null].filter(Boolean).join(', '),
     },
     deliveries: (answer.deliveries ?? event.deliveries ?? []).map((delivery) => ({
       ...delivery,

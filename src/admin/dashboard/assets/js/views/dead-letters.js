@@ -6,6 +6,8 @@ import { confirmAction } from '../confirm.js';
 import { announce, h, plural, replaceKeepingFocus, timeAgo } from '../dom.js';
 
 const PAGE = 50;
+/** Ids per replay request and per listing page when collecting ids (the admin API's page limit). */
+const ID_BATCH = 1000;
 export const AGES = [
   ['', 'Any time'],
   ['15m', 'Last 15 minutes'],
@@ -60,11 +62,8 @@ export function deadLettersView(params, navigate, _id, meta) {
     goPage(nextCursor);
   } }, 'Next page');
 
-  const since = () => (filter.age ? Date.now() - AGE_MS[filter.age] : undefined);
-  const matchingSelector = (at) => {
-    const base = filter.destination ? { destination: filter.destination } : { all: true };
-    return { ...base, ...(filter.source ? { source: filter.source } : {}), ...(at === undefined ? {} : { since: at }) };
-  };
+  /** The age filter as an instant (ISO-8601), fixed once per action so counts and replays agree. */
+  const since = () => (filter.age ? new Date(Date.now() - AGE_MS[filter.age]).toISOString() : undefined);
 
   function render() {
     replaceKeepingFocus(
@@ -125,9 +124,10 @@ export function deadLettersView(params, navigate, _id, meta) {
     document.getElementById('dead-letters-table').focus();
   }
 
-  async function confirmAndReplay(selector, count, what) {
+  async function confirmAndReplay(count, what, send) {
     if (count === 0) {
       announce('No dead letters match: nothing to replay.');
+      showResult('No dead letters match: nothing to replay.');
       return;
     }
     const ok = await confirmAction({
@@ -136,22 +136,59 @@ export function deadLettersView(params, navigate, _id, meta) {
       confirmLabel: `Replay ${plural(count, 'delivery', 'deliveries')}`,
     });
     if (!ok) return;
-    const result = await replay(selector);
+    const replayed = await send();
     selected.clear();
-    announce(`Replayed ${plural(result.replayed, 'delivery', 'deliveries')}.`);
-    showResult(`Replayed ${plural(result.replayed, 'delivery', 'deliveries')}. They are being sent now.`);
+    const text = `Replayed ${plural(replayed, 'delivery', 'deliveries')}. They are being sent now.`;
+    announce(text);
+    showResult(text);
     await load();
+    // The row (and its button) may be gone: keep keyboard focus at the outcome, not on <body>.
+    result.focus();
   }
 
-  const replayOne = (delivery) => confirmAndReplay({ ids: [delivery.id] }, 1, `${delivery.dedupeKey} to ${delivery.destination}`);
-  const replaySelection = () => confirmAndReplay({ ids: [...selected] }, selected.size, 'the selected dead letters');
+  const replayIds = async (ids, at) => {
+    let replayed = 0;
+    for (let offset = 0; offset < ids.length; offset += ID_BATCH) {
+      replayed += (await replay({ ids: ids.slice(offset, offset + ID_BATCH), ...(at ? { since: at } : {}) })).replayed;
+    }
+    return replayed;
+  };
+
+  const replayOne = (delivery) =>
+    confirmAndReplay(1, `${delivery.dedupeKey} to ${delivery.destination}`, () => replayIds([delivery.id]));
+  const replaySelection = () => {
+    const ids = [...selected];
+    return confirmAndReplay(ids.length, 'the selected dead letters', () => replayIds(ids));
+  };
+
   async function replayAllMatching() {
     const at = since();
-    const { matched } = await replay({ ...matchingSelector(at), dryRun: true });
-    await confirmAndReplay(matchingSelector(at), matched, 'every dead letter matching the filter');
+    if (filter.source) {
+      // The replay selectors are ids, destination or all: a source filter is replayed by the
+      // ids it lists (cursor pages of up to 1000), so exactly what the filter shows is sent.
+      const ids = await matchingIds(at);
+      await confirmAndReplay(ids.length, 'every dead letter matching the filter', () => replayIds(ids, at));
+      return;
+    }
+    const selector = { ...(filter.destination ? { destination: filter.destination } : { all: true }), ...(at ? { since: at } : {}) };
+    const { matched } = await replay({ ...selector, dryRun: true });
+    await confirmAndReplay(matched, 'every dead letter matching the filter', async () => (await replay(selector)).replayed);
   }
 
-  const result = h('p', { id: 'replay-result', class: 'notice', hidden: true });
+  async function matchingIds(at) {
+    const ids = [];
+    let after = '';
+    do {
+      const page = await listDeliveries({
+        status: 'dead', destination: filter.destination, source: filter.source, since: at, limit: ID_BATCH, cursor: after,
+      });
+      ids.push(...page.deliveries.map((delivery) => delivery.id));
+      after = page.nextCursor ?? '';
+    } while (after);
+    return ids;
+  }
+
+  const result = h('p', { id: 'replay-result', class: 'notice', tabindex: '-1', hidden: true });
   function showResult(text) {
     result.textContent = text;
     result.hidden = false;

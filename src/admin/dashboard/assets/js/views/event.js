@@ -41,7 +41,7 @@ export function eventView(params, navigate, id) {
           event.size === undefined ? null : fact('Size', bytes(event.size))),
         event.bodyPreview === undefined
           ? null
-          : h('details', {}, h('summary', {}, 'Body'), h('pre', { class: 'snippet' }, event.bodyPreview)),
+          : h('details', {}, h('summary', {}, event.bodyNote ? `Body (${event.bodyNote})` : 'Body'), h('pre', { class: 'snippet body' }, event.bodyPreview)),
       );
       replaceKeepingFocus(
         deliveries,

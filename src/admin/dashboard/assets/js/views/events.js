@@ -1,6 +1,6 @@
 // Recent events, newest first, searchable by run_id / dedupe key (or event id).
 import { findEvents } from '../api.js';
-import { bytes, h, plural, replaceKeepingFocus, timeAgo, toMs } from '../dom.js';
+import { bytes, h, plural, replaceKeepingFocus, timeAgo } from '../dom.js';
 
 const PAGE = 50;
 
@@ -45,10 +45,10 @@ export function eventsView(params, navigate) {
       );
     },
     async refresh() {
-      const { events } = await findEvents({ q: query, limit: PAGE, before });
+      const { events } = await findEvents({ query, limit: PAGE, before });
       summary.textContent = query
         ? `${plural(events.length, 'event')} with run ID or dedupe key “${query}”.`
-        : `Showing the ${plural(events.length, 'most recent event', 'most recent events')}${before ? ' before ' + new Date(Number(before)).toISOString() : ''}.`;
+        : `Showing the ${plural(events.length, 'most recent event', 'most recent events')}${before ? ' received before ' + before : ''}.`;
       replaceKeepingFocus(
         body,
         events.length === 0
@@ -65,7 +65,7 @@ export function eventsView(params, navigate) {
       replaceKeepingFocus(
         pager,
         before ? h('a', { href: hashFor({ q: query }), 'data-key': 'newest' }, 'Newest events') : null,
-        events.length === PAGE && last ? h('a', { href: hashFor({ q: query, before: String(toMs(last.receivedAt)) }), 'data-key': 'older' }, 'Older events') : null,
+        events.length === PAGE && last ? h('a', { href: hashFor({ q: query, before: last.receivedAt }), 'data-key': 'older' }, 'Older events') : null,
       );
     },
   };

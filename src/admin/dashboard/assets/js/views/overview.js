@@ -1,6 +1,6 @@
 // Overview: totals, then one card per destination with its circuit breaker, its delivery
 // counts and its attempts over the last hour.
-import { getOverview } from '../api.js';
+import { getAttemptHistory, getStats } from '../api.js';
 import { attemptChart } from '../chart.js';
 import { h, replaceKeepingFocus } from '../dom.js';
 
@@ -26,8 +26,8 @@ export function overviewView() {
       );
     },
     async refresh() {
-      const overview = await getOverview();
-      const { stats } = overview;
+      const [stats, history] = await Promise.all([getStats(), getAttemptHistory()]);
+      const overview = { stats, history, breakers: stats.circuits ?? {} };
       replaceKeepingFocus(
         totals,
         total('Events', stats.events, 'events'),
@@ -66,10 +66,10 @@ function destinationCard(name, counts, overview) {
             : (counts[key] ?? 0).toLocaleString('en'))))),
     h('figure', {},
       attemptChart({
-        buckets: overview.histogram.filter((bucket) => bucket.destination === name),
-        since: overview.since,
-        until: overview.until,
-        bucketMs: overview.bucketMs,
+        buckets: overview.history.buckets.filter((bucket) => bucket.destination === name),
+        since: overview.history.since,
+        until: overview.history.until,
+        bucketMs: overview.history.bucketMs,
         label: name,
       }),
       h('figcaption', {}, h('span', { class: 'key ok' }, 'delivered'), ' ', h('span', { class: 'key fail' }, 'failed'), ' attempts, last hour')),
