@@ -1,7 +1,10 @@
+import { createAdminListener, type AdminListener } from './admin/app.js';
+import { createMetrics } from './admin/metrics.js';
 import type { LoadedConfig } from './config/load.js';
 import { createDispatcher } from './delivery/dispatcher.js';
 import { createIngress } from './ingress/app.js';
 import { createLogger, type Logger } from './log.js';
+import { createRetention } from './operator/retention.js';
 import { openStore } from './store/open-store.js';
 
 /** How long in-flight ingress requests may take to finish after SIGTERM. */
@@ -30,28 +33,45 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
   }
 
   const store = await openStore(config.storage, 'serve');
-  const dispatcher = createDispatcher({ config, store, logger });
+  const metrics = createMetrics({ config, store });
+  const dispatcher = createDispatcher({ config, store, logger, observer: metrics.observer });
   try {
     await dispatcher.start();
   } catch (error) {
     await store.close();
     throw error;
   }
+  const retention = createRetention({ config, store, logger });
+  retention.start();
   const ingress = createIngress({
     config,
     store,
     logger,
-    hooks: { committed: (destinations) => dispatcher.wake(destinations) },
+    hooks: { received: metrics.received, committed: (destinations) => dispatcher.wake(destinations) },
   });
   let port: number;
   try {
     port = await ingress.listen();
   } catch (error) {
+    await retention.stop();
     await dispatcher.stop(0);
     await store.close();
     throw error;
   }
-  const adminPort: number | null = null;
+  let admin: AdminListener | null = null;
+  let adminPort: number | null = null;
+  if (config.admin) {
+    admin = createAdminListener({ config, store, logger, metrics, breakerStates: () => dispatcher.breakerStates() });
+    try {
+      adminPort = await admin.listen();
+    } catch (error) {
+      await ingress.close(0);
+      await retention.stop();
+      await dispatcher.stop(0);
+      await store.close();
+      throw error;
+    }
+  }
   logger.info({ port, ...(adminPort === null ? {} : { adminPort }) }, 'listening');
 
   let stopping: Promise<void> | null = null;
@@ -61,8 +81,9 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
     stop: () =>
       (stopping ??= (async () => {
         logger.info('shutting down: closing listeners');
-        await ingress.close(INGRESS_GRACE_MS);
+        await Promise.all([admin?.close(), ingress.close(INGRESS_GRACE_MS)]);
         logger.info('listeners closed: draining deliveries');
+        await retention.stop();
         await dispatcher.stop(DELIVERY_GRACE_MS);
         await store.close();
         logger.info('stopped');

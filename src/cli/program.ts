@@ -1,6 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { exitCodeFor, isHookrelayError } from '../errors.js';
 import { registerCheckConfig } from './commands/check-config.js';
+import { registerDeliveries } from './commands/deliveries.js';
+import { registerDlq } from './commands/dlq.js';
+import { registerRedeliver } from './commands/redeliver.js';
+import { registerReplay } from './commands/replay.js';
+import { registerSendTest } from './commands/send-test.js';
 import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
 
@@ -27,6 +32,11 @@ export function buildProgram(): Command {
   registerServe(program);
   registerCheckConfig(program);
   registerStats(program);
+  registerDlq(program);
+  registerReplay(program);
+  registerRedeliver(program);
+  registerDeliveries(program);
+  registerSendTest(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

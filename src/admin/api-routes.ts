@@ -1,0 +1,158 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { BreakerState } from '../delivery/observer.js';
+import { HookrelayError } from '../errors.js';
+import { readRawBody } from '../ingress/read-body.js';
+import type { OperatorContext } from '../operator/context.js';
+import { listDeadLetters } from '../operator/dead-letters.js';
+import { listDeliveries, showDelivery } from '../operator/deliveries.js';
+import { getEventDetail, searchEvents } from '../operator/events.js';
+import { redeliverEvent } from '../operator/redeliver.js';
+import { replayDeadLetters, type ReplayRequest } from '../operator/replay.js';
+import { parseSince } from '../operator/since.js';
+import { readStats } from '../operator/stats.js';
+
+/** Largest JSON body the API reads (a replay of many ids fits easily). */
+const JSON_BODY_LIMIT = 4 * 1024 * 1024;
+
+export interface ApiRoutesDeps {
+  operator: OperatorContext;
+  /** Current circuit breaker state per destination (from the running dispatcher). */
+  breakerStates?: () => Record<string, BreakerState>;
+}
+
+/**
+ * The admin JSON API under /admin/api: the operator operations, nothing of its own.
+ * - GET  /events?query=&source=&limit=&before=   events newest first; `query` = dedupe key (run_id) or event id
+ * - GET  /events/:id                             the event with its deliveries and their attempts
+ * - GET  /deliveries?status=&destination=&source=&since=&limit=&cursor=
+ * - GET  /deliveries/:id                         the delivery with its attempt log
+ * - GET  /dead-letters?destination=&source=&since=&limit=&cursor=   as `dlq list --json`
+ * - GET  /stats                                  as `stats --json`, plus `circuits`
+ * - POST /replay     {"ids":[…]} | {"destination":"…"} | {"all":true}, optional "since", "dryRun"
+ * - POST /redeliver  {"eventId":"…","destination":"…"?}
+ */
+export function createApiRouter({ operator, breakerStates }: ApiRoutesDeps): Router {
+  const router = new Router({ prefix: '/admin/api' });
+  const now = () => (operator.now ?? Date.now)();
+
+  router.get('/events', async (ctx) => {
+    ctx.body = await searchEvents(operator, {
+      query: queryString(ctx, 'query'),
+      source: queryString(ctx, 'source'),
+      limit: queryInt(ctx, 'limit'),
+      before: queryInstant(ctx, 'before'),
+    });
+  });
+  router.get('/events/:id', async (ctx) => {
+    ctx.body = await getEventDetail(operator, ctx.params.id!);
+  });
+  router.get('/deliveries', async (ctx) => {
+    ctx.body = await listDeliveries(operator, {
+      status: queryString(ctx, 'status'),
+      destination: queryString(ctx, 'destination'),
+      source: queryString(ctx, 'source'),
+      since: querySince(ctx, 'since', now()),
+      limit: queryInt(ctx, 'limit'),
+      cursor: queryString(ctx, 'cursor'),
+    });
+  });
+  router.get('/deliveries/:id', async (ctx) => {
+    ctx.body = await showDelivery(operator, ctx.params.id!);
+  });
+  router.get('/dead-letters', async (ctx) => {
+    ctx.body = await listDeadLetters(operator, {
+      destination: queryString(ctx, 'destination'),
+      source: queryString(ctx, 'source'),
+      since: querySince(ctx, 'since', now()),
+      limit: queryInt(ctx, 'limit'),
+      cursor: queryString(ctx, 'cursor'),
+    });
+  });
+  router.get('/stats', async (ctx) => {
+    ctx.body = { ...(await readStats(operator)), ...(breakerStates ? { circuits: breakerStates() } : {}) };
+  });
+  router.post('/replay', async (ctx) => {
+    const body = await readJsonObject(ctx);
+    ctx.body = await replayDeadLetters(operator, replayRequestOf(body, now()));
+  });
+  router.post('/redeliver', async (ctx) => {
+    const body = await readJsonObject(ctx);
+    const eventId = body.eventId;
+    if (typeof eventId !== 'string' || eventId === '') throw badRequest('eventId: expected a non-empty string');
+    const destination = body.destination;
+    if (destination !== undefined && destination !== null && typeof destination !== 'string') {
+      throw badRequest('destination: expected a string');
+    }
+    ctx.body = await redeliverEvent(operator, { eventId, destination: destination ?? undefined });
+  });
+  return router;
+}
+
+function replayRequestOf(body: Record<string, unknown>, now: number): ReplayRequest {
+  const request: ReplayRequest = {};
+  if (body.ids !== undefined) {
+    if (!Array.isArray(body.ids) || !body.ids.every((id) => typeof id === 'string')) throw badRequest('ids: expected an array of delivery ids');
+    request.ids = body.ids as string[];
+  }
+  if (body.destination !== undefined) {
+    if (typeof body.destination !== 'string') throw badRequest('destination: expected a string');
+    request.destination = body.destination;
+  }
+  if (body.all !== undefined) {
+    if (typeof body.all !== 'boolean') throw badRequest('all: expected true or false');
+    request.all = body.all;
+  }
+  if (body.since !== undefined && body.since !== null) {
+    if (typeof body.since !== 'string' && typeof body.since !== 'number') throw badRequest('since: expected a duration or an ISO-8601 time');
+    request.since = parseSince(body.since, now);
+  }
+  if (body.dryRun !== undefined) {
+    if (typeof body.dryRun !== 'boolean') throw badRequest('dryRun: expected true or false');
+    request.dryRun = body.dryRun;
+  }
+  return request;
+}
+
+async function readJsonObject(ctx: Context): Promise<Record<string, unknown>> {
+  const raw = await readRawBody(ctx.req, JSON_BODY_LIMIT);
+  let value: unknown;
+  try {
+    value = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw badRequest('the body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('the body must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+function queryString(ctx: Context, name: string): string | undefined {
+  const value = ctx.query[name];
+  const single = Array.isArray(value) ? value[value.length - 1] : value;
+  return single === undefined || single === '' ? undefined : single;
+}
+
+function queryInt(ctx: Context, name: string): number | undefined {
+  const value = queryString(ctx, name);
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw badRequest(`${name}: expected a positive integer`);
+  return Number(value);
+}
+
+function querySince(ctx: Context, name: string, now: number): number | undefined {
+  const value = queryString(ctx, name);
+  return value === undefined ? undefined : parseSince(value, now);
+}
+
+/** An instant: unix ms or ISO-8601. */
+function queryInstant(ctx: Context, name: string): number | undefined {
+  const value = queryString(ctx, name);
+  if (value === undefined) return undefined;
+  const at = /^\d{1,15}$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(at)) throw badRequest(`${name}: expected unix ms or an ISO-8601 time`);
+  return at;
+}
+
+function badRequest(message: string): HookrelayError {
+  return new HookrelayError('HOOKRELAY_BAD_REQUEST', message);
+}

@@ -1,0 +1,112 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Config } from '../config/load.js';
+import type { DeliveryObserver } from '../delivery/observer.js';
+import { DELIVERY_STATUSES } from '../glossary.js';
+import type { IngressHooks, ReceivedOutcome } from '../ingress/app.js';
+import type { Store } from '../store/store.js';
+
+const RECEIVED_OUTCOMES: readonly ReceivedOutcome[] = ['accepted', 'duplicate', 'rejected'];
+const ATTEMPT_OUTCOMES = ['delivered', 'failed'] as const;
+/** Seconds; from a fast local consumer to one that needs most of its timeout. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export interface MetricsDeps {
+  config: Config;
+  store: Store;
+  /** Node process metrics (CPU, memory, event loop lag, GC); on by default. */
+  processMetrics?: boolean;
+}
+
+export interface RelayMetrics {
+  readonly registry: Registry;
+  /** Subscribe the delivery engine: attempt outcomes, durations, breaker states. */
+  readonly observer: DeliveryObserver;
+  /** The ingress hook: one call per callback on a source path. */
+  readonly received: NonNullable<IngressHooks['received']>;
+  /** The Prometheus text exposition; queue depths are read from the store at this moment. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+/**
+ * The relay's Prometheus metrics, on a registry of their own (several relays in one process,
+ * as in tests, do not mix). Names and labels are the contract's:
+ * - hookrelay_events_received_total{source,outcome}   outcome: accepted | duplicate | rejected
+ * - hookrelay_delivery_attempts_total{destination,outcome}   outcome: delivered | failed
+ * - hookrelay_deliveries{destination,status}   gauge, from the store at scrape time
+ * - hookrelay_circuit_open{destination}   1 while open or half-open
+ * - hookrelay_delivery_duration_seconds{destination}   histogram of attempt durations
+ * Every known label combination is present from the start with 0, so rates and alerts work
+ * before the first event.
+ */
+export function createMetrics({ config, store, processMetrics = true }: MetricsDeps): RelayMetrics {
+  const registry = new Registry();
+  const destinations = config.destinations.map((destination) => destination.name);
+
+  const received = new Counter({
+    name: 'hookrelay_events_received_total',
+    help: 'Callbacks received on a source path, by how they ended (accepted, duplicate, rejected).',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: 'hookrelay_delivery_attempts_total',
+    help: 'Delivery attempts made, by destination and outcome (delivered, failed).',
+    labelNames: ['destination', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'hookrelay_delivery_duration_seconds',
+    help: 'Duration of delivery attempts, request start to response (or error), by destination.',
+    labelNames: ['destination'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const circuitOpen = new Gauge({
+    name: 'hookrelay_circuit_open',
+    help: 'Whether the circuit breaker of a destination is open or half-open (1) or closed (0).',
+    labelNames: ['destination'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'hookrelay_deliveries',
+    help: 'Deliveries by destination and status (pending, in_flight, delivered, dead), read from storage at scrape time.',
+    labelNames: ['destination', 'status'] as const,
+    registers: [registry],
+    async collect() {
+      const stats = await store.stats(destinations);
+      this.reset();
+      for (const [destination, counts] of Object.entries(stats.destinations)) {
+        for (const status of DELIVERY_STATUSES) this.set({ destination, status }, counts[status]);
+      }
+    },
+  });
+
+  for (const source of config.sources) {
+    for (const outcome of RECEIVED_OUTCOMES) received.inc({ source: source.name, outcome }, 0);
+  }
+  for (const destination of destinations) {
+    for (const outcome of ATTEMPT_OUTCOMES) attempts.inc({ destination, outcome }, 0);
+    circuitOpen.set({ destination }, 0);
+    duration.zero({ destination });
+  }
+  if (processMetrics) collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    observer: {
+      attempted(destination, outcome, durationSeconds) {
+        attempts.inc({ destination, outcome });
+        duration.observe({ destination }, durationSeconds);
+      },
+      breakerChanged(destination, state) {
+        circuitOpen.set({ destination }, state === 'closed' ? 0 : 1);
+      },
+    },
+    received(source, outcome) {
+      received.inc({ source, outcome });
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}

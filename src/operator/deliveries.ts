@@ -1,0 +1,62 @@
+import { HookrelayError } from '../errors.js';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../glossary.js';
+import type { OperatorContext } from './context.js';
+import { attemptView, deliveryView, type AttemptView, type DeliveryView } from './views.js';
+
+export interface DeliveryListRequest {
+  status?: string;
+  destination?: string;
+  source?: string;
+  /** Only deliveries that changed state at or after this unix ms. */
+  since?: number;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface DeliveryList {
+  deliveries: DeliveryView[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export const DELIVERY_PAGE_DEFAULT = 50;
+export const DELIVERY_PAGE_MAX = 1000;
+
+/** Deliveries newest first, filtered by status, destination and source. */
+export async function listDeliveries({ store }: OperatorContext, request: DeliveryListRequest): Promise<DeliveryList> {
+  const status = request.status ? checkStatus(request.status) : undefined;
+  const limit = request.limit ?? DELIVERY_PAGE_DEFAULT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > DELIVERY_PAGE_MAX) {
+    throw new HookrelayError('HOOKRELAY_USAGE', `limit must be an integer from 1 to ${DELIVERY_PAGE_MAX}`);
+  }
+  const page = await store.listDeliveries({
+    status,
+    destination: request.destination || undefined,
+    source: request.source || undefined,
+    since: request.since,
+    limit,
+    cursor: request.cursor || undefined,
+  });
+  return { deliveries: page.deliveries.map(deliveryView), nextCursor: page.nextCursor };
+}
+
+export interface DeliveryDetail {
+  delivery: DeliveryView;
+  attempts: AttemptView[];
+}
+
+/** One delivery with its attempt log (oldest attempt first). */
+export async function showDelivery({ store }: OperatorContext, deliveryId: string): Promise<DeliveryDetail> {
+  const delivery = await store.getDelivery(deliveryId);
+  if (!delivery) throw new HookrelayError('HOOKRELAY_DELIVERY_NOT_FOUND', `no delivery with id "${deliveryId}"`);
+  return { delivery: deliveryView(delivery), attempts: (await store.listAttempts(deliveryId)).map(attemptView) };
+}
+
+function checkStatus(value: string): DeliveryStatus {
+  // "in-flight" and "inFlight" are what people type; the stored word is in_flight.
+  const normalised = value === 'in-flight' || value === 'inFlight' ? 'in_flight' : value;
+  if (!(DELIVERY_STATUSES as readonly string[]).includes(normalised)) {
+    throw new HookrelayError('HOOKRELAY_USAGE', `status must be one of ${DELIVERY_STATUSES.join(', ')}`);
+  }
+  return normalised as DeliveryStatus;
+}

@@ -1,0 +1,83 @@
+import { HookrelayError } from '../errors.js';
+import type { OperatorContext } from './context.js';
+import {
+  attemptView, deliveryView, eventSummaryView, iso, type AttemptView, type DeliveryView, type EventSummaryView,
+} from './views.js';
+
+/** Bodies up to this size are included in an event's detail; larger ones are cut (and say so). */
+export const EVENT_BODY_PREVIEW_BYTES = 256 * 1024;
+
+export interface EventDetail {
+  event: {
+    id: string;
+    source: string;
+    dedupeKey: string;
+    contentType: string;
+    size: number;
+    receivedAt: string;
+    /** The body as text when it is UTF-8, else base64 (see `bodyEncoding`); cut at EVENT_BODY_PREVIEW_BYTES. */
+    body: string;
+    bodyEncoding: 'utf8' | 'base64';
+    bodyTruncated: boolean;
+  };
+  deliveries: (DeliveryView & { attemptLog: AttemptView[] })[];
+}
+
+/** An event with every delivery and each delivery's attempt log. */
+export async function getEventDetail({ store }: OperatorContext, eventId: string): Promise<EventDetail> {
+  const event = await store.getEvent(eventId);
+  if (!event) throw new HookrelayError('HOOKRELAY_EVENT_NOT_FOUND', `no event with id "${eventId}"`);
+  const deliveries = await store.listDeliveriesOfEvent(eventId);
+  const withAttempts = await Promise.all(
+    deliveries.map(async (delivery) => ({
+      ...deliveryView(delivery),
+      attemptLog: (await store.listAttempts(delivery.id)).map(attemptView),
+    })),
+  );
+  const preview = event.body.subarray(0, EVENT_BODY_PREVIEW_BYTES);
+  const text = decodeUtf8(preview);
+  return {
+    event: {
+      id: event.id,
+      source: event.source,
+      dedupeKey: event.dedupeKey,
+      contentType: event.contentType,
+      size: event.body.length,
+      receivedAt: iso(event.receivedAt)!,
+      body: text ?? preview.toString('base64'),
+      bodyEncoding: text === null ? 'base64' : 'utf8',
+      bodyTruncated: preview.length < event.body.length,
+    },
+    deliveries: withAttempts,
+  };
+}
+
+export interface EventSearch {
+  /** A dedupe key (e.g. a run_id) or an event id, matched exactly. */
+  query?: string;
+  source?: string;
+  limit?: number;
+  /** Events received before this unix ms (the next page). */
+  before?: number;
+}
+
+export const EVENT_PAGE_MAX = 500;
+
+/** Events newest first, optionally only the one(s) with this dedupe key or id. */
+export async function searchEvents({ store }: OperatorContext, search: EventSearch): Promise<{ events: EventSummaryView[] }> {
+  const events = await store.findEvents({
+    query: search.query || undefined,
+    source: search.source || undefined,
+    limit: Math.min(Math.max(1, search.limit ?? 50), EVENT_PAGE_MAX),
+    before: search.before,
+  });
+  return { events: events.map(eventSummaryView) };
+}
+
+function decodeUtf8(bytes: Buffer): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
