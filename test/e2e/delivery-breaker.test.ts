@@ -87,6 +87,48 @@ describe('delivery: circuit breaker and isolation', () => {
     }
   });
 
+  it('connection refused for ~5 s: the attempt log shows a handful of probes, then all arrive', async () => {
+    // Take a free port, then close it so connections are refused until the destination comes back on it.
+    const placeholder = await startSink();
+    const port = placeholder.port;
+    await placeholder.close();
+    const url = `http://127.0.0.1:${port}/hooks`;
+    const ws = workspace(registry, {
+      destinations: [
+        {
+          name: 'refusing',
+          url,
+          concurrency: 8,
+          retry: { maxAttempts: 3, initialDelayMs: 200, multiplier: 2, maxDelayMs: 1_000 },
+          circuitBreaker: { volumeThreshold: 5, errorThresholdPercentage: 50, resetTimeoutMs: 1_000, rollingWindowMs: 10_000 },
+        },
+      ],
+    });
+    const relayProcess = await relay(registry, ws);
+    const outageStarted = Date.now();
+    const events = await postEvents(relayProcess.url, 200);
+    await sleep(Math.max(0, outageStarted + 5_000 - Date.now()));
+
+    const refused = attemptLog(ws.dbPath, 'refusing');
+    const halfOpens = logLines(relayProcess, 'circuit half-open').filter((line) => line.destination === 'refusing').length;
+    console.log(`refusing destination: ${refused.length} attempts during the outage (${halfOpens} half-open probes)`);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((row) => row.error_code === 'ECONNREFUSED' && row.outcome === 'failed')).toBe(true);
+    expect(refused.length).toBeLessThanOrEqual(8 + 5 + halfOpens + 2);
+    expect((await stats(ws.configPath)).destinations.refusing!.dead).toBe(0);
+
+    const back = await startSink(() => 200, port);
+    registry.add(() => back.close());
+    await waitFor(() => countById(back.received).size === 200, { timeoutMs: 30_000, what: 'all 200 after recovery' });
+    const final = await waitFor(async () => {
+      const current = await stats(ws.configPath);
+      return current.deliveries.delivered === 200 ? current : null;
+    }, { timeoutMs: 15_000, what: '200 delivered' });
+    expect(final.deliveries.dead).toBe(0);
+    expect(new Set(back.received.map((request) => request.headers['webhook-id']))).toEqual(new Set(events.map((event) => event.id)));
+    expect(logLines(relayProcess, 'circuit closed').filter((line) => line.destination === 'refusing')).toHaveLength(1);
+  });
+
   it('a hanging destination (timeoutMs 500) does not slow a healthy one', async () => {
     const hanging = await startSink(() => new Promise<number>(() => undefined));
     registry.add(() => hanging.close());
