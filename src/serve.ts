@@ -1,4 +1,5 @@
 import { createAdminListener, type AdminListener } from './admin/app.js';
+import { createDashboard } from './admin/dashboard/dashboard.js';
 import { createMetrics } from './admin/metrics.js';
 import type { LoadedConfig } from './config/load.js';
 import { createDispatcher } from './delivery/dispatcher.js';
@@ -61,7 +62,12 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
   let admin: AdminListener | null = null;
   let adminPort: number | null = null;
   if (config.admin) {
-    admin = createAdminListener({ config, store, logger, metrics, breakerStates: () => dispatcher.breakerStates() });
+    const dashboard = createDashboard({ operator: { config, store } });
+    admin = createAdminListener({
+      config, store, logger, metrics, breakerStates: () => dispatcher.breakerStates(),
+      allowRequest: (headers) => dashboard.session.allowsCookieRequest(headers, Date.now()),
+      routes: [dashboard.api, dashboard.pages],
+    });
     try {
       adminPort = await admin.listen();
     } catch (error) {
