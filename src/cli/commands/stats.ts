@@ -28,7 +28,11 @@ export function registerStats(program: Command): void {
           ),
         };
         if (options.json) {
-          printJson(output);
+          // The contract's shape: per destination exactly pending, delivered, dead (in-flight ones count in `deliveries`).
+          const destinations = Object.fromEntries(
+            Object.entries(output.destinations).map(([name, { pending, delivered, dead }]) => [name, { pending, delivered, dead }]),
+          );
+          printJson({ ...output, destinations });
           return;
         }
         const rows = [
