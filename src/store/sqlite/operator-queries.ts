@@ -72,7 +72,7 @@ export function createOperatorQueries(db: Database) {
        FROM attempts WHERE delivery_id = ? ORDER BY number`,
   );
   const histogram = db.prepare(
-    `SELECT destination, (started_at / @bucket) * @bucket AS at,
+    `SELECT destination, (started_at / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS at,
             sum(outcome = 'delivered') AS delivered, sum(outcome = 'failed') AS failed
        FROM attempts WHERE started_at >= @since GROUP BY destination, at ORDER BY at`,
   );

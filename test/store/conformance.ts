@@ -1,0 +1,466 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isHookrelayError } from '../../src/errors.js';
+import type { AttemptCompletion, AttemptDecision, ClaimedDelivery, NewEvent } from '../../src/glossary.js';
+import type { Store } from '../../src/store/store.js';
+
+/**
+ * The store contract, written against the Store interface only. Each adapter's test file
+ * calls `defineStoreConformance` with a harness; every case gets a fresh, empty database.
+ */
+export interface StoreHarness {
+  name: string;
+  /** SQLite (one process per database) releases every in-flight row at start-up; shared adapters only expired ones. */
+  recoversLiveLeases: boolean;
+  createDatabase(): Promise<TestDatabase>;
+}
+
+export interface TestDatabase {
+  /** Opens a store on this database; call again for a second store on it, as a second process would. */
+  open(): Promise<Store>;
+  /** Another connection takes the write lock beyond the store's timeout; resolves with the function that lets go. */
+  blockWrites(): Promise<() => Promise<void>>;
+  cleanup(): Promise<void>;
+}
+
+const DESTINATIONS = ['app', 'audit'] as const;
+
+function newEvent(dedupeKey: string, overrides: Partial<NewEvent> = {}): NewEvent {
+  return {
+    source: 'cerebrium',
+    dedupeKey,
+    contentType: 'application/json',
+    body: Buffer.from(JSON.stringify({ run_id: dedupeKey })),
+    destinations: DESTINATIONS,
+    ...overrides,
+  };
+}
+
+function completion(delivery: ClaimedDelivery, decision: AttemptDecision, statusCode = decision.kind === 'delivered' ? 200 : 500): AttemptCompletion {
+  return {
+    attempt: {
+      deliveryId: delivery.id,
+      number: delivery.attempts + 1,
+      startedAt: Date.now(),
+      durationMs: 12.4,
+      statusCode,
+      errorCode: null,
+      error: decision.kind === 'delivered' ? null : `HTTP ${statusCode}`,
+      responseSnippet: decision.kind === 'delivered' ? 'ok' : 'error',
+      outcome: decision.kind === 'delivered' ? 'delivered' : 'failed',
+    },
+    decision,
+    countsAgainstBudget: true,
+  };
+}
+
+export function defineStoreConformance(harness: StoreHarness): void {
+  describe(`store conformance: ${harness.name}`, () => {
+    let db: TestDatabase;
+    let store: Store;
+    const opened: Store[] = [];
+    const open = async () => {
+      const next = await db.open();
+      opened.push(next);
+      return next;
+    };
+    const claim = (destination: string, owner = 'owner-a', { now = Date.now(), limit = 10, leaseMs = 30_000 } = {}) =>
+      store.claimDue({ destination, limit, now, leaseExpiresAt: now + leaseMs, owner });
+    /** Ingests one event and drives its 'app' delivery to dead. */
+    const deadDelivery = async (key: string, destination = 'app') => {
+      const { id: eventId } = await store.ingest(newEvent(key, { destinations: [destination] }));
+      const [delivery] = await store.claimDue({ destination, limit: 1, now: Date.now(), leaseExpiresAt: Date.now() + 30_000, owner: 'o' });
+      expect(delivery?.eventId).toBe(eventId);
+      await store.completeAttempts([completion(delivery!, { kind: 'dead' })], 'o');
+      return delivery!.id;
+    };
+
+    beforeEach(async () => {
+      db = await harness.createDatabase();
+      store = await open();
+    });
+    afterEach(async () => {
+      for (const each of opened.splice(0)) await each.close();
+      await db.cleanup();
+    });
+
+    describe('ingest and dedupe', () => {
+      it('stores the event byte-exact with one pending delivery per destination', async () => {
+        const body = Buffer.from([0, 1, 2, 255, 254, 10, 13]);
+        const result = await store.ingest(newEvent('run-1', { body, contentType: 'application/octet-stream' }));
+        expect(result.duplicate).toBe(false);
+        const event = await store.getEvent(result.id);
+        expect(event).toMatchObject({ id: result.id, source: 'cerebrium', dedupeKey: 'run-1', contentType: 'application/octet-stream' });
+        expect(Buffer.compare(event!.body, body)).toBe(0);
+        const deliveries = await store.listDeliveriesOfEvent(result.id);
+        expect(deliveries.map((d) => [d.destination, d.status, d.attempts, d.budgetUsed])).toEqual([
+          ['app', 'pending', 0, 0],
+          ['audit', 'pending', 0, 0],
+        ]);
+        expect(deliveries[0]!.dedupeKey).toBe('run-1');
+        expect(deliveries[0]!.leaseExpiresAt).toBeNull();
+      });
+
+      it('a duplicate returns the first id and writes nothing', async () => {
+        const first = await store.ingest(newEvent('run-dup'));
+        const second = await store.ingest(newEvent('run-dup', { body: Buffer.from('different bytes') }));
+        expect(second).toEqual({ id: first.id, duplicate: true });
+        expect((await store.stats([])).events).toBe(1);
+        expect((await store.stats([])).deliveries.pending).toBe(2);
+        expect((await store.getEvent(first.id))!.body.toString()).toContain('run-dup');
+      });
+
+      it('the same key from another source is a different event', async () => {
+        const a = await store.ingest(newEvent('shared-key'));
+        const b = await store.ingest(newEvent('shared-key', { source: 'github' }));
+        expect(b.duplicate).toBe(false);
+        expect(b.id).not.toBe(a.id);
+      });
+
+      it('concurrent duplicates through two stores store the event once', async () => {
+        const other = await open();
+        const results = await Promise.all(
+          Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? store : other).ingest(newEvent('run-race'))),
+        );
+        expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.id)).size).toBe(1);
+        const stats = await other.stats([]);
+        expect(stats.events).toBe(1);
+        expect(stats.deliveries.pending).toBe(2);
+      });
+
+      it('concurrent ingests share commits and each caller gets its own committed result', async () => {
+        const keys = Array.from({ length: 100 }, (_, i) => `run-${i}`);
+        const results = await Promise.all(keys.map((key) => store.ingest(newEvent(key, { destinations: ['app'] }))));
+        expect(results.every((r) => !r.duplicate)).toBe(true);
+        expect(new Set(results.map((r) => r.id)).size).toBe(100);
+        // Committed: visible to another store (another connection / process).
+        const other = await open();
+        for (const [index, result] of results.entries()) {
+          expect((await other.getEvent(result.id))?.dedupeKey).toBe(keys[index]);
+        }
+        expect((await other.stats(['app'])).destinations.app!.pending).toBe(100);
+      });
+
+      it('a batch holding the same key twice stores it once', async () => {
+        const [a, b, c] = await Promise.all([store.ingest(newEvent('twice')), store.ingest(newEvent('twice')), store.ingest(newEvent('once'))]);
+        expect([a!.duplicate, b!.duplicate, c!.duplicate].filter(Boolean)).toHaveLength(1);
+        expect(a!.id).toBe(b!.id);
+        expect((await store.stats([])).events).toBe(2);
+      });
+
+      it('an event with no destinations is stored without deliveries', async () => {
+        const result = await store.ingest(newEvent('lonely', { destinations: [] }));
+        expect(await store.listDeliveriesOfEvent(result.id)).toEqual([]);
+        expect(await store.isWritable()).toBe(true);
+      });
+    });
+
+    describe('claims and leases', () => {
+      it('claims due deliveries of one destination, oldest first, up to the limit, with the event', async () => {
+        const ids: string[] = [];
+        for (const key of ['c1', 'c2', 'c3']) ids.push((await store.ingest(newEvent(key))).id);
+        const claimed = await claim('app', 'owner-a', { limit: 2 });
+        expect(claimed.map((d) => d.eventId)).toEqual(ids.slice(0, 2));
+        expect(claimed[0]).toMatchObject({ destination: 'app', source: 'cerebrium', contentType: 'application/json', attempts: 0, budgetUsed: 0 });
+        expect(claimed[0]!.body.toString()).toBe(JSON.stringify({ run_id: 'c1' }));
+        const row = await store.getDelivery(claimed[0]!.id);
+        expect(row?.status).toBe('in_flight');
+        expect(row?.leaseExpiresAt).toBeGreaterThan(Date.now());
+        expect((await claim('app')).map((d) => d.eventId)).toEqual([ids[2]]);
+        expect(await claim('app')).toEqual([]);
+        expect(await claim('audit', 'owner-a', { limit: 5 })).toHaveLength(3);
+      });
+
+      it('does not claim deliveries that are not due yet', async () => {
+        await store.ingest(newEvent('later'));
+        expect(await claim('app', 'a', { now: Date.now() - 60_000 })).toEqual([]);
+      });
+
+      it('two stores claiming at once never get the same delivery', async () => {
+        const other = await open();
+        await Promise.all(Array.from({ length: 40 }, (_, i) => store.ingest(newEvent(`k${i}`, { destinations: ['app'] }))));
+        const rounds = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            (i % 2 ? other : store).claimDue({ destination: 'app', limit: 7, now: Date.now(), leaseExpiresAt: Date.now() + 30_000, owner: `o${i}` }),
+          ),
+        );
+        const ids = rounds.flat().map((d) => d.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids.length).toBe(40);
+      });
+
+      it('re-claims an in-flight delivery whose lease expired, never one whose lease runs', async () => {
+        await store.ingest(newEvent('lease', { destinations: ['app'] }));
+        const now = Date.now();
+        const [first] = await claim('app', 'dead-process', { now, leaseMs: 1_000 });
+        expect(await claim('app', 'other', { now: now + 500 })).toEqual([]);
+        const [again] = await claim('app', 'other', { now: now + 1_001 });
+        expect(again?.id).toBe(first!.id);
+        expect((await store.getDelivery(first!.id))?.leaseExpiresAt).toBe(now + 1_001 + 30_000);
+      });
+    });
+
+    describe('completing attempts', () => {
+      it('delivered, retry and dead transitions with the attempt log', async () => {
+        await store.ingest(newEvent('t1'));
+        await store.ingest(newEvent('t2'));
+        await store.ingest(newEvent('t3'));
+        const [a, b, c] = await claim('app');
+        const retryAt = Date.now() + 60_000;
+        await store.completeAttempts(
+          [completion(a!, { kind: 'delivered' }), completion(b!, { kind: 'retry', nextAttemptAt: retryAt }, 503), completion(c!, { kind: 'dead' }, 400)],
+          'owner-a',
+        );
+        const delivered = await store.getDelivery(a!.id);
+        expect(delivered).toMatchObject({ status: 'delivered', attempts: 1, budgetUsed: 1, lastStatus: 200, lastError: null, leaseExpiresAt: null });
+        expect(delivered!.deliveredAt).toBeGreaterThan(0);
+        const retrying = await store.getDelivery(b!.id);
+        expect(retrying).toMatchObject({ status: 'pending', attempts: 1, budgetUsed: 1, lastStatus: 503, lastError: 'HTTP 503', nextAttemptAt: retryAt });
+        const dead = await store.getDelivery(c!.id);
+        expect(dead).toMatchObject({ status: 'dead', attempts: 1, lastStatus: 400 });
+        expect(dead!.deadAt).toBeGreaterThan(0);
+        const attempts = await store.listAttempts(b!.id);
+        expect(attempts).toEqual([
+          expect.objectContaining({ deliveryId: b!.id, number: 1, statusCode: 503, outcome: 'failed', durationMs: 12, responseSnippet: 'error' }),
+        ]);
+        // The retry is not due yet; once due it is claimed with its counts.
+        expect(await claim('app')).toEqual([]);
+        const [retry] = await claim('app', 'owner-a', { now: retryAt });
+        expect(retry).toMatchObject({ id: b!.id, attempts: 1, budgetUsed: 1 });
+      });
+
+      it('a completion whose lease was lost logs the attempt but keeps the new owner’s state', async () => {
+        await store.ingest(newEvent('lost', { destinations: ['app'] }));
+        const now = Date.now();
+        const [stale] = await claim('app', 'slow-process', { now, leaseMs: 10 });
+        const [current] = await claim('app', 'new-owner', { now: now + 20 });
+        expect(current!.id).toBe(stale!.id);
+        await store.completeAttempts([completion(stale!, { kind: 'dead' })], 'slow-process');
+        expect((await store.getDelivery(stale!.id))?.status).toBe('in_flight');
+        expect(await store.listAttempts(stale!.id)).toHaveLength(1);
+        await store.completeAttempts([{ ...completion(current!, { kind: 'delivered' }), attempt: { ...completion(current!, { kind: 'delivered' }).attempt, number: 2 } }], 'new-owner');
+        expect(await store.getDelivery(current!.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+        expect((await store.listAttempts(current!.id)).map((a) => a.number)).toEqual([1, 2]);
+      });
+
+      it('recording the same attempt twice keeps one log row', async () => {
+        await store.ingest(newEvent('again', { destinations: ['app'] }));
+        const [d] = await claim('app');
+        const done = completion(d!, { kind: 'delivered' });
+        await store.completeAttempts([done], 'owner-a');
+        await store.completeAttempts([done], 'owner-a');
+        expect(await store.listAttempts(d!.id)).toHaveLength(1);
+      });
+
+      it('releaseClaims puts claimed deliveries back without counting an attempt', async () => {
+        await store.ingest(newEvent('rel', { destinations: ['app'] }));
+        const [d] = await claim('app');
+        const at = Date.now() + 5_000;
+        await store.releaseClaims([d!.id], at);
+        expect(await store.getDelivery(d!.id)).toMatchObject({ status: 'pending', attempts: 0, budgetUsed: 0, nextAttemptAt: at, leaseExpiresAt: null });
+        expect(await store.listAttempts(d!.id)).toEqual([]);
+        await store.releaseClaims([], at);
+      });
+    });
+
+    describe('recovery and due times', () => {
+      it('recoverOrphanedLeases releases expired leases (and live ones only where one process owns the database)', async () => {
+        await store.ingest(newEvent('r1', { destinations: ['app'] }));
+        await store.ingest(newEvent('r2', { destinations: ['app'] }));
+        const now = Date.now();
+        const [expired] = await claim('app', 'gone', { now, limit: 1, leaseMs: 100 });
+        const [live] = await claim('app', 'alive', { now, limit: 1, leaseMs: 60_000 });
+        const recovered = await store.recoverOrphanedLeases(now + 200);
+        expect(recovered).toBe(harness.recoversLiveLeases ? 2 : 1);
+        expect((await store.getDelivery(expired!.id))?.status).toBe('pending');
+        expect((await store.getDelivery(live!.id))?.status).toBe(harness.recoversLiveLeases ? 'pending' : 'in_flight');
+      });
+
+      it('nextDueAt: the earliest pending due time or lease expiry of the given destinations', async () => {
+        expect(await store.nextDueAt(['app'])).toBeNull();
+        const before = Date.now();
+        await store.ingest(newEvent('n1'));
+        const due = await store.nextDueAt(['app', 'audit']);
+        expect(due).toBeGreaterThanOrEqual(before);
+        expect(due).toBeLessThanOrEqual(Date.now());
+        const now = Date.now();
+        await claim('app', 'x', { now, leaseMs: 40_000 });
+        expect(await store.nextDueAt(['app'])).toBe(now + 40_000);
+        expect(await store.nextDueAt(['elsewhere'])).toBeNull();
+      });
+    });
+
+    describe('operator reads', () => {
+      it('stats counts by status and destination, configured destinations included at zero', async () => {
+        await store.ingest(newEvent('s1'));
+        await store.ingest(newEvent('s2', { destinations: ['app'] }));
+        const [d] = await claim('app', 'o', { limit: 1 });
+        await store.completeAttempts([completion(d!, { kind: 'delivered' })], 'o');
+        await claim('app', 'o', { limit: 1 });
+        const stats = await store.stats(['app', 'audit', 'idle']);
+        expect(stats).toEqual({
+          events: 2,
+          deliveries: { pending: 1, in_flight: 1, delivered: 1, dead: 0 },
+          destinations: {
+            app: { pending: 0, in_flight: 1, delivered: 1, dead: 0 },
+            audit: { pending: 1, in_flight: 0, delivered: 0, dead: 0 },
+            idle: { pending: 0, in_flight: 0, delivered: 0, dead: 0 },
+          },
+        });
+      });
+
+      it('listDeliveries pages newest first with a cursor and filters by status, destination, source and since', async () => {
+        for (let i = 0; i < 5; i++) await store.ingest(newEvent(`p${i}`));
+        await store.ingest(newEvent('gh', { source: 'github', destinations: ['app'] }));
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (let page = 0; page < 10; page++) {
+          const result = await store.listDeliveries({ limit: 4, ...(cursor ? { cursor } : {}) });
+          seen.push(...result.deliveries.map((d) => d.id));
+          if (!result.nextCursor) break;
+          cursor = result.nextCursor;
+        }
+        expect(seen).toHaveLength(11);
+        expect(new Set(seen).size).toBe(11);
+        expect([...seen].sort().reverse()).toEqual(seen);
+        expect((await store.listDeliveries({ limit: 100, destination: 'audit' })).deliveries).toHaveLength(5);
+        expect((await store.listDeliveries({ limit: 100, source: 'github' })).deliveries.map((d) => d.dedupeKey)).toEqual(['gh']);
+        await deadDelivery('dead-one', 'graveyard');
+        const dead = await store.listDeliveries({ limit: 100, status: 'dead' });
+        expect(dead.deliveries.map((d) => d.dedupeKey)).toEqual(['dead-one']);
+        expect(dead.nextCursor).toBeNull();
+        expect((await store.listDeliveries({ limit: 100, status: 'dead', since: Date.now() + 60_000 })).deliveries).toEqual([]);
+        expect((await store.listDeliveries({ limit: 100, since: Date.now() - 60_000 })).deliveries).toHaveLength(12);
+      });
+
+      it('getEvent, getDelivery and listAttempts answer null or empty for unknown ids', async () => {
+        expect(await store.getEvent('evt_missing')).toBeNull();
+        expect(await store.getDelivery('dlv_missing')).toBeNull();
+        expect(await store.listAttempts('dlv_missing')).toEqual([]);
+        expect(await store.listDeliveriesOfEvent('evt_missing')).toEqual([]);
+      });
+
+      it('findEvents by dedupe key or id, by source, before a time, newest first', async () => {
+        const a = await store.ingest(newEvent('find-a', { body: Buffer.from('12345') }));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const b = await store.ingest(newEvent('find-b', { source: 'github' }));
+        expect(await store.findEvents({ query: 'find-a', limit: 10 })).toEqual([
+          { id: a.id, source: 'cerebrium', dedupeKey: 'find-a', contentType: 'application/json', size: 5, receivedAt: expect.any(Number) },
+        ]);
+        expect((await store.findEvents({ query: b.id, limit: 10 })).map((e) => e.id)).toEqual([b.id]);
+        expect((await store.findEvents({ limit: 10 })).map((e) => e.id)).toEqual([b.id, a.id]);
+        expect((await store.findEvents({ source: 'github', limit: 10 })).map((e) => e.id)).toEqual([b.id]);
+        const newest = (await store.getEvent(b.id))!.receivedAt;
+        expect((await store.findEvents({ before: newest, limit: 10 })).map((e) => e.id)).toEqual([a.id]);
+        expect(await store.findEvents({ limit: 1 })).toHaveLength(1);
+      });
+
+      it('attemptHistogram buckets delivered and failed attempts per destination', async () => {
+        await store.ingest(newEvent('h1'));
+        await store.ingest(newEvent('h2'));
+        const claimed = [...(await claim('app')), ...(await claim('audit'))];
+        const at = Date.now();
+        await store.completeAttempts(
+          claimed.map((d, i) => {
+            const done = completion(d, i === 0 ? { kind: 'retry', nextAttemptAt: at } : { kind: 'delivered' });
+            return { ...done, attempt: { ...done.attempt, startedAt: at } };
+          }),
+          'owner-a',
+        );
+        const buckets = await store.attemptHistogram(at - 60_000, 60_000);
+        const bucket = Math.floor(at / 60_000) * 60_000;
+        expect(buckets).toEqual([
+          { destination: 'app', at: bucket, delivered: 1, failed: 1 },
+          { destination: 'audit', at: bucket, delivered: 2, failed: 0 },
+        ]);
+        expect(await store.attemptHistogram(at + 60_000, 60_000)).toEqual([]);
+      });
+    });
+
+    describe('replay, redeliver, retention', () => {
+      it('replayDead by ids, destination, all and since; dryRun only counts', async () => {
+        const one = await deadDelivery('d1');
+        const two = await deadDelivery('d2', 'audit');
+        const three = await deadDelivery('d3');
+        expect(await store.replayDead({ all: true }, Date.now(), true)).toEqual({ matched: 3, replayed: 0 });
+        expect((await store.getDelivery(one))?.status).toBe('dead');
+        expect(await store.replayDead({ all: true, since: Date.now() + 60_000 }, Date.now(), false)).toEqual({ matched: 0, replayed: 0 });
+        expect(await store.replayDead({ ids: [one, 'dlv_unknown'] }, Date.now(), false)).toEqual({ matched: 1, replayed: 1 });
+        const replayed = await store.getDelivery(one);
+        expect(replayed).toMatchObject({ status: 'pending', budgetUsed: 0, attempts: 1, deadAt: null });
+        expect(await store.replayDead({ destination: 'audit' }, Date.now(), false)).toEqual({ matched: 1, replayed: 1 });
+        expect((await store.getDelivery(two))?.status).toBe('pending');
+        expect(await store.replayDead({ all: true, since: Date.now() - 60_000 }, Date.now(), false)).toEqual({ matched: 1, replayed: 1 });
+        expect((await store.getDelivery(three))?.status).toBe('pending');
+        expect(await store.replayDead({ all: true }, Date.now(), false)).toEqual({ matched: 0, replayed: 0 });
+        // A replayed delivery is claimed again with the next attempt number.
+        const again = (await claim('app')).find((d) => d.id === one);
+        expect(again).toMatchObject({ attempts: 1, budgetUsed: 0 });
+      });
+
+      it('redeliver reopens delivered deliveries with a fresh budget, creates missing ones, leaves in-flight ones, null for unknown events', async () => {
+        const { id: eventId } = await store.ingest(newEvent('again', { destinations: ['app', 'audit'] }));
+        const [app] = await claim('app');
+        await store.completeAttempts([completion(app!, { kind: 'delivered' })], 'owner-a');
+        const [audit] = await claim('audit');
+        const affected = await store.redeliver(eventId, ['app', 'audit', 'newcomer'], Date.now());
+        expect(affected).toHaveLength(2);
+        expect(affected).toContain(app!.id);
+        expect(affected).not.toContain(audit!.id);
+        expect(await store.getDelivery(app!.id)).toMatchObject({ status: 'pending', attempts: 1, budgetUsed: 0 });
+        expect((await store.getDelivery(audit!.id))?.status).toBe('in_flight');
+        const deliveries = await store.listDeliveriesOfEvent(eventId);
+        expect(deliveries.map((d) => d.destination)).toEqual(['app', 'audit', 'newcomer']);
+        expect(deliveries[2]).toMatchObject({ status: 'pending', attempts: 0, source: 'cerebrium' });
+        expect(await store.redeliver('evt_unknown', ['app'], Date.now())).toBeNull();
+      });
+
+      it('pruneDelivered removes old events whose deliveries are all delivered, with their attempts', async () => {
+        const done = await store.ingest(newEvent('old-done', { destinations: ['app'] }));
+        const open = await store.ingest(newEvent('old-open', { destinations: ['app', 'audit'] }));
+        for (const d of await claim('app')) await store.completeAttempts([completion(d, { kind: 'delivered' })], 'owner-a');
+        const later = Date.now() + 1;
+        expect(await store.pruneDelivered(later, 100)).toBe(1);
+        expect(await store.getEvent(done.id)).toBeNull();
+        expect(await store.listDeliveriesOfEvent(done.id)).toEqual([]);
+        expect(await store.getEvent(open.id)).not.toBeNull();
+        expect(await store.pruneDelivered(later, 100)).toBe(0);
+        // Pruned: the key is free again.
+        expect((await store.ingest(newEvent('old-done'))).duplicate).toBe(false);
+      });
+
+      it('pruneDelivered honours its limit and its time bound', async () => {
+        for (const key of ['l1', 'l2', 'l3']) await store.ingest(newEvent(key, { destinations: [] }));
+        expect(await store.pruneDelivered(Date.now() - 60_000, 100)).toBe(0);
+        expect(await store.pruneDelivered(Date.now() + 1, 2)).toBe(2);
+        expect((await store.stats([])).events).toBe(1);
+      });
+    });
+
+    describe('storage errors and lifecycle', () => {
+      it('a write that cannot commit rejects with HOOKRELAY_STORAGE_UNAVAILABLE, and works again afterwards', async () => {
+        const release = await db.blockWrites();
+        let error: unknown;
+        try {
+          await store.ingest(newEvent('blocked'));
+        } catch (caught) {
+          error = caught;
+        }
+        expect(isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')).toBe(true);
+        expect(await store.isWritable()).toBe(false);
+        await release();
+        expect((await store.ingest(newEvent('blocked'))).duplicate).toBe(false);
+        expect(await store.isWritable()).toBe(true);
+      });
+
+      it('after close, ingest is refused with HOOKRELAY_SHUTTING_DOWN and queued ingests were committed', async () => {
+        const pending = store.ingest(newEvent('just-in-time'));
+        await store.close();
+        await expect(pending).resolves.toMatchObject({ duplicate: false });
+        await expect(store.ingest(newEvent('too-late'))).rejects.toMatchObject({ code: 'HOOKRELAY_SHUTTING_DOWN' });
+        const other = await open();
+        expect((await other.findEvents({ query: 'just-in-time', limit: 1 })).length).toBe(1);
+      });
+    });
+  });
+}

@@ -1,0 +1,120 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isHookrelayError } from '../../src/errors.js';
+import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { quoteIdentifier } from '../../src/store/postgres/sql.js';
+import { testSchema, type TestSchema } from '../helpers/postgres.js';
+import { defineStoreConformance } from './conformance.js';
+
+const schemas: TestSchema[] = [];
+afterAll(async () => {
+  for (const schema of schemas) await schema.drop();
+});
+
+function freshSchema(): TestSchema {
+  const schema = testSchema('conf');
+  schemas.push(schema);
+  return schema;
+}
+
+defineStoreConformance({
+  name: 'postgres',
+  recoversLiveLeases: false,
+  async createDatabase() {
+    const { url, schema } = freshSchema();
+    return {
+      // A short statement timeout plays the part of SQLite's busy timeout in the storage-error case.
+      open: () => openPostgresStore({ url, schema, poolSize: 4, role: 'serve', statementTimeoutMs: 500 }),
+      async blockWrites() {
+        const holder = new pg.Client({ connectionString: url });
+        await holder.connect();
+        const q = quoteIdentifier(schema);
+        await holder.query('BEGIN');
+        await holder.query(`LOCK TABLE ${q}.events, ${q}.deliveries, ${q}.readiness_probe IN ACCESS EXCLUSIVE MODE`);
+        return async () => {
+          await holder.query('ROLLBACK');
+          await holder.end();
+        };
+      },
+      cleanup: async () => undefined,
+    };
+  },
+});
+
+describe('postgres store specifics', () => {
+  it('N stores opening one schema together migrate it once', async () => {
+    const { url, schema, query } = freshSchema();
+    const stores = await Promise.all(Array.from({ length: 5 }, () => openPostgresStore({ url, schema, poolSize: 2, role: 'serve' })));
+    try {
+      const rows = await query<{ version: number }>(`SELECT version FROM ${quoteIdentifier(schema)}.schema_migrations`);
+      expect(rows.map((row) => row.version)).toEqual([1]);
+      expect((await stores[4]!.ingest({ source: 's', dedupeKey: 'k', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] })).duplicate).toBe(false);
+    } finally {
+      for (const store of stores) await store.close();
+    }
+  });
+
+  it('an unreachable server is HOOKRELAY_STORAGE_UNAVAILABLE at open', async () => {
+    const error = await openPostgresStore({ url: 'postgres://nobody@127.0.0.1:1/none', schema: 'x', poolSize: 1, role: 'cli', connectTimeoutMs: 2_000 }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')).toBe(true);
+  });
+
+  it('a dropped connection is HOOKRELAY_STORAGE_UNAVAILABLE, and the pool recovers', async () => {
+    const { url, schema, query } = freshSchema();
+    const store = await openPostgresStore({ url, schema, poolSize: 1, role: 'serve' });
+    try {
+      await store.ingest({ source: 's', dedupeKey: 'before', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] });
+      await query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hookrelay-serve' AND pid <> pg_backend_pid()`);
+      // Its pooled connection was killed: a statement on it fails as unavailable (never another error),
+      // and the pool opens a new connection for the next one.
+      const outcomes: string[] = [];
+      for (let i = 0; i < 3 && !outcomes.includes('ok'); i++) {
+        try {
+          await store.ingest({ source: 's', dedupeKey: `after-${i}`, contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] });
+          outcomes.push('ok');
+        } catch (error) {
+          outcomes.push(isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE') ? 'unavailable' : String(error));
+        }
+      }
+      expect(outcomes.at(-1)).toBe('ok');
+      expect(outcomes.slice(0, -1).every((outcome) => outcome === 'unavailable')).toBe(true);
+      expect((await store.stats(['d'])).events).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('onDeliveriesDue announces deliveries committed by another store (another process), after commit', async () => {
+    const { url, schema } = freshSchema();
+    const listening = await openPostgresStore({ url, schema, poolSize: 2, role: 'serve' });
+    const writer = await openPostgresStore({ url, schema, poolSize: 2, role: 'serve' });
+    try {
+      const heard: string[][] = [];
+      const unsubscribe = listening.onDeliveriesDue!((destinations) => heard.push(destinations));
+      // The LISTEN connection opens asynchronously: keep ingesting until one is heard.
+      for (let i = 0; i < 100 && heard.length === 0; i++) {
+        await writer.ingest({ source: 's', dedupeKey: `n${i}`, contentType: 'text/plain', body: Buffer.from('x'), destinations: ['app', 'audit'] });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(heard[0]).toEqual(['app', 'audit']);
+      const { id } = await writer.ingest({ source: 's', dedupeKey: 'dead', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['dlq-dest'] });
+      const [delivery] = await writer.claimDue({ destination: 'dlq-dest', limit: 1, now: Date.now(), leaseExpiresAt: Date.now() + 10_000, owner: 'w' });
+      expect(delivery?.eventId).toBe(id);
+      await writer.completeAttempts(
+        [{ attempt: { deliveryId: delivery!.id, number: 1, startedAt: Date.now(), durationMs: 1, statusCode: 410, errorCode: null, error: 'gone', responseSnippet: null, outcome: 'failed' }, decision: { kind: 'dead' }, countsAgainstBudget: true }],
+        'w',
+      );
+      heard.length = 0;
+      await writer.replayDead({ destination: 'dlq-dest' }, Date.now(), false);
+      const deadline = Date.now() + 10_000;
+      while (!heard.some((names) => names.includes('dlq-dest')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(heard.some((names) => names.includes('dlq-dest'))).toBe(true);
+      unsubscribe();
+    } finally {
+      await listening.close();
+      await writer.close();
+    }
+  });
+});
