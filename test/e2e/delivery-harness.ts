@@ -98,16 +98,18 @@ export interface AttemptRow {
   number: number;
   destination: string;
   started_at: number;
+  duration_ms: number;
   status_code: number | null;
   error_code: string | null;
   outcome: string;
+  response_snippet: string | null;
 }
 
 /** The attempt log, read-only, straight from the database. */
 export function attemptLog(dbPath: string, destination?: string): AttemptRow[] {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
-    const sql = `SELECT delivery_id, number, destination, started_at, status_code, error_code, outcome FROM attempts
+    const sql = `SELECT delivery_id, number, destination, started_at, duration_ms, status_code, error_code, outcome, response_snippet FROM attempts
                  ${destination ? 'WHERE destination = ?' : ''} ORDER BY delivery_id, number`;
     return (destination ? db.prepare(sql).all(destination) : db.prepare(sql).all()) as AttemptRow[];
   } finally {

@@ -100,7 +100,12 @@ describe('delivery: retries, Retry-After and dead letters', () => {
   });
 
   it('always failing with maxAttempts 3 -> dead after exactly 3 attempts, and never tried again', async () => {
-    const sink = await startSink(() => 500);
+    const reason = `{"error":"database unavailable"}${' '.repeat(4_000)}tail`;
+    const sink = await startSink((_request, response) => {
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(reason);
+      return 'handled';
+    });
     registry.add(() => sink.close());
     const retry = { maxAttempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1_000 };
     const ws = workspace(registry, { destinations: [{ name: 'down', url: sink.url, retry, circuitBreaker: NO_BREAKER }] });
@@ -122,6 +127,13 @@ describe('delivery: retries, Retry-After and dead letters', () => {
     const log = attemptLog(ws.dbPath);
     expect(log).toHaveLength(12);
     expect(log.every((row) => row.status_code === 500 && row.outcome === 'failed')).toBe(true);
+    // The attempt log keeps the first ~1 KB of the response so an operator can see why it died.
+    for (const row of log) {
+      expect(row.response_snippet!.startsWith('{"error":"database unavailable"}')).toBe(true);
+      expect(Buffer.byteLength(row.response_snippet!)).toBeLessThanOrEqual(1_024);
+      expect(row.duration_ms).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(row.started_at - Date.now())).toBeLessThan(120_000);
+    }
     expect(logLines(relayProcess, 'delivery is dead')).toHaveLength(4);
   });
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backoffCeilingMs, type RetryPolicy } from '../../src/delivery/backoff.js';
 import { decideNext } from '../../src/delivery/decide.js';
+import { leaseMsFor } from '../../src/delivery/dispatcher.js';
 import { classify, type SendResult } from '../../src/delivery/outcome.js';
 
 const NOW = 1_700_000_000_000;
@@ -88,6 +89,17 @@ describe('decideNext', () => {
         },
       ),
       { numRuns: 1_000 },
+    );
+  });
+});
+
+describe('leaseMsFor: a lease always outlives the attempt it covers', () => {
+  it('is longer than the attempt timeout for any timeout', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 86_400_000 }), (timeoutMs) => {
+        const destination = { timeoutMs } as Parameters<typeof leaseMsFor>[0];
+        expect(leaseMsFor(destination)).toBeGreaterThan(timeoutMs + 1_000);
+      }),
     );
   });
 });
