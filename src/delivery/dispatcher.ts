@@ -66,6 +66,8 @@ export function createDispatcher({
   /** Set once leftover claims are released: late results are then dropped (their deliveries are pending again). */
   let released = false;
   let poller: NodeJS.Timeout | null = null;
+  /** Unsubscribes from the store's cross-process wake-ups (PostgreSQL LISTEN/NOTIFY). */
+  let stopListening: (() => void) | null = null;
 
   // Completions of attempts that end close together share one commit.
   let completions: AttemptCompletion[] = [];
@@ -210,6 +212,13 @@ export function createDispatcher({
       if (recovered > 0) log.warn({ count: recovered }, 'deliveries in flight when the last process stopped will be attempted again');
       poller = setInterval(pumpAll, pollIntervalMs);
       poller.unref();
+      // Deliveries committed by other processes (ingest, CLI replay) wake this one at once; polling stays the fallback.
+      stopListening = store.onDeliveriesDue?.((destinations) => {
+        for (const name of destinations) {
+          const lane = lanes.get(name);
+          if (lane) void pump(lane);
+        }
+      }) ?? null;
       pumpAll();
     },
 
@@ -224,6 +233,7 @@ export function createDispatcher({
     async stop(graceMs) {
       stopping = true;
       if (poller) clearInterval(poller);
+      stopListening?.();
       const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
       // A claim already running finishes first (it hands back what it claimed), so its rows are never left leased.
       await Promise.race([Promise.all([...lanes.values()].map((lane) => lane.claimDone)), deadline]);
