@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { startSink, type ReceivedDelivery } from '../helpers/sink.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { attemptLog, cleanups, countById, logLines, postEvents, relay, stats, workspace } from './delivery-harness.js';
@@ -166,5 +167,37 @@ describe('delivery: retries, Retry-After and dead letters', () => {
     await waitFor(() => opened('failing').length === 1, { timeoutMs: 10_000, what: 'the 5xx destination to open' });
     const failingStats = (await stats(ws.configPath)).destinations.failing!;
     expect(failingStats.dead).toBeLessThan(10);
+  });
+});
+
+describe('delivery: a replay from the CLI is picked up by a running relay', () => {
+  const registry = cleanups();
+  afterEach(() => registry.run());
+
+  it('dead letters replayed from another process are sent within about a second, attempt numbers continuing', async () => {
+    let healthy = false;
+    const sink = await startSink(() => (healthy ? 200 : 500));
+    registry.add(() => sink.close());
+    const retry = { maxAttempts: 2, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1_000 };
+    const ws = workspace(registry, { destinations: [{ name: 'app', url: sink.url, retry, circuitBreaker: NO_BREAKER }] });
+    const relayProcess = await relay(registry, ws);
+    const events = await postEvents(relayProcess.url, 3);
+    await waitFor(async () => (await stats(ws.configPath)).deliveries.dead === 3, { timeoutMs: 20_000, what: '3 dead' });
+    expect(sink.received).toHaveLength(6);
+
+    healthy = true;
+    const replay = await runCli(['replay', '--all', '--json', '--config', ws.configPath]);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(JSON.parse(replay.stdout)).toMatchObject({ matched: 3, replayed: 3, dryRun: false });
+    const replayedAt = Date.now();
+    await waitFor(() => sink.received.length === 9, { timeoutMs: 15_000, what: 'the replayed deliveries' });
+    const lag = Math.max(...sink.received.slice(6).map((request) => request.at)) - replayedAt;
+    console.log(`replayed dead letters reached the sink ${lag} ms after the CLI returned`);
+    expect(lag).toBeLessThan(5_000);
+    for (const event of events) {
+      const attempts = sink.received.filter((request) => request.headers['webhook-id'] === event.id);
+      expect(attempts.map((request) => request.headers['hookrelay-attempt'])).toEqual(['1', '2', '3']);
+    }
+    await waitFor(async () => (await stats(ws.configPath)).deliveries.delivered === 3, { timeoutMs: 10_000, what: '3 delivered' });
   });
 });
