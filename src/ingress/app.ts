@@ -117,7 +117,10 @@ export function createIngress(deps: IngressDeps): Ingress {
   const { server: settings } = deps.config;
   let active = 0;
   const handler = app.callback();
-  const server = createServer((req, res) => {
+  // Node enforces headersTimeout/requestTimeout only when it sweeps connections (every 30 s by
+  // default): sweep often enough that a slow client is cut close to its deadline.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1_000, settings.headersTimeoutMs, settings.requestTimeoutMs));
+  const server = createServer({ connectionsCheckingInterval }, (req, res) => {
     active++;
     res.once('close', () => active--);
     void handler(req, res);

@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
@@ -387,5 +388,53 @@ describe('ingress: 503 when storage cannot commit', () => {
     expect(countEvents(dbPath)).toBe(2);
     locker.close();
     expect(await relay.stop()).toBe(0);
+  });
+});
+
+describe('ingress: a slow client cannot hold the server', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups.length = 0;
+  });
+
+  /** Opens a raw connection that trickles `opening` then one byte of `trickle` every 200 ms; resolves with what the server answered and when it closed. */
+  function trickle(port: number, opening: string, trickleText: string): Promise<{ firstLine: string; closedAfterMs: number }> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const socket = connect(port, '127.0.0.1');
+      let received = '';
+      const timer = setInterval(() => socket.writable && socket.write(trickleText), 200);
+      socket.on('data', (data) => (received += data.toString()));
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ firstLine: received.split('\r\n')[0] ?? '', closedAfterMs: Date.now() - started });
+      });
+      socket.write(opening);
+      setTimeout(() => {
+        clearInterval(timer);
+        socket.destroy();
+        reject(new Error('the server kept the slow connection open for 20 s'));
+      }, 20_000);
+    });
+  }
+
+  it('headers that never finish and a body that never finishes are cut near their deadlines with 408', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const config = relayConfig(dir.path, { server: { host: '127.0.0.1', port: 0, headersTimeoutMs: 1000, requestTimeoutMs: 2000 } });
+    const relay = await startRelay(writeConfig(dir.path, config));
+    cleanups.push(() => relay.kill());
+    const [slowHeaders, slowBody] = await Promise.all([
+      trickle(relay.port, 'POST /webhooks/cerebrium HTTP/1.1\r\nHost: x\r\n', 'X'),
+      trickle(relay.port, 'POST /webhooks/cerebrium HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n', 'x'),
+    ]);
+    expect(slowHeaders.firstLine).toBe('HTTP/1.1 408 Request Timeout');
+    expect(slowBody.firstLine).toBe('HTTP/1.1 408 Request Timeout');
+    // generous bounds (a loaded machine), far below Node's default 30 s sweep
+    expect(slowHeaders.closedAfterMs).toBeLessThan(10_000);
+    expect(slowBody.closedAfterMs).toBeLessThan(10_000);
+    expect((await get(`${relay.url}/healthz`)).status).toBe(200);
   });
 });
