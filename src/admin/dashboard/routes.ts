@@ -19,7 +19,9 @@ const SECURITY_HEADERS: Record<string, string> = {
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
+  // Not `no-referrer`: with it Chromium sends `Origin: null` on form posts, and the sign-in
+  // form's same-origin check needs the real origin.
+  'Referrer-Policy': 'same-origin',
 };
 
 export interface DashboardRoutesDeps {
