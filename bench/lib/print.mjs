@@ -1,0 +1,98 @@
+import { table, targetsTable } from './report.mjs';
+
+const fmt = (value, digits = 0) => (value === null || value === undefined ? '-' : Number(value).toFixed(digits));
+
+function printIngest({ rows, ratios, targets }) {
+  console.log('== ingest: same generator, same signed ~1 KB requests, one server at a time ==');
+  const order = ['bare', 'koa', 'naive', 'relay', 'relayNoDestination', 'bareFixed', 'koaFixed'];
+  console.log(
+    table(
+      ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'relay / this'],
+      order
+        .filter((key) => rows[key])
+        .map((key) => {
+          const row = rows[key];
+          const relayRatio = ['bare', 'koa', 'naive'].includes(key) ? fmt(rows.relay.rps / row.rps, 2) : '';
+          return [row.label, fmt(row.rps), fmt(row.latencyMs.p50, 2), fmt(row.latencyMs.p99, 2), row.non2xx, row.errors + row.timeouts, fmt(row.rssMb, 1), relayRatio];
+        }),
+    ),
+  );
+  console.log(`ratios: ${JSON.stringify(ratios)}`);
+  console.log(targetsTable(targets));
+  for (const key of order) {
+    const profile = rows[key]?.profile;
+    if (!profile || profile.error) continue;
+    console.log(`\nCPU profile of ${rows[key].label}: busy ${profile.busyMs} ms, idle ${profile.idleMs} ms of ${profile.wallMs} ms`);
+    console.log(table(['self time by function', 'ms', '% busy'], profile.topFunctions.map((entry) => [entry.name, fmt(entry.selfMs, 1), fmt(entry.pct, 1)])));
+    console.log(table(['self time by package', 'ms', '% busy'], profile.byPackage.map((entry) => [entry.name, fmt(entry.selfMs, 1), fmt(entry.pct, 1)])));
+  }
+}
+
+function printE2e({ fullSpeed, paced, targets }) {
+  console.log('== end-to-end: ingest while delivering to one healthy destination ==');
+  const row = (label, run) => [
+    label,
+    fmt(run.load.rps),
+    fmt(run.deliveredPerSecondDuringLoad),
+    fmt(run.deliveredPerSecondOverall),
+    `${run.delivered}/${run.load.acks}`,
+    fmt(run.ackToDestinationMs.p50, 2),
+    fmt(run.ackToDestinationMs.p99, 2),
+    fmt(run.load.latencyMs.p99, 2),
+    fmt(run.drainAfterLoadS, 2),
+  ];
+  console.log(
+    table(
+      ['run', 'ingest/s', 'delivered/s (load)', 'delivered/s (all)', 'delivered/acked', 'ack->dest p50 ms', 'ack->dest p99 ms', 'ack p99 ms', 'tail s'],
+      [fullSpeed && row('full speed (autocannon)', fullSpeed), paced && row(`paced ${paced.load.offeredRate}/s (even)`, paced)].filter(Boolean),
+    ),
+  );
+  console.log(targetsTable(targets));
+}
+
+function printBacklog(result) {
+  console.log('== backlog: pending deliveries with the destination down, then up ==');
+  console.log(
+    table(
+      ['measure', 'value'],
+      [
+        ['ingest p99, empty database (destination down), ms', fmt(result.emptyDb.latencyMs.p99, 2)],
+        ['ingest req/s, empty database', fmt(result.emptyDb.rps)],
+        [`fill to ${result.backlogTarget} pending: req/s (real ingest path)`, fmt(result.fill?.rps)],
+        ['ingest p99 with the backlog present, ms', fmt(result.withBacklog.latencyMs.p99, 2)],
+        ['ingest req/s with the backlog present', fmt(result.withBacklog.rps)],
+        ['pending when the destination came up', result.pendingAtUp],
+        ['drain: deliveries/s (up -> last arrival)', fmt(result.drain.perSecond)],
+        ['drain: deliveries/s (10%..90% of the backlog)', fmt(result.drain.steadyPerSecond)],
+        ['drain: seconds', fmt(result.drain.seconds, 1)],
+        ['relay RSS before drain / max during drain, MB', `${fmt(result.rssBeforeDrainMb, 1)} / ${fmt(result.drain.maxRssMb, 1)}`],
+      ],
+    ),
+  );
+  console.log(targetsTable(result.targets));
+}
+
+function printSize(result) {
+  console.log(`== size: ${result.events} stored events ==`);
+  console.log(
+    table(
+      ['measure', 'value'],
+      [
+        ['generate database (s)', fmt(result.generateSeconds, 1)],
+        ['database file MB', fmt(result.dbMb, 0)],
+        ['start-up to listening, empty database (ms)', fmt(result.startupEmptyMs, 0)],
+        ['start-up to listening, full database (ms)', fmt(result.startupMs, 0)],
+        ['relay RSS idle, empty database (MB)', fmt(result.rssEmptyMb, 1)],
+        ['relay RSS idle, full database (MB)', fmt(result.rssIdleMb, 1)],
+        ['`hookrelay stats --json` wall (ms), 1st / 2nd', `${fmt(result.statsMs[0], 0)} / ${fmt(result.statsMs[1], 0)}`],
+        ['`hookrelay stats --json` on an empty database (ms)', fmt(result.statsEmptyMs, 0)],
+      ],
+    ),
+  );
+  console.log(targetsTable(result.targets));
+}
+
+export function printMode(mode, result) {
+  console.log('');
+  ({ ingest: printIngest, e2e: printE2e, backlog: printBacklog, size: printSize })[mode](result);
+}

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import { rssMb } from '../lib/children.mjs';
+import { runLoad } from '../lib/load-runs.mjs';
+import { startRelay, startTarget, writeRelayConfig } from '../lib/relay.mjs';
+import { summarizeProfile } from '../lib/profile-summary.mjs';
+import { round } from '../lib/callback.mjs';
+import { mkdirSync } from 'node:fs';
+
+/**
+ * Ingest mode: the three baselines and the relay, one at a time, each in its own process,
+ * driven by the same generator (same signed requests, 64 connections, ~1 KB bodies).
+ * The relay runs twice: with one healthy destination (the real case) and with none
+ * (ingest alone, no delivery work in the process).
+ */
+export async function ingestMode(ctx) {
+  const { opts, dir, log } = ctx;
+  const load = { connections: opts.connections, durationS: opts.duration, warmupS: opts.warmup, bodyBytes: opts.bodyBytes };
+  const rows = {};
+
+  const measureTarget = async (key, label, script, args = [], extra = {}) => {
+    log(`ingest: ${label}`);
+    const target = await startTarget(key, script, args);
+    try {
+      const result = await runLoad(`http://127.0.0.1:${target.port}/webhooks/cerebrium`, { ...load, ...extra });
+      rows[key] = { label, ...result, rssMb: rssMb(target.handle.pid) };
+    } finally {
+      await target.handle.stop();
+    }
+  };
+
+  await measureTarget('bare', 'bare node:http', 'bare-http.mjs');
+  await measureTarget('koa', 'minimal Koa', 'koa-app.mjs');
+  // How much the per-request signing in the generator caps the ceilings: the same servers
+  // driven with one fixed request (what a plain `autocannon -b` run does). Not used in ratios.
+  await measureTarget('bareFixed', 'bare node:http, fixed request (generator reference)', 'bare-http.mjs', [], { fixedRequest: true });
+  await measureTarget('koaFixed', 'minimal Koa, fixed request (generator reference)', 'koa-app.mjs', [], { fixedRequest: true });
+  await measureTarget('naive', 'naive durable Koa (1 FULL commit/request)', 'naive-durable.mjs', [join(dir, 'naive.db')]);
+
+  const measureRelay = async (key, label, withDestination) => {
+    log(`ingest: ${label}`);
+    const runDir = join(dir, key);
+    mkdirSync(runDir, { recursive: true });
+    const sink = withDestination ? await startTarget('sink', 'sink.mjs') : null;
+    const profileDir = opts.profile ? join(ctx.resultsDir, `profile-${ctx.stamp}-${key}`) : undefined;
+    const configPath = writeRelayConfig(runDir, {
+      dbPath: join(runDir, 'hookrelay.db'),
+      destinationUrl: sink ? `http://127.0.0.1:${sink.port}/hooks` : undefined,
+    });
+    const relay = await startRelay(configPath, { profileDir });
+    try {
+      const result = await runLoad(relay.url, load);
+      const relayRss = rssMb(relay.handle.pid);
+      const delivered = sink ? (await sink.handle.ask({ type: 'count' })).unique : null;
+      rows[key] = { label, ...result, rssMb: relayRss, deliveredDuringRun: delivered, startupMs: round(relay.startupMs, 1) };
+    } finally {
+      const code = await relay.handle.stop(30_000);
+      if (code !== 0) log(`relay exited with ${code}: ${relay.handle.stderr().slice(-500)}`);
+      await sink?.handle.stop();
+    }
+    if (profileDir) {
+      rows[key].profile = summarizeProfile(profileDir, 25);
+      rows[key].profileDir = profileDir;
+    }
+  };
+
+  await measureRelay('relay', 'relay (1 healthy destination)', true);
+  await measureRelay('relayNoDestination', 'relay (no destination: ingest only)', false);
+
+  const relay = rows.relay;
+  const ratio = (a, b) => (a && b ? round(a / b, 2) : null);
+  const ratios = {
+    relayToBare: ratio(relay.rps, rows.bare.rps),
+    relayToKoa: ratio(relay.rps, rows.koa.rps),
+    relayToNaive: ratio(relay.rps, rows.naive.rps),
+    relayNoDestinationToKoa: ratio(rows.relayNoDestination.rps, rows.koa.rps),
+  };
+  const failures = (row) => row.non2xx + row.errors + row.timeouts;
+  const targets = [
+    { target: 'relay req/s >= 0.75 x minimal Koa', measured: ratios.relayToKoa, met: ratios.relayToKoa >= 0.75 },
+    { target: 'relay req/s >= 4 x naive durable', measured: ratios.relayToNaive, met: ratios.relayToNaive >= 4 },
+    { target: 'relay p99 ack latency <= 20 ms', measured: relay.latencyMs.p99, met: relay.latencyMs.p99 <= 20 },
+    { target: 'relay zero non-2xx (and no errors/timeouts)', measured: failures(relay), met: failures(relay) === 0 },
+  ];
+  return { rows, ratios, targets };
+}

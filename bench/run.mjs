@@ -1,0 +1,98 @@
+// `npm run bench`: measures hookrelay against baselines in one run. See bench/README.md.
+import { cpus, totalmem, tmpdir, loadavg, platform, release } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ingestMode } from './modes/ingest.mjs';
+import { e2eMode } from './modes/e2e.mjs';
+import { backlogMode } from './modes/backlog.mjs';
+import { sizeMode } from './modes/size.mjs';
+import { printMode } from './lib/print.mjs';
+
+const MODES = { ingest: ingestMode, e2e: e2eMode, backlog: backlogMode, size: sizeMode };
+
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string', default: Object.keys(MODES).join(',') },
+    duration: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    connections: { type: 'string', default: '64' },
+    'backlog-events': { type: 'string' },
+    'size-events': { type: 'string' },
+    'keep-temp': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size] [--duration S] [--smoke] [--profile]
+  [--connections N] [--backlog-events N] [--size-events N] [--keep-temp]`);
+  process.exit(0);
+}
+
+const modes = values.mode.split(',').map((mode) => mode.trim()).filter(Boolean);
+for (const mode of modes) {
+  if (!MODES[mode]) {
+    console.error(`unknown mode "${mode}"; expected one of ${Object.keys(MODES).join(', ')}`);
+    process.exit(2);
+  }
+}
+const smoke = values.smoke;
+const opts = {
+  modes,
+  smoke,
+  profile: values.profile,
+  connections: Number(values.connections),
+  duration: Number(values.duration ?? (smoke ? 2 : 10)),
+  warmup: smoke ? 0 : 2,
+  bodyBytes: 1024,
+  pacedRate: 1000,
+  backlogEvents: Number(values['backlog-events'] ?? (smoke ? 2_000 : 100_000)),
+  sizeEvents: Number(values['size-events'] ?? (smoke ? 20_000 : 1_000_000)),
+};
+
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  memoryGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+  node: process.version,
+  platform: `${platform()} ${release()}`,
+  loadAverageAtStart: loadavg().map((value) => Math.round(value * 100) / 100),
+};
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const resultsDir = resolve(import.meta.dirname, 'results');
+mkdirSync(resultsDir, { recursive: true });
+const dir = mkdtempSync(join(tmpdir(), 'hookrelay-bench-'));
+const log = (message) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+console.log(`hookrelay bench — ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}`);
+console.log(`load average at start: ${machine.loadAverageAtStart.join(' ')} (a shared machine: figures are noisy; compare ratios within one run)`);
+console.log(`modes: ${modes.join(', ')}; ${opts.connections} connections, ${opts.duration} s per run, ~${opts.bodyBytes} B bodies${smoke ? ' (smoke)' : ''}\n`);
+
+const results = { startedAt: new Date().toISOString(), machine, options: opts, modes: {} };
+const resultPath = join(resultsDir, `${stamp}${smoke ? '-smoke' : ''}.json`);
+let failed = false;
+try {
+  for (const mode of modes) {
+    const ctx = { opts, dir: join(dir, mode), resultsDir, stamp, log, results };
+    mkdirSync(ctx.dir, { recursive: true });
+    const started = performance.now();
+    results.modes[mode] = await MODES[mode](ctx);
+    results.modes[mode].modeSeconds = Math.round((performance.now() - started) / 100) / 10;
+    printMode(mode, results.modes[mode]);
+    writeFileSync(resultPath, `${JSON.stringify(results, null, 2)}\n`);
+  }
+} catch (error) {
+  failed = true;
+  console.error(`bench failed: ${error?.stack ?? error}`);
+  results.error = String(error?.stack ?? error);
+} finally {
+  results.finishedAt = new Date().toISOString();
+  results.machine.loadAverageAtEnd = loadavg().map((value) => Math.round(value * 100) / 100);
+  writeFileSync(resultPath, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nresults: ${resultPath}`);
+  if (!values['keep-temp']) rmSync(dir, { recursive: true, force: true });
+  else console.log(`temporary files kept in ${dir}`);
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/**
+ * Keeps `npm run bench` working: a tiny run of the real program (ingest and end-to-end modes,
+ * real child processes). Checks that it finishes, prints its tables and writes numeric results.
+ * It never asserts on speed: CI machines are noisy.
+ */
+const ROOT = resolve(import.meta.dirname, '../..');
+const RUN_TIMEOUT_MS = 150_000;
+
+function runBench(args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, ['bench/run.mjs', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // SIGTERM lets the bench kill its own children; SIGKILL if it does not end.
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+    }, RUN_TIMEOUT_MS);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolveRun({ code: code ?? signal ?? 'unknown', stdout, stderr });
+    });
+  });
+}
+
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+describe('bench smoke run', () => {
+  const created: string[] = [];
+  afterEach(() => {
+    for (const path of created.splice(0)) rmSync(path, { force: true });
+  });
+
+  it(
+    'runs ingest and end-to-end modes, prints the tables and writes numeric results',
+    async () => {
+      const run = await runBench(['--smoke', '--mode', 'ingest,e2e', '--duration', '1']);
+      expect(run.code, `stderr:\n${run.stderr}\nstdout:\n${run.stdout}`).toBe(0);
+
+      expect(run.stdout).toMatch(/\d+ x .+, [\d.]+ GB, node v\d+/);
+      expect(run.stdout).toContain('== ingest');
+      expect(run.stdout).toContain('== end-to-end');
+      expect(run.stdout).toContain('target (issue 5)');
+
+      const resultPath = /results: (\S+\.json)/.exec(run.stdout)?.[1];
+      expect(resultPath).toBeDefined();
+      created.push(resultPath!);
+      expect(existsSync(resultPath!)).toBe(true);
+      const results = JSON.parse(readFileSync(resultPath!, 'utf8'));
+
+      expect(isNumber(results.machine.cpus)).toBe(true);
+      expect(isNumber(results.machine.memoryGb)).toBe(true);
+      expect(results.machine.node).toBe(process.version);
+
+      const rows = results.modes.ingest.rows;
+      for (const key of ['bare', 'koa', 'naive', 'relay', 'relayNoDestination']) {
+        const row = rows[key];
+        expect(row.completed, key).toBeGreaterThan(0);
+        for (const value of [row.rps, row.latencyMs.p50, row.latencyMs.p99, row.non2xx, row.errors, row.timeouts]) {
+          expect(isNumber(value), `${key}: ${JSON.stringify(row)}`).toBe(true);
+        }
+      }
+      for (const ratio of ['relayToBare', 'relayToKoa', 'relayToNaive']) expect(isNumber(results.modes.ingest.ratios[ratio])).toBe(true);
+      for (const target of results.modes.ingest.targets) expect(typeof target.met).toBe('boolean');
+
+      const e2e = results.modes.e2e;
+      for (const run of [e2e.fullSpeed, e2e.paced]) {
+        expect(run.load.acks).toBeGreaterThan(0);
+        // Every acknowledged event reached the destination: the relay's contract, not a speed.
+        expect(run.ackToDestinationMs.missing).toBe(0);
+        expect(isNumber(run.deliveredPerSecondDuringLoad)).toBe(true);
+        expect(isNumber(run.ackToDestinationMs.p50)).toBe(true);
+        expect(isNumber(run.ackToDestinationMs.p99)).toBe(true);
+      }
+    },
+    RUN_TIMEOUT_MS + 30_000,
+  );
+});
