@@ -51,10 +51,12 @@ process.on('exit', () => {
 /** Starts `hookrelay serve` as a child process and waits for its `listening` line. */
 export async function startRelay(
   configPath: string,
-  { env = {}, timeoutMs = 15_000, cwd }: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+  { env = {}, timeoutMs = 15_000, cwd, uid, gid }: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; uid?: number; gid?: number } = {},
 ): Promise<RelayProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath], {
     cwd,
+    ...(uid === undefined ? {} : { uid }),
+    ...(gid === undefined ? {} : { gid }),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

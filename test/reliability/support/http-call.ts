@@ -8,10 +8,10 @@ export type CallResult =
   | { kind: 'reset'; code: string };
 
 /**
- * One POST on a fresh connection (no keep-alive pool: every call connects, as a webhook
+ * One request (POST unless told) on a fresh connection (no keep-alive pool: every call connects, as a webhook
  * sender does), bounded by `timeoutMs`. Never throws.
  */
-export function callOnce(url: string, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<CallResult> {
+export function callOnce(url: string, headers: Record<string, string>, body: Buffer, timeoutMs: number, method = 'POST'): Promise<CallResult> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (result: CallResult) => {
@@ -21,7 +21,7 @@ export function callOnce(url: string, headers: Record<string, string>, body: Buf
       resolve(result);
     };
     const req = httpRequest(url, {
-      method: 'POST',
+      method,
       agent: false,
       headers: { ...headers, 'content-length': String(body.length), connection: 'close' },
     });
