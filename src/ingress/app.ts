@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
@@ -120,10 +120,24 @@ export function createIngress(deps: IngressDeps): Ingress {
   // Node enforces headersTimeout/requestTimeout only when it sweeps connections (every 30 s by
   // default): sweep often enough that a slow client is cut close to its deadline.
   const connectionsCheckingInterval = Math.max(50, Math.min(1_000, settings.headersTimeoutMs, settings.requestTimeoutMs));
-  const server = createServer({ connectionsCheckingInterval }, (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     active++;
     res.once('close', () => active--);
     void handler(req, res);
+  };
+  const server = createServer({ connectionsCheckingInterval }, handle);
+  // `Expect: 100-continue` declaring a body over the limit: answer 413 before the client sends
+  // it (without this listener Node sends 100 Continue and the whole body would be drained).
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers['content-length']) > settings.maxBodyBytes) {
+      const error = new HookrelayError('HOOKRELAY_BODY_TOO_LARGE', `body exceeds ${settings.maxBodyBytes} bytes`);
+      const body = JSON.stringify(errorBody(error));
+      res.writeHead(413, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      res.end(body);
+      return;
+    }
+    res.writeContinue();
+    handle(req, res);
   });
   server.requestTimeout = settings.requestTimeoutMs;
   server.headersTimeout = settings.headersTimeoutMs;

@@ -227,6 +227,47 @@ describe('ingress: every row of the contract table against a real serve and SQLi
     expect((await get(`${relay.url}/healthz`)).status).toBe(200);
   });
 
+  /** Sends headers with `Expect: 100-continue` and waits for the interim or final answer before sending any body. */
+  function expectContinue(headers: Record<string, string>, body: Buffer): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(relay.port, '127.0.0.1');
+      let received = '';
+      let bodySent = false;
+      socket.on('error', reject);
+      socket.on('data', (data) => {
+        received += data.toString();
+        if (!bodySent && received.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+          bodySent = true;
+          socket.write(body);
+        }
+        const final = received.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '');
+        const headEnd = final.indexOf('\r\n\r\n');
+        const length = /\r\ncontent-length: (\d+)/i.exec(final);
+        if (headEnd >= 0 && length && Buffer.byteLength(final.slice(headEnd + 4)) >= Number(length[1])) {
+          socket.destroy();
+          resolve(received.split('\r\n').filter((line) => line.startsWith('HTTP/1.1')));
+        }
+      });
+      socket.on('close', () => resolve(received.split('\r\n').filter((line) => line.startsWith('HTTP/1.1'))));
+      const head = Object.entries({ ...headers, host: '127.0.0.1', expect: '100-continue' })
+        .map(([name, value]) => `${name}: ${value}`)
+        .join('\r\n');
+      socket.write(`POST /webhooks/cerebrium HTTP/1.1\r\n${head}\r\n\r\n`);
+    });
+  }
+
+  it('Expect: 100-continue: a declared body over the limit gets 413 before it is sent; one within it gets 100 then 202', async () => {
+    const before = countEvents(dbPath);
+    const huge = cerebriumRequest({ secret: TEST_SECRET, body: '{"run_id":"r413-expect"}' });
+    const refused = await expectContinue({ ...huge.headers, 'content-length': String(MAX_BODY * 1000) }, Buffer.alloc(0));
+    expect(refused).toEqual(['HTTP/1.1 413 Payload Too Large']);
+    expect(countEvents(dbPath)).toBe(before);
+    const small = cerebriumRequest({ secret: TEST_SECRET, body: '{"run_id":"r-expect-ok"}' });
+    const accepted = await expectContinue({ ...small.headers, 'content-length': String(small.body.length) }, small.body);
+    expect(accepted).toEqual(['HTTP/1.1 100 Continue', 'HTTP/1.1 202 Accepted']);
+    expect(countEvents(dbPath)).toBe(before + 1);
+  });
+
   it('a body of exactly maxBodyBytes is accepted, byte-exact', async () => {
     const signed = cerebriumRequest({ secret: TEST_SECRET, body: bodyOfSize(MAX_BODY, 'r-at-limit') });
     const result = await rawPost(cerebriumUrl, { ...signed.headers, 'transfer-encoding': 'chunked' }, [
