@@ -217,7 +217,7 @@ describe('ingress: every row of the contract table against a real serve and SQLi
       const signed = cerebriumRequest({ secret: TEST_SECRET, body: bodyOfSize(size, `r413-${size}-${round}`) });
       const chunks: Buffer[] = [];
       for (let offset = 0; offset < signed.body.length; offset += 16 * 1024) chunks.push(signed.body.subarray(offset, offset + 16 * 1024));
-      const framingHeader = framing === 'chunked' ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(signed.body.length) };
+      const framingHeader: Record<string, string> = framing === 'chunked' ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(signed.body.length) };
       const result = await rawPost(cerebriumUrl, { ...signed.headers, ...framingHeader }, chunks);
       expect(result.status).toBe(413);
       expect(JSON.parse(result.text)).toEqual({ error: { code: 'HOOKRELAY_BODY_TOO_LARGE', message: expect.any(String) } });
