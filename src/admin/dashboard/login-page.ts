@@ -23,7 +23,7 @@ export function loginPage({ wrongToken }: { wrongToken: boolean }): string {
   <form method="post" action="/login">
     <label for="token">Admin token</label>
     <input id="token" name="token" type="password" autocomplete="current-password" required autofocus${wrongToken ? ' aria-invalid="true" aria-describedby="login-error"' : ''}>
-    <button type="submit">Sign in</button>
+    <button type="submit" class="primary">Sign in</button>
   </form>
 </main>
 </body>

@@ -54,9 +54,13 @@ async function show({ focus }) {
 }
 
 let failing = false;
+/** One stats read per tick, shared by the nav badge and the view (the overview shows it). */
 async function refresh(mine = generation) {
   try {
-    await Promise.all([current.refresh(), getStats().then(updateBadge)]);
+    const stats = await getStats();
+    if (mine !== generation) return;
+    updateBadge(stats);
+    await current.refresh(stats);
     if (failing) {
       failing = false;
       setProblem(null);
@@ -87,9 +91,15 @@ function setProblem(text) {
   banner.textContent = text;
 }
 
+/**
+ * Short polling: every POLL_MS, but never more than a tenth of the time in reads (a slow
+ * answer on a huge database stretches the interval instead of loading the relay), and not
+ * while the tab is hidden or a confirmation is open.
+ */
 async function poll() {
+  const started = performance.now();
   if (document.visibilityState === 'visible' && !document.getElementById('confirm').open && current) await refresh();
-  setTimeout(poll, POLL_MS);
+  setTimeout(poll, Math.max(POLL_MS, 10 * (performance.now() - started)));
 }
 
 async function start() {

@@ -112,7 +112,7 @@ export function deadLettersView(params, navigate, _id, meta) {
     for (const id of selected) if (!present.has(id)) selected.delete(id);
     const first = cursors.length * PAGE + 1;
     summary.textContent = rows.length === 0
-      ? 'No dead letters match this filter.'
+      ? ''
       : `Showing dead letters ${first}–${first + rows.length - 1}${nextCursor ? ' (more on the next pages)' : ''}, newest first.`;
     render();
   }
