@@ -52,7 +52,7 @@ async function stats(configPath: string) {
   return JSON.parse(result.stdout) as {
     events: number;
     deliveries: Record<string, number>;
-    destinations: Record<string, { pending: number; inFlight: number; delivered: number; dead: number }>;
+    destinations: Record<string, { pending: number; delivered: number; dead: number }>;
   };
 }
 
