@@ -1,0 +1,105 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
+import { cerebriumRequest } from '../helpers/signed-request.js';
+import type { Sink } from '../helpers/sink.js';
+
+/**
+ * Several real `serve` processes on one PostgreSQL schema, each with its own config file
+ * (as separate machines would have), and a sender that behaves like Cerebrium.
+ */
+export interface RelayFleet {
+  relays: (RelayProcess | null)[];
+  configPaths: string[];
+  /** Starts relay `index` again with its own config (a redeploy). */
+  restart(index: number): Promise<RelayProcess>;
+  /** URLs of the relays currently running (what a load balancer would route to). */
+  urls(): string[];
+  stopAll(): Promise<void>;
+}
+
+export async function startFleet(options: {
+  dir: string;
+  count: number;
+  postgresUrl: string;
+  schema: string;
+  sink: Sink;
+  destination?: Record<string, unknown>;
+}): Promise<RelayFleet> {
+  const configPaths = Array.from({ length: options.count }, (_, index) => {
+    const dir = join(options.dir, `relay-${index}`);
+    mkdirSync(dir, { recursive: true });
+    return writeConfig(
+      dir,
+      relayConfig(dir, {
+        storage: { postgres: { url: options.postgresUrl, schema: options.schema, poolSize: 6 } },
+        destinations: [{ name: 'app', url: options.sink.url, ...options.destination }],
+      }),
+    );
+  });
+  const relays: (RelayProcess | null)[] = await Promise.all(configPaths.map((path) => startRelay(path, { timeoutMs: 30_000 })));
+  return {
+    relays,
+    configPaths,
+    async restart(index) {
+      relays[index] = null;
+      const relay = await startRelay(configPaths[index]!, { timeoutMs: 30_000 });
+      relays[index] = relay;
+      return relay;
+    },
+    urls: () => relays.filter((relay): relay is RelayProcess => relay !== null && relay.child.exitCode === null && relay.child.signalCode === null).map((relay) => relay.url),
+    async stopAll() {
+      await Promise.all(relays.map((relay) => relay?.kill()));
+    },
+  };
+}
+
+export type SendOutcome =
+  | { kind: 'acknowledged'; id: string; duplicate: boolean; tries: number }
+  | { kind: 'gave-up'; reason: string; tries: number };
+
+/**
+ * Posts one signed result the way Cerebrium does: a refused connection, a timeout or a 404
+ * is tried again (up to 3 more times, about a second apart, within ~5 s); a 5xx or another
+ * 4xx is never retried. `pickUrl` chooses the relay for each try (a load balancer).
+ */
+export async function sendLikeCerebrium(pickUrl: (tryNumber: number) => string | undefined, body: string, { timeoutMs = 2_000 } = {}): Promise<SendOutcome> {
+  const signed = cerebriumRequest({ secret: TEST_SECRET, body });
+  let reason = 'no relay';
+  for (let tryNumber = 1; tryNumber <= 4; tryNumber++) {
+    if (tryNumber > 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const url = pickUrl(tryNumber);
+    if (!url) continue;
+    try {
+      const response = await request(`${url}/webhooks/cerebrium`, {
+        method: 'POST',
+        headers: signed.headers,
+        body: signed.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const text = await response.body.text();
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        const json = JSON.parse(text) as { id: string; duplicate: boolean };
+        return { kind: 'acknowledged', id: json.id, duplicate: json.duplicate, tries: tryNumber };
+      }
+      reason = `HTTP ${response.statusCode}: ${text}`;
+      if (response.statusCode !== 404) return { kind: 'gave-up', reason, tries: tryNumber };
+    } catch (error) {
+      // Refused connection, reset or timeout: tried again.
+      reason = String((error as { code?: unknown }).code ?? error);
+    }
+  }
+  return { kind: 'gave-up', reason, tries: 4 };
+}
+
+/** webhook-id -> how many times the sink received it. */
+export function countsById(sink: Sink): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const delivery of sink.received) {
+    const id = String(delivery.headers['webhook-id']);
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}

@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { quoteIdentifier } from '../../src/store/postgres/sql.js';
+import { testSchema } from '../helpers/postgres.js';
+import { startSink } from '../helpers/sink.js';
+import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
+import { countsById, sendLikeCerebrium, startFleet } from './postgres-harness.js';
+
+describe('a relay SIGKILLed under load on a shared PostgreSQL database', () => {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups.length = 0;
+  });
+
+  it('loses nothing acknowledged: its leased deliveries are attempted by the others once the leases expire', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const database = testSchema('e2e_kill');
+    cleanups.push(() => database.drop());
+    // A slow destination keeps attempts in flight; timeoutMs 1 s gives 7 s leases (2 x timeout + 5 s).
+    const sink = await startSink(() => new Promise((resolve) => setTimeout(() => resolve(200), 400)));
+    cleanups.push(() => sink.close());
+    const fleet = await startFleet({
+      dir: dir.path,
+      count: 3,
+      postgresUrl: database.url,
+      schema: database.schema,
+      sink,
+      destination: { timeoutMs: 1_000, concurrency: 4, retry: { maxAttempts: 20, initialDelayMs: 200, maxDelayMs: 1_000 } },
+    });
+    cleanups.push(() => fleet.stopAll());
+    const victim = fleet.relays[0]!;
+    const deliveries = `${quoteIdentifier(database.schema)}.deliveries`;
+
+    const acknowledged = new Set<string>();
+    let sent = 0;
+    let killed = false;
+    let victimLeases: { id: string; event_id: string }[] = [];
+    const sender = async (worker: number) => {
+      for (let index = worker; index < 150; index += 6) {
+        const urls = fleet.urls();
+        const outcome = await sendLikeCerebrium((tryNumber) => urls[(index + tryNumber) % urls.length], JSON.stringify({ run_id: `run-${index}` }));
+        sent++;
+        if (outcome.kind === 'acknowledged') acknowledged.add(outcome.id);
+        if (!killed && sent >= 40) {
+          killed = true;
+          // Kill the victim while it holds leases (in-flight attempts it will never record).
+          const pid = victim.child.pid!;
+          const leasedByVictim = async () =>
+            database.query<{ id: string; event_id: string }>(`SELECT id, event_id FROM ${deliveries} WHERE status = 'in_flight' AND lease_owner LIKE $1`, [
+              `%:${pid}:%`,
+            ]);
+          await waitFor(async () => (await leasedByVictim()).length > 0, { timeoutMs: 20_000, intervalMs: 10, what: 'the victim to hold leases' });
+          await victim.kill();
+          // What it held when it died: nobody touches these rows until their leases expire.
+          victimLeases = await leasedByVictim();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, (_, worker) => sender(worker)));
+    expect(killed).toBe(true);
+    expect(victimLeases.length).toBeGreaterThan(0);
+    expect(acknowledged.size).toBeGreaterThanOrEqual(100);
+
+    // Every acknowledged event reaches the destination (at least once: a killed attempt may have been sent already).
+    await waitFor(() => [...acknowledged].every((id) => countsById(sink).has(id)), { timeoutMs: 45_000, what: 'every acknowledged event delivered' });
+    await waitFor(
+      async () => {
+        const left = await database.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${deliveries} WHERE status <> 'delivered'`);
+        return left[0]!.n === 0;
+      },
+      { timeoutMs: 30_000, what: 'no delivery left pending or in flight' },
+    );
+    const recovered = await database.query<{ id: string; status: string; attempts: number }>(
+      `SELECT id, status, attempts FROM ${deliveries} WHERE id = ANY($1::text[])`,
+      [victimLeases.map((lease) => lease.id)],
+    );
+    expect(recovered.map((row) => row.status)).toEqual(victimLeases.map(() => 'delivered'));
+    // Only deliveries the victim held when it died may arrive twice (sent, or answered, but not recorded).
+    const interrupted = new Set(victimLeases.map((lease) => lease.event_id));
+    const repeated = [...countsById(sink).entries()].filter(([, count]) => count > 1).map(([id]) => id);
+    expect(repeated.filter((id) => !interrupted.has(id))).toEqual([]);
+    expect(Math.max(...countsById(sink).values())).toBeLessThanOrEqual(2);
+
+    for (const relay of fleet.relays.slice(1)) expect(await relay!.stop()).toBe(0);
+  });
+});
