@@ -79,9 +79,17 @@ const storageSchema = z
 
 const SCHEMES = ['cerebrium', 'standard-webhooks', 'hmac-sha256', 'none'] as const;
 
+const STANDARD_WEBHOOKS_SECRET = 'expected a Standard Webhooks secret: "whsec_" followed by base64';
+
+/** A Standard Webhooks key is the base64 after `whsec_`: anything else would silently decode to a wrong key. */
+function isStandardWebhooksSecret(secret: string): boolean {
+  const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+  return /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/.test(encoded) && encoded.length >= 4;
+}
+
 const dedupeKeyRule = z
   .string()
-  .regex(/^(body:[^.\s][^\s]*|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+)$/, {
+  .regex(/^(body:[^.\s]+(\.[^.\s]+)*|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+)$/, {
     message: 'expected "body:<dotted path>" or "header:<name>"',
   });
 
@@ -99,6 +107,11 @@ const sourceSchema = z
       .superRefine((verify, ctx) => {
         if (verify.scheme !== 'none' && verify.secrets.length === 0) {
           ctx.addIssue({ code: 'custom', path: ['secrets'], message: `scheme ${verify.scheme} needs at least one secret` });
+        }
+        if (verify.scheme === 'standard-webhooks') {
+          verify.secrets.forEach((secret, index) => {
+            if (!isStandardWebhooksSecret(secret)) ctx.addIssue({ code: 'custom', path: ['secrets', index], message: STANDARD_WEBHOOKS_SECRET });
+          });
         }
       }),
     dedupe: z.strictObject({ keys: z.array(dedupeKeyRule) }).optional(),
@@ -139,7 +152,7 @@ const destinationSchema = z.strictObject({
   timeoutMs: duration('Deadline of a whole attempt.').default(15_000),
   concurrency: positiveInt.default(8),
   headers: z.record(z.string(), z.string()).default({}),
-  signingSecret: z.string().min(1).optional(),
+  signingSecret: z.string().min(1, { message: STANDARD_WEBHOOKS_SECRET }).refine(isStandardWebhooksSecret, { message: STANDARD_WEBHOOKS_SECRET }).optional(),
   retry: retrySchema,
   circuitBreaker: circuitBreakerSchema,
 });

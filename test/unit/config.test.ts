@@ -89,6 +89,15 @@ describe('config defaults', () => {
     expect(resolveConfig(raw).sources[0]!.dedupe.keys).toEqual(['header:X-Run', 'body:result.job.id']);
   });
 
+  it('Standard Webhooks secrets with or without the whsec_ prefix', () => {
+    const raw = baseConfig();
+    raw.sources[1].verify = { scheme: 'standard-webhooks', secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'] };
+    raw.destinations[0].signingSecret = 'whsec_c2lnbmluZyBrZXkgZm9yIGRlbGl2ZXJpZXM=';
+    const config = resolveConfig(raw);
+    expect(config.sources[1]!.verify.secrets).toHaveLength(2);
+    expect(config.destinations[0]!.signingSecret).toBe('whsec_c2lnbmluZyBrZXkgZm9yIGRlbGl2ZXJpZXM=');
+  });
+
   it('admin defaults when the section is present', () => {
     const raw = baseConfig();
     raw.admin = { port: 0 };
@@ -222,6 +231,15 @@ describe('config errors name the key path', () => {
     ['relative source path', (r) => (r.sources[0].path = 'webhooks'), 'sources[0].path: expected an absolute URL path like /webhooks/cerebrium'],
     ['non-http url', (r) => (r.destinations[1].url = 'ftp://example.com/x'), 'destinations[1].url: expected an http(s) URL'],
     ['bad dedupe rule', (r) => (r.sources[0].dedupe = { keys: ['run_id'] }), 'sources[0].dedupe.keys[0]: expected "body:<dotted path>" or "header:<name>"'],
+    ['empty dedupe path segment', (r) => (r.sources[0].dedupe = { keys: ['body:result..id'] }), 'sources[0].dedupe.keys[0]: expected "body:<dotted path>" or "header:<name>"'],
+    ['trailing dot in dedupe path', (r) => (r.sources[0].dedupe = { keys: ['header:x-id', 'body:result.'] }), 'sources[0].dedupe.keys[1]: expected "body:<dotted path>" or "header:<name>"'],
+    [
+      'standard-webhooks secret that is not base64',
+      (r) => (r.sources[1].verify = { scheme: 'standard-webhooks', secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'my-plain-secret'] }),
+      'sources[1].verify.secrets[1]: expected a Standard Webhooks secret: "whsec_" followed by base64',
+    ],
+    ['signingSecret that is not base64', (r) => (r.destinations[0].signingSecret = 'whsec_not base64!'), 'destinations[0].signingSecret: expected a Standard Webhooks secret: "whsec_" followed by base64'],
+    ['empty signingSecret', (r) => (r.destinations[0].signingSecret = ''), 'destinations[0].signingSecret: expected a Standard Webhooks secret: "whsec_" followed by base64'],
     ['destination sources: []', (r) => (r.destinations[1].sources = []), 'destinations[1].sources: an empty list matches no source; omit the key for every source'],
     ['unknown source name', (r) => (r.destinations[1].sources = ['github', 'gitlab']), 'destinations[1].sources[1]: unknown source "gitlab"'],
     ['duplicate source name', (r) => (r.sources[1].name = 'cerebrium'), 'sources[1].name: duplicate name "cerebrium"'],
