@@ -3,11 +3,13 @@ import { cpus, totalmem, tmpdir, loadavg, platform, release } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import { ingestMode } from './modes/ingest.mjs';
 import { e2eMode } from './modes/e2e.mjs';
 import { backlogMode } from './modes/backlog.mjs';
 import { sizeMode } from './modes/size.mjs';
 import { printMode } from './lib/print.mjs';
+import { probeDisk } from './lib/disk-probe.mjs';
 
 const MODES = { ingest: ingestMode, e2e: e2eMode, backlog: backlogMode, size: sizeMode };
 
@@ -21,13 +23,15 @@ const { values } = parseArgs({
     'backlog-events': { type: 'string' },
     'size-events': { type: 'string' },
     'keep-temp': { type: 'boolean', default: false },
+    only: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
   console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size] [--duration S] [--smoke] [--profile]
-  [--connections N] [--backlog-events N] [--size-events N] [--keep-temp]`);
+  [--connections N] [--backlog-events N] [--size-events N] [--keep-temp]
+  [--only bare,koa,naive,relay,relayNoDestination,bareFixed,koaFixed]   (ingest mode: measure only these)`);
   process.exit(0);
 }
 
@@ -43,6 +47,7 @@ const opts = {
   modes,
   smoke,
   profile: values.profile,
+  only: values.only ? values.only.split(',').map((key) => key.trim()) : null,
   connections: Number(values.connections),
   duration: Number(values.duration ?? (smoke ? 2 : 10)),
   warmup: smoke ? 0 : 2,
@@ -60,6 +65,16 @@ const machine = {
   platform: `${platform()} ${release()}`,
   loadAverageAtStart: loadavg().map((value) => Math.round(value * 100) / 100),
 };
+/** The code measured: commit, and whether src/ had uncommitted changes (dist/ is built from the working tree). */
+function gitState() {
+  try {
+    const run = (args) => execFileSync('git', args, { cwd: resolve(import.meta.dirname, '..'), encoding: 'utf8' }).trim();
+    return { commit: run(['rev-parse', '--short', 'HEAD']), srcDirty: run(['status', '--porcelain', '--', 'src']).length > 0 };
+  } catch {
+    return { commit: null, srcDirty: null };
+  }
+}
+const code = gitState();
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const resultsDir = resolve(import.meta.dirname, 'results');
 mkdirSync(resultsDir, { recursive: true });
@@ -70,7 +85,10 @@ console.log(`hookrelay bench — ${machine.cpus} x ${machine.cpuModel}, ${machin
 console.log(`load average at start: ${machine.loadAverageAtStart.join(' ')} (a shared machine: figures are noisy; compare ratios within one run)`);
 console.log(`modes: ${modes.join(', ')}; ${opts.connections} connections, ${opts.duration} s per run, ~${opts.bodyBytes} B bodies${smoke ? ' (smoke)' : ''}\n`);
 
-const results = { startedAt: new Date().toISOString(), machine, options: opts, modes: {} };
+console.log(`code: commit ${code.commit}${code.srcDirty ? ' + uncommitted src/ changes' : ''}`);
+machine.disk = probeDisk(dir, smoke ? 0.3 : 1.5);
+console.log(`disk now (SQLite WAL, synchronous=FULL, 1 KB rows): ${machine.disk.singleRowFullCommitsPerSecond} single-row commits/s, ${machine.disk.rowsPerSecondAt64PerFullCommit} rows/s at 64 rows per commit\n`);
+const results = { startedAt: new Date().toISOString(), machine, code, options: opts, modes: {} };
 const resultPath = join(resultsDir, `${stamp}${smoke ? '-smoke' : ''}.json`);
 let failed = false;
 try {

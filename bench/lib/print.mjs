@@ -4,7 +4,7 @@ const fmt = (value, digits = 0) => (value === null || value === undefined ? '-' 
 
 function printIngest({ rows, ratios, targets }) {
   console.log('== ingest: same generator, same signed ~1 KB requests, one server at a time ==');
-  const order = ['bare', 'koa', 'naive', 'relay', 'relayNoDestination', 'bareFixed', 'koaFixed'];
+  const order = ['bare', 'koa', 'naive', 'relay', 'relayNoDestination', 'relayTmpfs', 'bareFixed', 'koaFixed'];
   console.log(
     table(
       ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'relay / this'],
@@ -12,7 +12,7 @@ function printIngest({ rows, ratios, targets }) {
         .filter((key) => rows[key])
         .map((key) => {
           const row = rows[key];
-          const relayRatio = ['bare', 'koa', 'naive'].includes(key) ? fmt(rows.relay.rps / row.rps, 2) : '';
+          const relayRatio = ['bare', 'koa', 'naive'].includes(key) && rows.relay ? fmt(rows.relay.rps / row.rps, 2) : '';
           return [row.label, fmt(row.rps), fmt(row.latencyMs.p50, 2), fmt(row.latencyMs.p99, 2), row.non2xx, row.errors + row.timeouts, fmt(row.rssMb, 1), relayRatio];
         }),
     ),
@@ -21,11 +21,15 @@ function printIngest({ rows, ratios, targets }) {
   console.log(targetsTable(targets));
   for (const key of order) {
     const profile = rows[key]?.profile;
-    if (!profile || profile.error) continue;
-    console.log(`\nCPU profile of ${rows[key].label}: busy ${profile.busyMs} ms, idle ${profile.idleMs} ms of ${profile.wallMs} ms`);
-    console.log(table(['self time by function', 'ms', '% busy'], profile.topFunctions.map((entry) => [entry.name, fmt(entry.selfMs, 1), fmt(entry.pct, 1)])));
-    console.log(table(['self time by package', 'ms', '% busy'], profile.byPackage.map((entry) => [entry.name, fmt(entry.selfMs, 1), fmt(entry.pct, 1)])));
+    if (profile && !profile.error) printProfile(rows[key].label, profile);
   }
+}
+
+function printProfile(label, profile) {
+  console.log(`\nCPU profile of ${label}: busy ${profile.busyMs} ms, idle ${profile.idleMs} ms of ${profile.wallMs} ms`);
+  console.log('(time blocked in a synchronous native call, e.g. an fsync inside a better-sqlite3 commit, counts as busy in its JS caller)');
+  console.log(table(['self time by function', 'ms', '% busy'], profile.topFunctions.map((entry) => [entry.name, fmt(entry.selfMs, 1), fmt(entry.pct, 1)])));
+  console.log(table(['self time by package', 'ms', '% busy'], profile.byPackage.map((entry) => [entry.name, fmt(entry.selfMs, 1), fmt(entry.pct, 1)])));
 }
 
 function printE2e({ fullSpeed, paced, targets }) {
@@ -48,6 +52,9 @@ function printE2e({ fullSpeed, paced, targets }) {
     ),
   );
   console.log(targetsTable(targets));
+  for (const [label, run] of [['full speed', fullSpeed], ['paced', paced]]) {
+    if (run?.profile && !run.profile.error) printProfile(`relay, end-to-end ${label}`, run.profile);
+  }
 }
 
 function printBacklog(result) {
@@ -64,7 +71,7 @@ function printBacklog(result) {
         ['pending when the destination came up', result.pendingAtUp],
         ['drain: deliveries/s (up -> last arrival)', fmt(result.drain.perSecond)],
         ['drain: deliveries/s (10%..90% of the backlog)', fmt(result.drain.steadyPerSecond)],
-        ['drain: seconds', fmt(result.drain.seconds, 1)],
+        ['drain: seconds', `${fmt(result.drain.seconds, 1)}${result.drain.complete ? '' : ` (stopped at ${result.drain.delivered}: incomplete)`}`],
         ['relay RSS before drain / max during drain, MB', `${fmt(result.rssBeforeDrainMb, 1)} / ${fmt(result.drain.maxRssMb, 1)}`],
       ],
     ),

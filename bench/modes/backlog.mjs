@@ -55,7 +55,8 @@ export async function backlogMode(ctx) {
     log(`backlog: destination up, draining ${pendingAtUp}`);
     sink = await startTarget('sink', 'sink.mjs', [String(sinkPort)]);
     const upAt = performance.timeOrigin + performance.now();
-    const maxMs = Math.max(120_000, pendingAtUp * 2); // bounded even at 500 deliveries/s
+    // Bounded: at most 5 minutes (a drain slower than that is reported as incomplete).
+    const maxMs = Math.min(300_000, Math.max(60_000, pendingAtUp * 2));
     let maxRss = rssBeforeDrainMb ?? 0;
     let count = { unique: 0 };
     const marks = {};
@@ -80,6 +81,7 @@ export async function backlogMode(ctx) {
     const drainSeconds = ((count.lastAt ?? upAt) - upAt) / 1000;
     const steady = marks[0.1] && marks[0.9] && marks[0.9].at > marks[0.1].at ? (marks[0.9].count - marks[0.1].count) / ((marks[0.9].at - marks[0.1].at) / 1000) : null;
     const drain = {
+      complete: count.unique >= pendingAtUp,
       delivered: count.unique,
       repeated: count.repeated,
       seconds: round(drainSeconds, 2),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { round } from '../lib/callback.mjs';
 import { rssMb } from '../lib/children.mjs';
 import { ackToDestination, readTimes, runLoad, runPacedLoad } from '../lib/load-runs.mjs';
+import { summarizeProfile } from '../lib/profile-summary.mjs';
 import { startRelay, startTarget, writeRelayConfig } from '../lib/relay.mjs';
 
 /** Waits until the sink has `expected` distinct deliveries or stops making progress. */
@@ -31,7 +32,9 @@ async function oneRun(ctx, key, drive) {
   mkdirSync(runDir, { recursive: true });
   const sink = await startTarget('sink', 'sink.mjs');
   const configPath = writeRelayConfig(runDir, { dbPath: join(runDir, 'hookrelay.db'), destinationUrl: `http://127.0.0.1:${sink.port}/hooks` });
-  const relay = await startRelay(configPath);
+  const profileDir = ctx.opts.profile ? join(ctx.resultsDir, `profile-${ctx.stamp}-e2e-${key}`) : undefined;
+  const relay = await startRelay(configPath, { profileDir });
+  let result;
   try {
     const acksPath = join(runDir, 'acks.txt');
     const load = await drive(relay.url, acksPath);
@@ -43,7 +46,7 @@ async function oneRun(ctx, key, drive) {
     const arrivals = readTimes(arrivalsPath);
     const during = [...arrivals.values()].filter((at) => at >= load.startedAt && at <= load.endedAt).length;
     const lastArrival = count.lastAt ?? load.endedAt;
-    return {
+    result = {
       load,
       delivered: count.unique,
       repeatedDeliveries: count.repeated,
@@ -57,6 +60,8 @@ async function oneRun(ctx, key, drive) {
     await relay.handle.stop(30_000);
     await sink.handle.stop();
   }
+  if (profileDir) result.profile = summarizeProfile(profileDir, 25);
+  return result;
 }
 
 /**
