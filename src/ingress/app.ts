@@ -7,7 +7,7 @@ import { errorBody, httpStatusFor, isHookrelayError, HookrelayError } from '../e
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { createDedupeKeyFn } from './dedupe-key.js';
-import { readRawBody } from './read-body.js';
+import { readRawBody, tooLarge } from './read-body.js';
 import { createVerifier } from './verify/index.js';
 
 export type ReceivedOutcome = 'accepted' | 'duplicate' | 'rejected';
@@ -130,8 +130,7 @@ export function createIngress(deps: IngressDeps): Ingress {
   // it (without this listener Node sends 100 Continue and the whole body would be drained).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (Number(req.headers['content-length']) > settings.maxBodyBytes) {
-      const error = new HookrelayError('HOOKRELAY_BODY_TOO_LARGE', `body exceeds ${settings.maxBodyBytes} bytes`);
-      const body = JSON.stringify(errorBody(error));
+      const body = JSON.stringify(errorBody(tooLarge(settings.maxBodyBytes)));
       res.writeHead(413, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
       res.end(body);
       return;

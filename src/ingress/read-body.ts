@@ -74,6 +74,6 @@ function discardThenReject(req: IncomingMessage, error: HookrelayError): Promise
   });
 }
 
-function tooLarge(limit: number): HookrelayError {
+export function tooLarge(limit: number): HookrelayError {
   return new HookrelayError('HOOKRELAY_BODY_TOO_LARGE', `body exceeds ${limit} bytes`);
 }
