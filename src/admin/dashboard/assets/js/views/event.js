@@ -7,6 +7,9 @@ import { normalizeEventDetail } from '../event-detail.js';
 export function eventView(params, navigate, id) {
   const details = h('div', { id: 'event-details' });
   const deliveries = h('div', { id: 'event-deliveries' });
+  // Redraw only what changed: an open <details> or a scrolled snippet must survive polling.
+  let shownEvent = false;
+  let shownDeliveries = '';
   const view = {
     title: `Event ${id}`,
     mount(main) {
@@ -31,7 +34,10 @@ export function eventView(params, navigate, id) {
         throw error;
       }
       const { event } = detail;
-      replaceKeepingFocus(
+      const deliveriesJson = JSON.stringify(detail.deliveries);
+      if (shownEvent && deliveriesJson === shownDeliveries) return;
+      shownDeliveries = deliveriesJson;
+      if (!shownEvent) replaceKeepingFocus(
         details,
         h('dl', { class: 'facts' },
           fact('Source', event.source),
@@ -43,6 +49,7 @@ export function eventView(params, navigate, id) {
           ? null
           : h('details', {}, h('summary', {}, event.bodyNote ? `Body (${event.bodyNote})` : 'Body'), h('pre', { class: 'snippet body' }, event.bodyPreview)),
       );
+      shownEvent = true;
       replaceKeepingFocus(
         deliveries,
         detail.deliveries.length === 0
