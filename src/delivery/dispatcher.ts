@@ -11,7 +11,11 @@ import { createSender, type Sender } from './send.js';
 
 /** How often every destination looks for due retries and rows changed by other processes (CLI replay). */
 const DEFAULT_POLL_INTERVAL_MS = 250;
-/** Most deliveries claimed by one query. */
+/**
+ * Most deliveries claimed by one query. A lane holds up to `concurrency + CLAIM_BATCH`
+ * claimed deliveries (running + queued), so a backlog drains with one claim per batch
+ * instead of one per attempt.
+ */
 const CLAIM_BATCH = 64;
 
 export interface DispatcherDeps {
@@ -39,12 +43,21 @@ export function leaseMsFor(destination: DestinationConfig): number {
   return destination.timeoutMs * 2 + 5_000;
 }
 
+interface QueuedDelivery {
+  delivery: ClaimedDelivery;
+  leaseExpiresAt: number;
+}
+
 interface Lane {
   destination: DestinationConfig;
   sender: Sender;
   breaker: DestinationBreaker;
   /** Attempts running now, by delivery id. */
   running: Map<string, Promise<void>>;
+  /** Claimed deliveries waiting for a free slot, oldest due first. */
+  queued: QueuedDelivery[];
+  /** Ids in `running` or `queued`: a claim that returns one of them again (its lease expired while queued) is skipped. */
+  held: Set<string>;
   claiming: boolean;
   /** Settles when the latest claim loop has finished (stop() waits for it). */
   claimDone: Promise<void>;
@@ -100,6 +113,8 @@ export function createDispatcher({
       sender: createSender(destination),
       breaker: createBreaker(destination, logger, observer, () => void pump(lane)),
       running: new Map(),
+      queued: [],
+      held: new Set(),
       claiming: false,
       claimDone: Promise.resolve(),
       again: false,
@@ -109,6 +124,7 @@ export function createDispatcher({
 
   async function pump(lane: Lane): Promise<void> {
     if (stopping) return;
+    startQueued(lane);
     if (lane.claiming) {
       lane.again = true;
       return;
@@ -119,23 +135,33 @@ export function createDispatcher({
     try {
       for (;;) {
         lane.again = false;
-        const room = Math.min(lane.destination.concurrency - lane.running.size, lane.breaker.capacity(), CLAIM_BATCH);
-        if (room <= 0 || stopping) break;
-        const now = Date.now();
-        const claimed = await store.claimDue({
-          destination: lane.destination.name,
-          limit: room,
-          now,
-          leaseExpiresAt: now + leaseMsFor(lane.destination),
-          owner,
-        });
-        if (stopping) {
-          // stop() began while this claim was running: hand the rows back unsent.
-          await store.releaseClaims(claimed.map((delivery) => delivery.id), Date.now());
+        if (lane.breaker.capacity() === 0) {
+          await releaseQueued(lane);
           break;
         }
-        for (const delivery of claimed) startAttempt(lane, delivery);
-        if (claimed.length < room && !lane.again) break;
+        // Half-open: one probe at a time, nothing queued behind it.
+        const room =
+          lane.breaker.capacity() === 1
+            ? lane.held.size === 0 ? 1 : 0
+            : lane.destination.concurrency + CLAIM_BATCH - lane.held.size;
+        // Claim when the queue runs low, in batches, not once per finished attempt.
+        if (room <= 0 || stopping || (lane.queued.length >= lane.destination.concurrency && !lane.again)) break;
+        const limit = Math.min(room, CLAIM_BATCH);
+        const now = Date.now();
+        const leaseExpiresAt = now + leaseMsFor(lane.destination);
+        const claimed = await store.claimDue({ destination: lane.destination.name, limit, now, leaseExpiresAt, owner });
+        if (stopping) {
+          // stop() began while this claim was running: hand the rows back unsent.
+          await store.releaseClaims(claimed.filter((delivery) => !lane.held.has(delivery.id)).map((delivery) => delivery.id), Date.now());
+          break;
+        }
+        for (const delivery of claimed) {
+          if (lane.held.has(delivery.id)) continue;
+          lane.held.add(delivery.id);
+          lane.queued.push({ delivery, leaseExpiresAt });
+        }
+        startQueued(lane);
+        if (claimed.length < limit && !lane.again) break;
       }
     } catch (error) {
       log.error({ err: error, destination: lane.destination.name }, 'could not claim deliveries');
@@ -145,12 +171,37 @@ export function createDispatcher({
     }
   }
 
+  /** Starts queued deliveries while the lane has free slots and the breaker lets attempts through. */
+  function startQueued(lane: Lane): void {
+    const now = Date.now();
+    while (lane.queued.length > 0 && lane.running.size < lane.destination.concurrency && lane.breaker.capacity() > 0) {
+      const { delivery, leaseExpiresAt } = lane.queued.shift()!;
+      if (leaseExpiresAt - now <= lane.destination.timeoutMs) {
+        // Too little lease left to finish an attempt under it: hand it back rather than risk a second claimer.
+        lane.held.delete(delivery.id);
+        void store.releaseClaims([delivery.id], now).catch((error: unknown) => log.error({ err: error }, 'could not release a claim'));
+        continue;
+      }
+      startAttempt(lane, delivery);
+    }
+  }
+
+  /** Hands queued (not yet started) deliveries back, e.g. when the breaker opens. */
+  async function releaseQueued(lane: Lane): Promise<void> {
+    if (lane.queued.length === 0) return;
+    const ids = lane.queued.map(({ delivery }) => delivery.id);
+    lane.queued = [];
+    for (const id of ids) lane.held.delete(id);
+    await store.releaseClaims(ids, Date.now());
+  }
+
   function startAttempt(lane: Lane, delivery: ClaimedDelivery): void {
     const number = delivery.attempts + 1;
     const task = attempt(lane, delivery, number)
       .catch((error: unknown) => log.error({ err: error, deliveryId: delivery.id }, 'attempt crashed'))
       .finally(() => {
         lane.running.delete(delivery.id);
+        lane.held.delete(delivery.id);
         void pump(lane);
       });
     lane.running.set(delivery.id, task);
@@ -242,12 +293,15 @@ export function createDispatcher({
       // From here on late results are dropped; their deliveries are released below.
       released = true;
       const unfinished = [...lanes.values()].flatMap((lane) => [...lane.running.keys()]);
+      const notStarted = [...lanes.values()].flatMap((lane) => lane.queued.map(({ delivery }) => delivery.id));
       // Record what finished first, so releasing cannot undo a recorded outcome.
       flushCompletions();
       await flushing;
       if (unfinished.length > 0) {
         log.warn({ count: unfinished.length }, 'releasing attempts that did not finish in time; they will be sent again');
-        await store.releaseClaims(unfinished, Date.now()).catch((error: unknown) => {
+      }
+      if (unfinished.length + notStarted.length > 0) {
+        await store.releaseClaims([...unfinished, ...notStarted], Date.now()).catch((error: unknown) => {
           log.error({ err: error }, 'could not release claims; they return when their leases expire');
         });
       }

@@ -291,10 +291,27 @@ function prepareDeliveryStatements(db: Database) {
     probeDelete.run();
   });
 
+  /**
+   * Delivery bookkeeping commits with synchronous=NORMAL: it survives a process crash (the
+   * WAL is in the OS cache) and only an OS crash or power loss can undo it — which at worst
+   * sends a delivery again (at-least-once). The next FULL commit (any ingest) syncs it too.
+   * Ingest, the 2xx promise, stays synchronous=FULL.
+   */
+  const syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+  const syncFull = db.prepare('PRAGMA synchronous = FULL');
+  const relaxed = <A extends unknown[], R>(run: (...args: A) => R) => (...args: A): R => {
+    syncNormal.run();
+    try {
+      return run(...args);
+    } finally {
+      syncFull.run();
+    }
+  };
+
   return {
-    claim: (request: ClaimRequest) => claim.immediate(request),
-    complete: (completions: readonly AttemptCompletion[], owner: string, now: number) => complete.immediate(completions, owner, now),
-    release: (ids: readonly string[], at: number, now: number) => release.immediate(ids, at, now),
+    claim: relaxed((request: ClaimRequest) => claim.immediate(request)),
+    complete: relaxed((completions: readonly AttemptCompletion[], owner: string, now: number) => complete.immediate(completions, owner, now)),
+    release: relaxed((ids: readonly string[], at: number, now: number) => release.immediate(ids, at, now)),
     releaseAll,
     nextDue,
     probe: () => probe.immediate(),
