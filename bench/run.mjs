@@ -24,6 +24,7 @@ const { values } = parseArgs({
     'size-events': { type: 'string' },
     'keep-temp': { type: 'boolean', default: false },
     only: { type: 'string' },
+    'destination-concurrency': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -31,6 +32,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size] [--duration S] [--smoke] [--profile]
   [--connections N] [--backlog-events N] [--size-events N] [--keep-temp]
+  [--destination-concurrency N]   (the destination's attempts in flight; default: the relay's default)
   [--only bare,koa,naive,relay,relayNoDestination,bareFixed,koaFixed]   (ingest mode: measure only these)`);
   process.exit(0);
 }
@@ -47,6 +49,7 @@ const opts = {
   modes,
   smoke,
   profile: values.profile,
+  destinationConcurrency: values['destination-concurrency'] ? Number(values['destination-concurrency']) : null,
   only: values.only ? values.only.split(',').map((key) => key.trim()) : null,
   connections: Number(values.connections),
   duration: Number(values.duration ?? (smoke ? 2 : 10)),
@@ -84,6 +87,7 @@ const log = (message) => process.stderr.write(`[bench ${new Date().toISOString()
 console.log(`hookrelay bench — ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}`);
 console.log(`load average at start: ${machine.loadAverageAtStart.join(' ')} (a shared machine: figures are noisy; compare ratios within one run)`);
 console.log(`modes: ${modes.join(', ')}; ${opts.connections} connections, ${opts.duration} s per run, ~${opts.bodyBytes} B bodies${smoke ? ' (smoke)' : ''}\n`);
+if (opts.destinationConcurrency) console.log(`destination concurrency: ${opts.destinationConcurrency}`);
 
 console.log(`code: commit ${code.commit}${code.srcDirty ? ' + uncommitted src/ changes' : ''}`);
 machine.disk = probeDisk(dir, smoke ? 0.3 : 1.5);

@@ -11,12 +11,12 @@ export const BENCH_SECRET = 'bench-cerebrium-secret';
 export const SOURCE_PATH = '/webhooks/cerebrium';
 
 /** Writes the relay's config: one cerebrium source, one destination (`destinationUrl`), SQLite at `dbPath`. */
-export function writeRelayConfig(dir, { dbPath, destinationUrl, destination = {}, name = 'hookrelay.yaml' }) {
+export function writeRelayConfig(dir, { dbPath, destinationUrl, destination = {}, concurrency = null, name = 'hookrelay.yaml' }) {
   const config = {
     server: { host: '127.0.0.1', port: 0 },
     storage: { sqlite: { path: dbPath } },
     sources: [{ name: 'cerebrium', path: SOURCE_PATH, verify: { scheme: 'cerebrium', secrets: [BENCH_SECRET] } }],
-    destinations: destinationUrl ? [{ name: 'sink', url: destinationUrl, ...destination }] : [],
+    destinations: destinationUrl ? [{ name: 'sink', url: destinationUrl, ...(concurrency ? { concurrency } : {}), ...destination }] : [],
     log: { level: 'info' },
   };
   const path = join(dir, name);

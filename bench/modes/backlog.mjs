@@ -23,7 +23,7 @@ export async function backlogMode(ctx) {
   await probe.handle.stop();
 
   const configPath = writeRelayConfig(dir, {
-    dbPath: join(dir, 'hookrelay.db'),
+    concurrency: ctx.opts.destinationConcurrency, dbPath: join(dir, 'hookrelay.db'),
     destinationUrl: `http://127.0.0.1:${sinkPort}/hooks`,
     destination: {
       timeoutMs: 5_000,

@@ -31,7 +31,7 @@ async function oneRun(ctx, key, drive) {
   const runDir = join(ctx.dir, key);
   mkdirSync(runDir, { recursive: true });
   const sink = await startTarget('sink', 'sink.mjs');
-  const configPath = writeRelayConfig(runDir, { dbPath: join(runDir, 'hookrelay.db'), destinationUrl: `http://127.0.0.1:${sink.port}/hooks` });
+  const configPath = writeRelayConfig(runDir, { concurrency: ctx.opts.destinationConcurrency, dbPath: join(runDir, 'hookrelay.db'), destinationUrl: `http://127.0.0.1:${sink.port}/hooks` });
   const profileDir = ctx.opts.profile ? join(ctx.resultsDir, `profile-${ctx.stamp}-e2e-${key}`) : undefined;
   const relay = await startRelay(configPath, { profileDir });
   let result;

@@ -46,7 +46,7 @@ export async function ingestMode(ctx) {
     const sink = withDestination ? await startTarget('sink', 'sink.mjs') : null;
     const profileDir = opts.profile ? join(ctx.resultsDir, `profile-${ctx.stamp}-${key}`) : undefined;
     const configPath = writeRelayConfig(runDir, {
-      dbPath: join(runDir, 'hookrelay.db'),
+      concurrency: ctx.opts.destinationConcurrency, dbPath: join(runDir, 'hookrelay.db'),
       destinationUrl: sink ? `http://127.0.0.1:${sink.port}/hooks` : undefined,
     });
     const relay = await startRelay(configPath, { profileDir });
