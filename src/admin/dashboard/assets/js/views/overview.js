@@ -11,7 +11,7 @@ const COUNTS = [
   ['dead', 'Dead'],
 ];
 
-/** The chart has 5-minute bars: reading the attempt log every 15 s is plenty. */
+/** The chart has 5-minute bars: re-read the attempt log when counts moved, else every 15 s. */
 const HISTORY_MAX_AGE_MS = 15_000;
 
 const BREAKER_TEXT = { closed: 'closed', open: 'open', half_open: 'half-open' };
@@ -21,6 +21,7 @@ export function overviewView() {
   const cards = h('div', { class: 'cards', id: 'destinations' });
   let history = null;
   let historyAt = 0;
+  let countsSeen = '';
   return {
     title: 'Overview',
     mount(main) {
@@ -31,7 +32,9 @@ export function overviewView() {
       );
     },
     async refresh(stats) {
-      if (!history || Date.now() - historyAt > HISTORY_MAX_AGE_MS) {
+      const counts = JSON.stringify(stats.destinations);
+      if (!history || counts !== countsSeen || Date.now() - historyAt > HISTORY_MAX_AGE_MS) {
+        countsSeen = counts;
         history = await getAttemptHistory();
         historyAt = Date.now();
       }

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openBrowser, type TestBrowser } from '../helpers/browser.js';
+import { post } from '../helpers/post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../helpers/relay.js';
+import { cerebriumRequest } from '../helpers/signed-request.js';
+import { startSink } from '../helpers/sink.js';
+import { tempDir } from '../helpers/temp.js';
+
+describe('dashboard overview: circuit breaker and counts, live', () => {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups.length = 0;
+  });
+
+  it('shows a failing destination circuit opening and its deliveries waiting, without a reload', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const down = await startSink(() => 503);
+    cleanups.push(() => down.close());
+    const up = await startSink(() => 200);
+    cleanups.push(() => up.close());
+    const configPath = writeConfig(
+      dir.path,
+      relayConfig(dir.path, {
+        admin: { host: '127.0.0.1', port: 0 },
+        destinations: [
+          {
+            name: 'flaky',
+            url: down.url,
+            concurrency: 1,
+            retry: { maxAttempts: 12, initialDelayMs: 200 },
+            circuitBreaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 600_000 },
+          },
+          { name: 'steady', url: up.url },
+        ],
+      }),
+    );
+    const relay = await startRelay(configPath);
+    cleanups.push(() => relay.kill());
+
+    const errors: string[] = [];
+    const browser: TestBrowser = await openBrowser(errors);
+    cleanups.push(() => browser.close());
+    const { page } = browser;
+    await page.goto(`http://127.0.0.1:${relay.adminPort}/`);
+    const flaky = page.locator('article[data-destination="flaky"]');
+    const steady = page.locator('article[data-destination="steady"]');
+    await expect.poll(() => flaky.locator('[data-breaker]').getAttribute('data-breaker'), { timeout: 15_000 }).toBe('closed');
+    expect(await page.locator('.total-events dd').textContent()).toBe('0');
+    await page.evaluate(() => ((window as unknown as { hookrelayMark: string }).hookrelayMark = 'same-document'));
+
+    for (let index = 0; index < 6; index += 1) {
+      const answer = await post(
+        `${relay.url}/webhooks/cerebrium`,
+        cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: `run-breaker-${index}` }) }),
+      );
+      expect(answer.status).toBe(202);
+    }
+
+    await expect.poll(() => flaky.locator('[data-breaker]').getAttribute('data-breaker'), { timeout: 20_000 }).toBe('open');
+    expect(await flaky.locator('[data-breaker]').textContent()).toBe('circuit open');
+    await expect.poll(() => page.locator('.total-events dd').textContent(), { timeout: 15_000 }).toBe('6');
+    await expect.poll(() => steady.locator('[data-count="delivered"] dd').textContent(), { timeout: 15_000 }).toBe('6');
+    // While open, nothing is attempted: the deliveries wait as pending, none dead.
+    await expect.poll(async () => Number(await flaky.locator('[data-count="pending"] dd').textContent()), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await flaky.locator('[data-count="dead"] dd').textContent()).toBe('0');
+    expect(await flaky.getByRole('img').getAttribute('aria-label')).toMatch(/^flaky: 0 delivered and [1-9]\d* failed attempts in the last hour$/);
+    expect(await page.evaluate(() => (window as unknown as { hookrelayMark?: string }).hookrelayMark)).toBe('same-document');
+    await browser.screenshot('dashboard-overview-breaker-open');
+    expect(errors).toEqual([]);
+  });
+});
