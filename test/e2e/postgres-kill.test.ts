@@ -18,8 +18,9 @@ describe('a relay SIGKILLed under load on a shared PostgreSQL database', () => {
     cleanups.push(dir.cleanup);
     const database = testSchema('e2e_kill');
     cleanups.push(() => database.drop());
-    // A slow destination keeps attempts in flight; timeoutMs 1 s gives 7 s leases (2 x timeout + 5 s).
-    const sink = await startSink(() => new Promise((resolve) => setTimeout(() => resolve(200), 400)));
+    // A slow destination keeps a backlog and attempts in flight (12 at a time, 0.8 s each, for 150 events);
+    // timeoutMs 2.5 s gives 10 s leases (2 x timeout + 5 s).
+    const sink = await startSink(() => new Promise((resolve) => setTimeout(() => resolve(200), 800)));
     cleanups.push(() => sink.close());
     const fleet = await startFleet({
       dir: dir.path,
@@ -27,7 +28,7 @@ describe('a relay SIGKILLed under load on a shared PostgreSQL database', () => {
       postgresUrl: database.url,
       schema: database.schema,
       sink,
-      destination: { timeoutMs: 1_000, concurrency: 4, retry: { maxAttempts: 20, initialDelayMs: 200, maxDelayMs: 1_000 } },
+      destination: { timeoutMs: 2_500, concurrency: 4, retry: { maxAttempts: 20, initialDelayMs: 200, maxDelayMs: 1_000 } },
     });
     cleanups.push(() => fleet.stopAll());
     const victim = fleet.relays[0]!;
@@ -64,7 +65,7 @@ describe('a relay SIGKILLed under load on a shared PostgreSQL database', () => {
     expect(acknowledged.size).toBeGreaterThanOrEqual(100);
 
     // Every acknowledged event reaches the destination (at least once: a killed attempt may have been sent already).
-    await waitFor(() => [...acknowledged].every((id) => countsById(sink).has(id)), { timeoutMs: 45_000, what: 'every acknowledged event delivered' });
+    await waitFor(() => [...acknowledged].every((id) => countsById(sink).has(id)), { timeoutMs: 60_000, what: 'every acknowledged event delivered' });
     await waitFor(
       async () => {
         const left = await database.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${deliveries} WHERE status <> 'delivered'`);

@@ -243,6 +243,20 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect((await store.listAttempts(current!.id)).map((a) => a.number)).toEqual([1, 2]);
       });
 
+      it('in one batch, a lost lease does not stop the other completions', async () => {
+        await store.ingest(newEvent('mixed-1', { destinations: ['app'] }));
+        await store.ingest(newEvent('mixed-2', { destinations: ['app'] }));
+        const now = Date.now();
+        const [lost] = await claim('app', 'me', { now, limit: 1, leaseMs: 10 });
+        const [kept] = await claim('app', 'me', { now, limit: 1, leaseMs: 60_000 });
+        await claim('app', 'thief', { now: now + 20, limit: 1 });
+        await store.completeAttempts([completion(lost!, { kind: 'delivered' }), completion(kept!, { kind: 'delivered' })], 'me');
+        expect((await store.getDelivery(lost!.id))?.status).toBe('in_flight');
+        expect((await store.getDelivery(kept!.id))?.status).toBe('delivered');
+        expect(await store.listAttempts(lost!.id)).toHaveLength(1);
+        expect(await store.listAttempts(kept!.id)).toHaveLength(1);
+      });
+
       it('recording the same attempt twice keeps one log row', async () => {
         await store.ingest(newEvent('again', { destinations: ['app'] }));
         const [d] = await claim('app');

@@ -195,50 +195,61 @@ class PostgresStore implements Store {
       }));
   }
 
-  /** Attempts are always logged; the state changes only where the row is still in flight for `owner`. */
+  /**
+   * Attempts are always logged; the state changes only where the row is still in flight for
+   * `owner` (a lost lease keeps the new owner's state). Two statements for the whole batch.
+   */
   async completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<void> {
     if (completions.length === 0) return;
     const now = Date.now();
+    const attempts = completions.map((c) => c.attempt);
+    // One transition per delivery, the first completion's (later ones would find the lease gone), in id order.
+    const seen = new Set<string>();
+    const transitions = completions
+      .filter((c) => !seen.has(c.attempt.deliveryId) && seen.add(c.attempt.deliveryId))
+      .sort((a, b) => (a.attempt.deliveryId < b.attempt.deliveryId ? -1 : 1));
     await inTransaction(this.pool, 'record attempts', async (client) => {
-      for (const { attempt, decision, countsAgainstBudget } of completions) {
-        await client.query(
-          `INSERT INTO ${this.t.attempts} (delivery_id, number, destination, started_at, duration_ms, status_code, error_code, error, response_snippet, outcome)
-           SELECT $1, $2, destination, $3, $4, $5, $6, $7, $8, $9 FROM ${this.t.deliveries} WHERE id = $1
-           ON CONFLICT (delivery_id, number) DO NOTHING`,
-          [
-            attempt.deliveryId,
-            attempt.number,
-            attempt.startedAt,
-            Math.round(attempt.durationMs),
-            attempt.statusCode,
-            attempt.errorCode,
-            attempt.error,
-            attempt.responseSnippet,
-            attempt.outcome,
-          ],
-        );
-        const status = decision.kind === 'retry' ? 'pending' : decision.kind;
-        await client.query(
-          `UPDATE ${this.t.deliveries}
-              SET status = $3, next_attempt_at = $4, lease_owner = NULL,
-                  attempts = greatest(attempts, $5), budget_used = budget_used + $6,
-                  last_status = $7, last_error = $8, updated_at = $9,
-                  delivered_at = CASE WHEN $3 = 'delivered' THEN $9 ELSE delivered_at END,
-                  dead_at = CASE WHEN $3 = 'dead' THEN $9 ELSE NULL END
-            WHERE id = $1 AND status = 'in_flight' AND lease_owner = $2`,
-          [
-            attempt.deliveryId,
-            owner,
-            status,
-            decision.kind === 'retry' ? decision.nextAttemptAt : now,
-            attempt.number,
-            countsAgainstBudget ? 1 : 0,
-            attempt.statusCode,
-            attempt.outcome === 'delivered' ? null : (attempt.error ?? attempt.errorCode),
-            now,
-          ],
-        );
-      }
+      await client.query(
+        `INSERT INTO ${this.t.attempts} (delivery_id, number, destination, started_at, duration_ms, status_code, error_code, error, response_snippet, outcome)
+         SELECT r.delivery_id, r.number, d.destination, r.started_at, r.duration_ms, r.status_code, r.error_code, r.error, r.response_snippet, r.outcome
+           FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
+                AS r(delivery_id, number, started_at, duration_ms, status_code, error_code, error, response_snippet, outcome)
+           JOIN ${this.t.deliveries} d ON d.id = r.delivery_id
+         ON CONFLICT (delivery_id, number) DO NOTHING`,
+        [
+          attempts.map((a) => a.deliveryId),
+          attempts.map((a) => a.number),
+          attempts.map((a) => a.startedAt),
+          attempts.map((a) => Math.round(a.durationMs)),
+          attempts.map((a) => a.statusCode),
+          attempts.map((a) => a.errorCode),
+          attempts.map((a) => a.error),
+          attempts.map((a) => a.responseSnippet),
+          attempts.map((a) => a.outcome),
+        ],
+      );
+      await client.query(
+        `UPDATE ${this.t.deliveries} d
+            SET status = r.status, next_attempt_at = r.next_attempt_at, lease_owner = NULL,
+                attempts = greatest(d.attempts, r.number), budget_used = d.budget_used + r.counts,
+                last_status = r.status_code, last_error = r.error, updated_at = $9,
+                delivered_at = CASE WHEN r.status = 'delivered' THEN $9 ELSE d.delivered_at END,
+                dead_at = CASE WHEN r.status = 'dead' THEN $9 ELSE NULL END
+           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::int[], $7::text[])
+                AS r(delivery_id, status, next_attempt_at, number, counts, status_code, error)
+          WHERE d.id = r.delivery_id AND d.status = 'in_flight' AND d.lease_owner = $8`,
+        [
+          transitions.map((c) => c.attempt.deliveryId),
+          transitions.map((c) => (c.decision.kind === 'retry' ? 'pending' : c.decision.kind)),
+          transitions.map((c) => (c.decision.kind === 'retry' ? c.decision.nextAttemptAt : now)),
+          transitions.map((c) => c.attempt.number),
+          transitions.map((c) => (c.countsAgainstBudget ? 1 : 0)),
+          transitions.map((c) => c.attempt.statusCode),
+          transitions.map((c) => (c.attempt.outcome === 'delivered' ? null : (c.attempt.error ?? c.attempt.errorCode))),
+          owner,
+          now,
+        ],
+      );
     });
   }
 
