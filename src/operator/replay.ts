@@ -25,7 +25,7 @@ export interface ReplayOptions {
 }
 
 /** Rows per write transaction: small enough that a running `serve` never waits long for the lock. */
-const DEFAULT_BATCH = 500;
+const DEFAULT_BATCH = 1000;
 
 /**
  * Moves matching dead letters back to `pending` with a fresh attempt budget; their ids, their

@@ -98,7 +98,9 @@ export function createOperatorQueries(db: Database) {
   const deleteEvent = db.prepare('DELETE FROM events WHERE id = ?');
 
   const replayWhere = (selector: ReplaySelector, params: unknown[]): string => {
-    const clauses = [`status = 'dead'`];
+    // By ids: look rows up by primary key. The unary + keeps the planner off the status index,
+    // which (without ANALYZE statistics) it would pick and scan every dead row for each chunk.
+    const clauses = ['ids' in selector ? `+status = 'dead'` : `status = 'dead'`];
     if ('destination' in selector) {
       clauses.push('destination = ?');
       params.push(selector.destination);
