@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonLines, runCli } from '../helpers/cli.js';
 import { post } from '../helpers/post.js';
@@ -236,7 +238,7 @@ describe('dead letters end to end: dlq list, replay (dry run, live, while stoppe
   });
 
   it('send-test posts a correctly signed sample callback to the running relay', async () => {
-    const { configPath, healthy, start } = await setup();
+    const { dir, configPath, healthy, start } = await setup();
     const relay = await start();
     const sent = await cli(['send-test', '--source', 'cerebrium', '--url', relay.url, '--json', '--config', configPath]);
     expect(sent.code).toBe(0);
@@ -244,6 +246,23 @@ describe('dead letters end to end: dlq list, replay (dry run, live, while stoppe
     expect(answer).toMatchObject({ status: 202, answer: { duplicate: false } });
     await waitFor(() => healthy.received.length === 1, { timeoutMs: 15_000, what: 'the test callback at the destination' });
     expect(healthy.received[0]!.headers['webhook-id']).toBe(answer.answer.id);
+    // --body FILE: those exact bytes, signed.
+    const bodyPath = join(dir, 'body.json');
+    writeFileSync(bodyPath, '{"run_id":"from-a-file", "pages": 600}\n');
+    const fromFile = await cli(['send-test', '--source', 'cerebrium', '--body', bodyPath, '--url', relay.url, '--config', configPath]);
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toMatch(/-> 202\n/);
+    await waitFor(() => healthy.received.length === 2, { timeoutMs: 15_000, what: 'the file body at the destination' });
+    expect(healthy.received[1]!.body.toString()).toBe('{"run_id":"from-a-file", "pages": 600}\n');
+    // The same run_id again is a duplicate: 200, still a success for send-test.
+    const again = await cli(['send-test', '--source', 'cerebrium', '--body', bodyPath, '--url', relay.url, '--json', '--config', configPath]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 200, answer: { duplicate: true } });
+    // server.port is 0 in this config: without --url there is no address to send to.
+    const noUrl = await cli(['send-test', '--source', 'cerebrium', '--config', configPath]);
+    expect(noUrl.code).toBe(2);
+    expect(noUrl.stderr).toMatch(/--url/);
+    const unknownSource = await cli(['send-test', '--source', 'nope', '--url', relay.url, '--config', configPath]);
+    expect(unknownSource.code).toBe(1);
     const unreachable = await cli(['send-test', '--source', 'cerebrium', '--url', 'http://127.0.0.1:9', '--config', configPath]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^hookrelay: cannot reach the relay at http:\/\/127\.0\.0\.1:9\/webhooks\/cerebrium: ECONNREFUSED/);
