@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
+import { startSink } from '../helpers/sink.js';
+import { tempDir } from '../helpers/temp.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+import { inspectDatabase, openReadOnly } from './support/database.js';
+import { closedPort } from './support/fault-sinks.js';
+import { LONG, randomBetween, reportFigures } from './support/figures.js';
+import { startCerebriumSender } from './support/cerebrium-sender.js';
+
+/**
+ * Redeploys lose nothing: while a sender that behaves exactly like Cerebrium (3 attempts,
+ * 4 s apart, retrying only refused connections, timeouts and 404s) sends continuously, the
+ * relay is stopped with SIGTERM and a new process started on the same port and database
+ * right after the old one exits. Every result must end acknowledged and stored; the relay
+ * must refuse connections while down (a 503 would never be retried); every SIGTERM exits 0;
+ * and with no crash, each event reaches the destination exactly once.
+ */
+const RESTARTS = LONG ? 30 : 4;
+
+describe('redeploys: SIGTERM restarts under a Cerebrium-like sender lose nothing', () => {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups.length = 0;
+  });
+
+  it(`${RESTARTS} SIGTERM restarts: every result acknowledged and stored, no 5xx, exactly-once delivery`, { timeout: LONG ? 900_000 : 120_000 }, async () => {
+    const dir = tempDir('hookrelay-redeploy-');
+    cleanups.push(dir.cleanup);
+    const sink = await startSink();
+    cleanups.push(() => sink.close());
+    const port = await closedPort();
+    const dbPath = join(dir.path, 'hookrelay.db');
+    const configPath = writeConfig(dir.path, relayConfig(dir.path, {
+      server: { host: '127.0.0.1', port },
+      destinations: [{ name: 'app', url: sink.url }],
+    }));
+
+    const spawnToListeningMs: number[] = [];
+    const downtimeMs: number[] = [];
+    const exitCodes: (number | string)[] = [];
+    const start = async () => {
+      const at = Date.now();
+      const started = await startRelay(configPath, { timeoutMs: 30_000 });
+      spawnToListeningMs.push(Date.now() - at);
+      return started;
+    };
+    let relay: RelayProcess = await start();
+    cleanups.push(() => relay.kill());
+
+    const sender = startCerebriumSender(`http://127.0.0.1:${port}/webhooks/cerebrium`, TEST_SECRET, { concurrency: 4, runPrefix: `redeploy-${Date.now()}` });
+    cleanups.push(() => sender.stop());
+    for (let restart = 1; restart <= RESTARTS; restart++) {
+      await sleep(randomBetween(300, 1_500));
+      const stoppedAt = Date.now();
+      exitCodes.push(await relay.stop(30_000));
+      relay = await start();
+      downtimeMs.push(Date.now() - stoppedAt);
+    }
+    await sleep(500);
+    await sender.stop();
+
+    const outcomes = sender.outcomes;
+    const lost = outcomes.filter((outcome) => !outcome.acknowledged);
+    const attemptsSeen = new Map<string, number>();
+    for (const outcome of outcomes) for (const seen of outcome.attempts) attemptsSeen.set(seen, (attemptsSeen.get(seen) ?? 0) + 1);
+    const retried = outcomes.filter((outcome) => outcome.attempts.length > 1).length;
+
+    const db = openReadOnly(dbPath);
+    const storedKeys = new Set(db.prepare('SELECT dedupe_key FROM events').pluck().all() as string[]);
+    db.close();
+    const notStored = outcomes.filter((outcome) => outcome.acknowledged && !storedKeys.has(outcome.runId));
+
+    await waitFor(() => new Set(sink.received.map((d) => d.headers['webhook-id'])).size === storedKeys.size, {
+      timeoutMs: 30_000,
+      what: 'every stored event to be delivered',
+    });
+    exitCodes.push(await relay.stop(30_000));
+    const report = inspectDatabase(dbPath, 1);
+    const duplicates = sink.received.length - new Set(sink.received.map((d) => d.headers['webhook-id'])).size;
+    const sorted = [...spawnToListeningMs].sort((a, b) => a - b);
+    reportFigures('redeploy', {
+      restarts: RESTARTS,
+      results: outcomes.length,
+      acknowledged: outcomes.length - lost.length,
+      retriedResults: retried,
+      lost: lost.length,
+      notStored: notStored.length,
+      attemptOutcomes: Object.fromEntries(attemptsSeen),
+      delivered: sink.received.length,
+      duplicates,
+      spawnToListeningMs: { min: sorted[0], median: sorted[Math.floor(sorted.length / 2)], max: sorted.at(-1) },
+      downtimeMsMax: Math.max(...downtimeMs),
+      exitCodes: [...new Set(exitCodes)],
+    });
+
+    expect(outcomes.length).toBeGreaterThan(RESTARTS * 5);
+    // Nothing acknowledged went missing, and SIGTERM always exits cleanly.
+    expect(notStored).toEqual([]);
+    expect(exitCodes.every((code) => code === 0)).toBe(true);
+    expect(report.integrity).toBe('ok');
+    expect(report.byStatus).toMatchObject({ pending: 0, in_flight: 0, dead: 0 });
+    // With no crash, each event reaches the destination exactly once.
+    expect(duplicates).toBe(0);
+    // While down the relay refuses connections; it never answers a 5xx (which Cerebrium would not retry).
+    expect([...attemptsSeen.keys()].filter((seen) => /^5\d\d$/.test(seen))).toEqual([]);
+    // A connection reset is not retried by Cerebrium either: a callback that meets one is lost at the sender.
+    expect(attemptsSeen.get('reset:ECONNRESET') ?? 0).toBe(0);
+    // Every result ends acknowledged within Cerebrium's 3 attempts.
+    expect(lost.map((outcome) => `${outcome.runId}: ${outcome.attempts.join(' -> ')}`)).toEqual([]);
+  });
+});
