@@ -24,6 +24,7 @@ const { values } = parseArgs({
     'size-events': { type: 'string' },
     'keep-temp': { type: 'boolean', default: false },
     only: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
     'destination-concurrency': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -32,7 +33,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size] [--duration S] [--smoke] [--profile]
   [--connections N] [--backlog-events N] [--size-events N] [--keep-temp]
-  [--destination-concurrency N]   (the destination's attempts in flight; default: the relay's default)
+  [--destination-concurrency N] [--rounds N]   (ingest: measure every server N times, report medians)   (the destination's attempts in flight; default: the relay's default)
   [--only bare,koa,naive,relay,relayNoDestination,bareFixed,koaFixed]   (ingest mode: measure only these)`);
   process.exit(0);
 }
@@ -49,6 +50,7 @@ const opts = {
   modes,
   smoke,
   profile: values.profile,
+  rounds: Math.max(1, Number(values.rounds)),
   destinationConcurrency: values['destination-concurrency'] ? Number(values['destination-concurrency']) : null,
   only: values.only ? values.only.split(',').map((key) => key.trim()) : null,
   connections: Number(values.connections),

@@ -3,17 +3,18 @@ import { table, targetsTable } from './report.mjs';
 const fmt = (value, digits = 0) => (value === null || value === undefined ? '-' : Number(value).toFixed(digits));
 
 function printIngest({ rows, ratios, targets }) {
-  console.log('== ingest: same generator, same signed ~1 KB requests, one server at a time ==');
+  console.log('== ingest: same generator, same signed ~1 KB requests, one server at a time (median of the rounds) ==');
   const order = ['bare', 'koa', 'naive', 'relay', 'relayNoDestination', 'relayTmpfs', 'bareFixed', 'koaFixed'];
   console.log(
     table(
-      ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'relay / this'],
+      ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'relay / this', 'req/s per round'],
       order
         .filter((key) => rows[key])
         .map((key) => {
           const row = rows[key];
           const relayRatio = ['bare', 'koa', 'naive'].includes(key) && rows.relay ? fmt(rows.relay.rps / row.rps, 2) : '';
-          return [row.label, fmt(row.rps), fmt(row.latencyMs.p50, 2), fmt(row.latencyMs.p99, 2), row.non2xx, row.errors + row.timeouts, fmt(row.rssMb, 1), relayRatio];
+          const perRound = row.rounds?.length > 1 ? row.rounds.map((run) => fmt(run.rps)).join(' ') : '';
+          return [row.label, fmt(row.rps), fmt(row.latencyMs.p50, 2), fmt(row.latencyMs.p99, 2), row.non2xx, row.errors + row.timeouts, fmt(row.rssMb, 1), relayRatio, perRound];
         }),
     ),
   );

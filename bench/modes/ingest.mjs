@@ -15,68 +15,92 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 export async function ingestMode(ctx) {
   const { opts, dir, log } = ctx;
   const load = { connections: opts.connections, durationS: opts.duration, warmupS: opts.warmup, bodyBytes: opts.bodyBytes };
-  const rows = {};
-
+  /** Every measurement per key, over the rounds. */
+  const runs = {};
   const wanted = (key) => !opts.only || opts.only.includes(key);
+  const record = (key, row) => (runs[key] ??= []).push(row);
+
   const measureTarget = async (key, label, script, args = [], extra = {}) => {
-    if (!wanted(key)) return;
-    log(`ingest: ${label}`);
     const target = await startTarget(key, script, args);
     try {
       const result = await runLoad(`http://127.0.0.1:${target.port}/webhooks/cerebrium`, { ...load, ...extra });
-      rows[key] = { label, ...result, rssMb: rssMb(target.handle.pid) };
+      record(key, { label, ...result, rssMb: rssMb(target.handle.pid) });
     } finally {
       await target.handle.stop();
     }
   };
 
-  await measureTarget('bare', 'bare node:http', 'bare-http.mjs');
-  await measureTarget('koa', 'minimal Koa', 'koa-app.mjs');
-  // How much the per-request signing in the generator caps the ceilings: the same servers
-  // driven with one fixed request (what a plain `autocannon -b` run does). Not used in ratios.
-  await measureTarget('bareFixed', 'bare node:http, fixed request (generator reference)', 'bare-http.mjs', [], { fixedRequest: true });
-  await measureTarget('koaFixed', 'minimal Koa, fixed request (generator reference)', 'koa-app.mjs', [], { fixedRequest: true });
-  await measureTarget('naive', 'naive durable Koa (1 FULL commit/request)', 'naive-durable.mjs', [join(dir, 'naive.db')]);
-
-  const measureRelay = async (key, label, withDestination, baseDir = dir) => {
-    if (!wanted(key)) return;
-    log(`ingest: ${label}`);
-    const runDir = join(baseDir, key);
+  const measureRelay = async (key, label, withDestination, pass, baseDir = dir) => {
+    const runDir = join(baseDir, `${key}-${pass}`);
     mkdirSync(runDir, { recursive: true });
     const sink = withDestination ? await startTarget('sink', 'sink.mjs') : null;
-    const profileDir = opts.profile ? join(ctx.resultsDir, `profile-${ctx.stamp}-${key}`) : undefined;
+    const profileDir = opts.profile && pass === 0 ? join(ctx.resultsDir, `profile-${ctx.stamp}-${key}`) : undefined;
     const configPath = writeRelayConfig(runDir, {
-      concurrency: ctx.opts.destinationConcurrency, dbPath: join(runDir, 'hookrelay.db'),
+      concurrency: opts.destinationConcurrency,
+      dbPath: join(runDir, 'hookrelay.db'),
       destinationUrl: sink ? `http://127.0.0.1:${sink.port}/hooks` : undefined,
     });
     const relay = await startRelay(configPath, { profileDir });
+    let row;
     try {
       const result = await runLoad(relay.url, load);
       const relayRss = rssMb(relay.handle.pid);
       const delivered = sink ? (await sink.handle.ask({ type: 'count' })).unique : null;
-      rows[key] = { label, ...result, rssMb: relayRss, deliveredDuringRun: delivered, startupMs: round(relay.startupMs, 1) };
+      row = { label, ...result, rssMb: relayRss, deliveredDuringRun: delivered, startupMs: round(relay.startupMs, 1) };
     } finally {
       const code = await relay.handle.stop(30_000);
       if (code !== 0) log(`relay exited with ${code}: ${relay.handle.stderr().slice(-500)}`);
       await sink?.handle.stop();
     }
     if (profileDir) {
-      rows[key].profile = summarizeProfile(profileDir, 25);
-      rows[key].profileDir = profileDir;
+      row.profile = summarizeProfile(profileDir, 25);
+      row.profileDir = profileDir;
     }
+    record(key, row);
   };
 
-  await measureRelay('relay', 'relay (1 healthy destination)', true);
-  await measureRelay('relayNoDestination', 'relay (no destination: ingest only)', false);
-  // Diagnostic, not a durable setup: the database on tmpfs, where fsync costs ~nothing.
-  // The gap between this row and `relayNoDestination` is what the disk's commits cost.
-  if (existsSync('/dev/shm')) {
-    const shm = mkdtempSync('/dev/shm/hookrelay-bench-');
-    try {
-      await measureRelay('relayTmpfs', 'relay (no destination, database on tmpfs: diagnostic)', false, shm);
-    } finally {
-      rmSync(shm, { recursive: true, force: true });
+  const plan = [
+    ['bare', 'bare node:http', () => measureTarget('bare', 'bare node:http', 'bare-http.mjs')],
+    ['koa', 'minimal Koa', () => measureTarget('koa', 'minimal Koa', 'koa-app.mjs')],
+    ['naive', 'naive durable Koa (1 FULL commit/request)', (pass) =>
+      measureTarget('naive', 'naive durable Koa (1 FULL commit/request)', 'naive-durable.mjs', [join(dir, `naive-${pass}.db`)])],
+    ['relay', 'relay (1 healthy destination)', (pass) => measureRelay('relay', 'relay (1 healthy destination)', true, pass)],
+    ['relayNoDestination', 'relay (no destination: ingest only)', (pass) =>
+      measureRelay('relayNoDestination', 'relay (no destination: ingest only)', false, pass)],
+    // Diagnostic, not a durable setup: the database on tmpfs, where fsync costs ~nothing.
+    // The gap between this row and `relayNoDestination` is what the disk's commits cost.
+    ...(existsSync('/dev/shm')
+      ? [['relayTmpfs', 'relay (no destination, database on tmpfs: diagnostic)', async (pass) => {
+          const shm = mkdtempSync('/dev/shm/hookrelay-bench-');
+          try {
+            await measureRelay('relayTmpfs', 'relay (no destination, database on tmpfs: diagnostic)', false, pass, shm);
+          } finally {
+            rmSync(shm, { recursive: true, force: true });
+          }
+        }]]
+      : []),
+    // How much the per-request signing in the generator caps the ceilings: the same servers
+    // driven with one fixed request (what a plain `autocannon -b` run does). Not used in ratios.
+    ['bareFixed', 'bare node:http, fixed request (generator reference)', () =>
+      measureTarget('bareFixed', 'bare node:http, fixed request (generator reference)', 'bare-http.mjs', [], { fixedRequest: true })],
+    ['koaFixed', 'minimal Koa, fixed request (generator reference)', () =>
+      measureTarget('koaFixed', 'minimal Koa, fixed request (generator reference)', 'koa-app.mjs', [], { fixedRequest: true })],
+  ].filter(([key]) => wanted(key));
+
+  // Several rounds, the order reversed every other round, so a burst of load from elsewhere on
+  // a shared machine does not land on one server only. Each row reports its median run.
+  for (let pass = 0; pass < opts.rounds; pass++) {
+    const order = pass % 2 === 0 ? plan : [...plan].reverse();
+    for (const [, label, measure] of order) {
+      log(`ingest${opts.rounds > 1 ? ` round ${pass + 1}/${opts.rounds}` : ''}: ${label}`);
+      await measure(pass);
     }
+  }
+  const rows = {};
+  for (const [key, list] of Object.entries(runs)) {
+    const sorted = [...list].sort((a, b) => a.rps - b.rps);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
+    rows[key] = { ...median, profile: list[0].profile, profileDir: list[0].profileDir, rounds: list.map((run) => ({ rps: run.rps, p50: run.latencyMs.p50, p99: run.latencyMs.p99 })) };
   }
 
   const relay = rows.relay;
