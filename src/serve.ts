@@ -78,7 +78,8 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
       throw error;
     }
   }
-  logger.info({ port, ...(adminPort === null ? {} : { adminPort }) }, 'listening');
+  // Scripts wait for this line: it is written whatever the configured log level.
+  logger.child({}, { level: 'info' }).info({ port, ...(adminPort === null ? {} : { adminPort }) }, 'listening');
 
   let stopping: Promise<void> | null = null;
   return {

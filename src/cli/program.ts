@@ -45,6 +45,11 @@ export function buildProgram(): Command {
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   const verbose = argv.includes('--verbose');
+  if (argv.length <= 2) {
+    // No command is bad usage (exit 2), not a request for help.
+    process.stderr.write(program.helpInformation());
+    return 2;
+  }
   try {
     await program.parseAsync(argv as string[]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
