@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openBrowser, type TestBrowser } from '../helpers/browser.js';
+import { openBrowser, scriptVisibleCookies, type TestBrowser } from '../helpers/browser.js';
 import { post } from '../helpers/post.js';
 import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
 import { cerebriumRequest } from '../helpers/signed-request.js';
@@ -88,7 +88,7 @@ describe('dashboard with admin.token: nothing without the token', () => {
 
     await page.goto(dashboard);
     const tokenField = page.getByLabel('Admin token');
-    expect(await tokenField.evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(await tokenField.getAttribute('id')).toBe(await page.evaluate('document.activeElement.id'));
     expect(await page.content()).not.toContain(RUN_ID);
     await browser.screenshot('dashboard-sign-in');
 
@@ -106,7 +106,7 @@ describe('dashboard with admin.token: nothing without the token', () => {
     expect(cookies).toHaveLength(1);
     expect(cookies[0]).toMatchObject({ name: 'hookrelay_session', httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(cookies[0]!.value).not.toContain(TOKEN);
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await scriptVisibleCookies(page)).toBe('');
 
     await page.getByRole('link', { name: /Dead letters/ }).click();
     await expect.poll(() => page.locator('tr[data-delivery] code').allTextContents(), { timeout: 15_000 }).toEqual([RUN_ID]);

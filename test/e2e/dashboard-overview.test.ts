@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openBrowser, type TestBrowser } from '../helpers/browser.js';
+import { isSameDocument, markDocument, openBrowser, type TestBrowser } from '../helpers/browser.js';
 import { post } from '../helpers/post.js';
 import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../helpers/relay.js';
 import { cerebriumRequest } from '../helpers/signed-request.js';
@@ -48,7 +48,7 @@ describe('dashboard overview: circuit breaker and counts, live', () => {
     const steady = page.locator('article[data-destination="steady"]');
     await expect.poll(() => flaky.locator('[data-breaker]').getAttribute('data-breaker'), { timeout: 15_000 }).toBe('closed');
     expect(await page.locator('.total-events dd').textContent()).toBe('0');
-    await page.evaluate(() => ((window as unknown as { hookrelayMark: string }).hookrelayMark = 'same-document'));
+    await markDocument(page);
 
     for (let index = 0; index < 6; index += 1) {
       const answer = await post(
@@ -66,7 +66,7 @@ describe('dashboard overview: circuit breaker and counts, live', () => {
     await expect.poll(async () => Number(await flaky.locator('[data-count="pending"] dd').textContent()), { timeout: 15_000 }).toBeGreaterThan(0);
     expect(await flaky.locator('[data-count="dead"] dd').textContent()).toBe('0');
     expect(await flaky.getByRole('img').getAttribute('aria-label')).toMatch(/^flaky: 0 delivered and [1-9]\d* failed attempts in the last hour$/);
-    expect(await page.evaluate(() => (window as unknown as { hookrelayMark?: string }).hookrelayMark)).toBe('same-document');
+    expect(await isSameDocument(page)).toBe(true);
     await browser.screenshot('dashboard-overview-breaker-open');
     expect(errors).toEqual([]);
   });

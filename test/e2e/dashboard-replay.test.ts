@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openBrowser, type TestBrowser } from '../helpers/browser.js';
+import { focusedText, isSameDocument, markDocument, openBrowser, type TestBrowser } from '../helpers/browser.js';
 import { post } from '../helpers/post.js';
 import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
 import { cerebriumRequest } from '../helpers/signed-request.js';
@@ -82,7 +82,7 @@ describe('dashboard in headless Chromium: find dead letters, replay them, watch 
     expect(await page.locator('#nav-dead-count').textContent()).toBe(String(DEAD));
     await browser.screenshot('dashboard-overview');
     // Marks this document: if anything below reloaded the page, the mark would be gone.
-    await page.evaluate(() => ((window as unknown as { hookrelayMark: string }).hookrelayMark = 'same-document'));
+    await markDocument(page);
 
     // ---- Events: search by run_id, open the event and its attempts --------------------------
     await page.getByRole('link', { name: 'Events' }).click();
@@ -129,10 +129,10 @@ describe('dashboard in headless Chromium: find dead letters, replay them, watch 
     const dialog = page.getByRole('dialog');
     await expect.poll(() => dialog.isVisible(), { timeout: 15_000 }).toBe(true);
     expect(await dialog.getByRole('heading').textContent()).toBe('Replay 1 dead delivery?');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    expect(await focusedText(page)).toBe('Cancel');
     await browser.screenshot('dashboard-confirm-one');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Replay 1 delivery');
+    expect(await focusedText(page)).toBe('Replay 1 delivery');
     await page.keyboard.press('Enter');
     await waitFor(() => deliveredRunIds().has(runId(0)), { timeoutMs: 20_000, what: 'the replayed delivery at the sink' });
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(DEAD - 1);
@@ -178,7 +178,7 @@ describe('dashboard in headless Chromium: find dead letters, replay them, watch 
     expect(live.status).toBe(202);
     await expect.poll(() => page.locator('.total-events dd').textContent(), { timeout: 15_000 }).toBe(String(DEAD + 1));
     await expect.poll(() => app.locator('[data-count="delivered"] dd').textContent(), { timeout: 15_000 }).toBe(String(DEAD + 1));
-    expect(await page.evaluate(() => (window as unknown as { hookrelayMark?: string }).hookrelayMark)).toBe('same-document');
+    expect(await isSameDocument(page)).toBe(true);
     await browser.screenshot('dashboard-overview-after-replay');
 
     const stats = await adminJson<Stats>(relay, '/admin/api/stats');

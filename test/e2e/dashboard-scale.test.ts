@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { openBrowser, type TestBrowser } from '../helpers/browser.js';
+import { focusedText, openBrowser, type TestBrowser } from '../helpers/browser.js';
 import { relayConfig, startRelay, writeConfig } from '../helpers/relay.js';
 import { startSink } from '../helpers/sink.js';
 import { tempDir } from '../helpers/temp.js';
@@ -110,7 +110,7 @@ describe('dashboard with 100,000 dead letters', () => {
     await expect.poll(() => dialog.getByRole('heading').textContent(), { timeout: 30_000 }).toBe('Replay 100,000 dead deliveries?');
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible(), { timeout: 15_000 }).toBe(false);
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Replay all matching filter');
+    expect(await focusedText(page)).toBe('Replay all matching filter');
     expect(sink.received).toHaveLength(0);
   });
 });

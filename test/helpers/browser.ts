@@ -69,3 +69,24 @@ export async function openBrowser(errors: string[] = []): Promise<TestBrowser> {
     },
   };
 }
+
+// Page-side checks written as expressions, so tests need no DOM types.
+
+/** The text of the element that has keyboard focus. */
+export function focusedText(page: Page): Promise<string | null> {
+  return page.evaluate('document.activeElement ? document.activeElement.textContent : null') as Promise<string | null>;
+}
+
+/** Marks the current document; `isSameDocument` is false after any reload or navigation away. */
+export async function markDocument(page: Page): Promise<void> {
+  await page.evaluate('window.hookrelayTestMark = "same-document"');
+}
+
+export async function isSameDocument(page: Page): Promise<boolean> {
+  return (await page.evaluate('window.hookrelayTestMark')) === 'same-document';
+}
+
+/** What page scripts can read of the cookies (an HttpOnly cookie is not there). */
+export function scriptVisibleCookies(page: Page): Promise<string> {
+  return page.evaluate('document.cookie') as Promise<string>;
+}
