@@ -26,6 +26,8 @@ export async function startFleet(options: {
   schema: string;
   sink: Sink;
   destination?: Record<string, unknown>;
+  /** More top-level config (e.g. `admin`). */
+  extra?: Record<string, unknown>;
 }): Promise<RelayFleet> {
   const configPaths = Array.from({ length: options.count }, (_, index) => {
     const dir = join(options.dir, `relay-${index}`);
@@ -35,6 +37,7 @@ export async function startFleet(options: {
       relayConfig(dir, {
         storage: { postgres: { url: options.postgresUrl, schema: options.schema, poolSize: 6 } },
         destinations: [{ name: 'app', url: options.sink.url, ...options.destination }],
+        ...options.extra,
       }),
     );
   });
