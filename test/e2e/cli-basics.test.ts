@@ -157,6 +157,13 @@ describe('usage errors', () => {
     expect(result.code).toBe(2);
     oneLine(result.stderr);
   });
+
+  it('no command at all exits 2 and prints the usage on stderr', async () => {
+    const result = await runCli([]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('Usage: hookrelay');
+  });
 });
 
 describe('stats --json', () => {
@@ -235,6 +242,14 @@ describe('serve', () => {
     await health.body.text();
     expect(health.statusCode).toBe(200);
     for (const line of relay.lines) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('writes the listening line even when the log level hides info', async () => {
+    const path = dir();
+    const relay = await startRelay(writeConfig(path, relayConfig(path, { log: { level: 'warn' } })));
+    cleanups.push(() => relay.kill());
+    expect(relay.lines.filter((line) => line.includes('"msg":"listening"'))).toHaveLength(1);
+    expect(relay.lines.some((line) => line.includes('"level":30') && !line.includes('"msg":"listening"'))).toBe(false);
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('%s: exits 0 and refuses new connections', async (signal) => {
