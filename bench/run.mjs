@@ -25,6 +25,7 @@ const { values } = parseArgs({
     'keep-temp': { type: 'boolean', default: false },
     only: { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    'paced-rate': { type: 'string', default: '1000' },
     'destination-concurrency': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -33,6 +34,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size] [--duration S] [--smoke] [--profile]
   [--connections N] [--backlog-events N] [--size-events N] [--keep-temp]
+  [--paced-rate N]   (e2e: the fixed offered rate, default 1000/s)
   [--destination-concurrency N] [--rounds N]   (ingest: measure every server N times, report medians)   (the destination's attempts in flight; default: the relay's default)
   [--only bare,koa,naive,relay,relayNoDestination,bareFixed,koaFixed]   (ingest mode: measure only these)`);
   process.exit(0);
@@ -57,7 +59,7 @@ const opts = {
   duration: Number(values.duration ?? (smoke ? 2 : 10)),
   warmup: smoke ? 0 : 2,
   bodyBytes: 1024,
-  pacedRate: 1000,
+  pacedRate: Number(values['paced-rate']),
   backlogEvents: Number(values['backlog-events'] ?? (smoke ? 2_000 : 100_000)),
   sizeEvents: Number(values['size-events'] ?? (smoke ? 20_000 : 1_000_000)),
 };

@@ -78,6 +78,7 @@ function printBacklog(result) {
     ),
   );
   console.log(targetsTable(result.targets));
+  if (result.profile && !result.profile.error) printProfile('relay, backlog mode (whole lifetime)', result.profile);
 }
 
 function printSize(result) {

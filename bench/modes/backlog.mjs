@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { round } from '../lib/callback.mjs';
 import { rssMb } from '../lib/children.mjs';
 import { runLoad } from '../lib/load-runs.mjs';
+import { summarizeProfile } from '../lib/profile-summary.mjs';
 import { startRelay, startTarget, stats, writeRelayConfig } from '../lib/relay.mjs';
 
 /**
@@ -31,8 +32,11 @@ export async function backlogMode(ctx) {
       circuitBreaker: { volumeThreshold: 5, errorThresholdPercentage: 50, rollingWindowMs: 10_000, resetTimeoutMs: 2_000 },
     },
   });
-  const relay = await startRelay(configPath);
+  // With --profile the whole relay lifetime is profiled (fill, backlog ingest and drain).
+  const profileDir = opts.profile ? join(ctx.resultsDir, `profile-${ctx.stamp}-backlog`) : undefined;
+  const relay = await startRelay(configPath, { profileDir });
   let sink = null;
+  let result;
   try {
     log('backlog: ingest p99 on an empty database (destination down)');
     const emptyDb = await runLoad(relay.url, { ...load, warmupS: opts.warmup });
@@ -97,9 +101,11 @@ export async function backlogMode(ctx) {
       { target: `${pendingAtUp} pending drain at >= 10,000 deliveries/s`, measured: drainRate, met: drainRate >= 10_000 },
       { target: 'ingest p99 with backlog <= 1.5 x empty-database p99', measured: `${withBacklog.latencyMs.p99} / ${emptyDb.latencyMs.p99} = ${ratio}`, met: ratio <= 1.5 },
     ];
-    return { backlogTarget: opts.backlogEvents, emptyDb, fill, withBacklog, pendingAtUp, rssBeforeDrainMb, drain, targets };
+    result = { backlogTarget: opts.backlogEvents, emptyDb, fill, withBacklog, pendingAtUp, rssBeforeDrainMb, drain, targets };
   } finally {
     await relay.handle.stop(30_000);
     await sink?.handle.stop();
   }
+  if (profileDir) result.profile = summarizeProfile(profileDir, 25);
+  return result;
 }
