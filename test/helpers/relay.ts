@@ -79,14 +79,23 @@ export async function startRelay(
   );
   let exitedEarly: number | string | null = null;
   void exited.then((code) => (exitedEarly = code));
-  const listening = await waitFor(
-    () => {
-      if (exitedEarly !== null) throw new Error(`relay exited (${exitedEarly}) before listening: ${stderr}${lines.join('\n')}`);
-      const line = lines.find((candidate) => candidate.includes('"msg":"listening"'));
-      return line ? (JSON.parse(line) as { port: number; adminPort?: number }) : null;
-    },
-    { timeoutMs, what: 'the relay to listen' },
-  ).catch((error: unknown) => {
+  // An early exit fails at once (waitFor would retry a thrown check until its deadline).
+  const exitedBeforeListening = exited.then(async (code) => {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    throw new Error(`relay exited (${code}) before listening: ${stderr}${lines.join('\n')}`);
+  });
+  exitedBeforeListening.catch(() => undefined);
+  const listening = await Promise.race([
+    waitFor(
+      () => {
+        if (exitedEarly !== null) return null;
+        const line = lines.find((candidate) => candidate.includes('"msg":"listening"'));
+        return line ? (JSON.parse(line) as { port: number; adminPort?: number }) : null;
+      },
+      { timeoutMs, what: 'the relay to listen' },
+    ),
+    exitedBeforeListening,
+  ]).catch((error: unknown) => {
     child.kill('SIGKILL');
     throw error;
   });

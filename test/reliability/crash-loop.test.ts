@@ -53,8 +53,15 @@ describe('crash loop: SIGKILL at random moments loses no acknowledged callback',
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       relay = await startRelay(configPath, { timeoutMs: 30_000 });
       target = `${relay.url}/webhooks/cerebrium`;
-      // Some kills land right after start-up (recovery of leases, first claims), most under full load.
-      const uptime = cycle % 4 === 0 ? randomBetween(0, 150) : randomBetween(200, 1_500);
+      // Some kills land right after start-up (recovery of leases, first claims), most under full
+      // load: those cycles first wait for a new acknowledgement, so every one kills a relay at work
+      // however slow the machine is.
+      const early = cycle % 4 === 0;
+      if (!early) {
+        const ackedBefore = load.acked.size;
+        await waitFor(() => load.acked.size > ackedBefore, { timeoutMs: 30_000, what: `an acknowledgement in cycle ${cycle}` });
+      }
+      const uptime = early ? randomBetween(0, 150) : randomBetween(200, 1_500);
       uptimes.push(uptime);
       await sleep(uptime);
       relay.child.kill('SIGKILL');
@@ -114,7 +121,7 @@ describe('crash loop: SIGKILL at random moments loses no acknowledged callback',
     };
     reportFigures('crash-loop', figures);
 
-    expect(acked.size).toBeGreaterThan(CYCLES * 10);
+    expect(acked.size).toBeGreaterThanOrEqual(CYCLES - Math.floor(CYCLES / 4));
     expect(lostApp).toEqual([]);
     expect(lostAudit).toEqual([]);
     expect(mismatched).toBe(0);

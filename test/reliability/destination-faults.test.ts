@@ -171,7 +171,7 @@ describe('destination faults: each ends delivered or dead per the retry rules, n
       destinations: destinations.length,
       delivered: report.byStatus.delivered,
       dead: report.byStatus.dead,
-      stuck: report.byStatus.pending + report.byStatus.in_flight,
+      stuck: (report.byStatus.pending ?? 0) + (report.byStatus.in_flight ?? 0),
       healthyLatencyMaxMs: Math.max(...healthyLatencies),
       retryAfterGapMinMs: Math.min(...rateLimitedGaps),
       hugeResponseBytesWritten: hugeWritten.bytes,

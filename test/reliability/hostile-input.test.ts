@@ -111,7 +111,7 @@ describe('hostile input: no crash, no 5xx, nothing unverified stored, valid traf
         const good = h.find(([k]) => k === SIG)![1];
         const bad = `v1,${'0'.repeat(64)}`;
         const [first, second] = order === 'valid+wrong' ? [good, bad] : order === 'wrong+valid' ? [bad, good] : [good, good];
-        return { headers: [...replace(h, SIG, null), [SIG, first], [SIG, second]], body: b };
+        return { headers: [...replace(h, SIG, null), [SIG, first] as Header, [SIG, second] as Header], body: b };
       },
     })),
     fc.integer({ min: 8_000, max: 20_000 }).map((length) => ({
