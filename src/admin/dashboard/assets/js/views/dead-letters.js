@@ -102,10 +102,14 @@ export function deadLettersView(params, navigate, _id, meta) {
     );
   }
 
+  /** Only the newest read is shown: a poll that started before "Next page" must not overwrite it. */
+  let reads = 0;
   async function load() {
+    const read = ++reads;
     const page = await listDeliveries({
       status: 'dead', destination: filter.destination, source: filter.source, since: since(), limit: PAGE, cursor,
     });
+    if (read !== reads) return;
     rows = page.deliveries;
     nextCursor = page.nextCursor;
     const present = new Set(rows.map((delivery) => delivery.id));
