@@ -11,7 +11,7 @@ interface RedeliverOptions extends GlobalOptions {
 
 export function registerRedeliver(program: Command): void {
   withCommonOptions(program.command('redeliver'))
-    .description('send a stored event again (same webhook-id), to every destination of its source or to one')
+    .description('send a stored event again (same webhook-id), to every destination of its source or to one; an unknown event or destination exits 1')
     .requiredOption('--event <id>', 'the event id (the webhook-id consumers saw)')
     .option('--destination <name>', 'only this destination (it must take the event\'s source)')
     .action(async (options: RedeliverOptions) => {
