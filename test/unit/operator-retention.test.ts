@@ -14,7 +14,7 @@ describe('retention: prunes old fully delivered events, keeps everything else', 
   it('deletes delivered events older than the max age with their deliveries and attempts; keeps dead, pending, mixed and young ones', async () => {
     fixture = operatorFixture({ retention: { deliveredMaxAgeMs: '1d', batchSize: 2 } });
     const { store, config } = fixture;
-    const delivered = [];
+    const delivered: string[] = [];
     for (let i = 0; i < 5; i++) delivered.push(await ingest(store, `delivered-${i}`, ['app']));
     await attemptAll(store, 'app', { kind: 'delivered' });
     const dead = await ingest(store, 'dead-1', ['app']);
