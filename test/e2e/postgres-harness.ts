@@ -74,6 +74,7 @@ export async function sendLikeCerebrium(pickUrl: (tryNumber: number) => string |
     if (tryNumber > 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
     const url = pickUrl(tryNumber);
     if (!url) continue;
+    let answer: { status: number; text: string };
     try {
       const response = await request(`${url}/webhooks/cerebrium`, {
         method: 'POST',
@@ -82,17 +83,23 @@ export async function sendLikeCerebrium(pickUrl: (tryNumber: number) => string |
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const text = await response.body.text();
-      if (response.statusCode >= 200 && response.statusCode < 300) {
-        const json = JSON.parse(text) as { id: string; duplicate: boolean };
-        return { kind: 'acknowledged', id: json.id, duplicate: json.duplicate, tries: tryNumber };
-      }
-      reason = `HTTP ${response.statusCode}: ${text}`;
-      if (response.statusCode !== 404) return { kind: 'gave-up', reason, tries: tryNumber };
+      answer = { status: response.statusCode, text: await response.body.text() };
     } catch (error) {
       // Refused connection, reset or timeout: tried again.
       reason = String((error as { code?: unknown }).code ?? error);
+      continue;
     }
+    if (answer.status >= 200 && answer.status < 300) {
+      let json: { id: string; duplicate: boolean };
+      try {
+        json = JSON.parse(answer.text) as { id: string; duplicate: boolean };
+      } catch {
+        throw new Error(`${url} answered ${answer.status} with a body that is not JSON: ${JSON.stringify(answer.text)}`);
+      }
+      return { kind: 'acknowledged', id: json.id, duplicate: json.duplicate, tries: tryNumber };
+    }
+    reason = `HTTP ${answer.status}: ${answer.text}`;
+    if (answer.status !== 404) return { kind: 'gave-up', reason, tries: tryNumber };
   }
   return { kind: 'gave-up', reason, tries: 4 };
 }

@@ -55,8 +55,9 @@ describe('rolling restart of three relays on one PostgreSQL database', () => {
     const gaveUp = outcomes.filter((outcome) => outcome.kind === 'gave-up');
     expect(gaveUp).toEqual([]);
     const acknowledged = outcomes.flatMap((outcome) => (outcome.kind === 'acknowledged' ? [outcome] : []));
-    expect(acknowledged.every((outcome) => !outcome.duplicate)).toBe(true);
+    // One acknowledgement per result (a retry after a timeout may be answered "duplicate" with the same id).
     expect(acknowledged.length).toBe(index);
+    expect(new Set(acknowledged.map((outcome) => outcome.id)).size).toBe(index);
     expect(acknowledged.length).toBeGreaterThanOrEqual(45);
 
     const ids = new Set(acknowledged.map((outcome) => outcome.id));
@@ -67,6 +68,7 @@ describe('rolling restart of three relays on one PostgreSQL database', () => {
     expect([...counts.values()].filter((count) => count !== 1)).toEqual([]);
 
     const stats = await runCli(['stats', '--json', '--config', fleet.configPaths[0]!]);
+    expect(stats.code, stats.stderr).toBe(0);
     expect(JSON.parse(stats.stdout)).toMatchObject({ events: ids.size, deliveries: { pending: 0, inFlight: 0, delivered: ids.size, dead: 0 } });
     for (const relay of fleet.relays) expect(await relay!.stop()).toBe(0);
   });
