@@ -4,6 +4,7 @@ import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } 
 import { startSink } from '../helpers/sink.js';
 import { tempDir } from '../helpers/temp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import DatabaseConstructor from 'better-sqlite3';
 import { inspectDatabase, openReadOnly } from './support/database.js';
 import { closedPort } from './support/fault-sinks.js';
 import { LONG, randomBetween, reportFigures } from './support/figures.js';
@@ -18,6 +19,8 @@ import { startCerebriumSender } from './support/cerebrium-sender.js';
  * and with no crash, each event reaches the destination exactly once.
  */
 const RESTARTS = LONG ? 30 : 4;
+/** Stored events for the start-up measurement ("listening within about a second, even with millions of stored events"). */
+const BIG_EVENTS = LONG ? 2_000_000 : 100_000;
 
 describe('redeploys: SIGTERM restarts under a Cerebrium-like sender lose nothing', () => {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -110,5 +113,49 @@ describe('redeploys: SIGTERM restarts under a Cerebrium-like sender lose nothing
     expect(attemptsSeen.get('reset:ECONNRESET') ?? 0).toBe(0);
     // Every result ends acknowledged within Cerebrium's 3 attempts.
     expect(lost.map((outcome) => `${outcome.runId}: ${outcome.attempts.join(' -> ')}`)).toEqual([]);
+  });
+
+  it(`start-up with ${BIG_EVENTS.toLocaleString('en')} stored events is not slower than with none (spawn -> listening)`, { timeout: LONG ? 900_000 : 120_000 }, async () => {
+    const dir = tempDir('hookrelay-bigstart-');
+    cleanups.push(dir.cleanup);
+    const sink = await startSink();
+    cleanups.push(() => sink.close());
+    const dbPath = join(dir.path, 'hookrelay.db');
+    const configPath = writeConfig(dir.path, relayConfig(dir.path, { destinations: [{ name: 'app', url: sink.url }] }));
+    const timedStart = async () => {
+      const at = Date.now();
+      const relay = await startRelay(configPath, { timeoutMs: 60_000 });
+      const ms = Date.now() - at;
+      cleanups.push(() => relay.kill());
+      return { relay, ms };
+    };
+    // Baseline in the same run: an empty database (created and migrated by this start).
+    const empty = await timedStart();
+    expect(await empty.relay.stop()).toBe(0);
+
+    // Fill it the way months of traffic would: delivered events, plus a few still pending.
+    const db = new DatabaseConstructor(dbPath);
+    const now = Date.now();
+    db.pragma('journal_mode = WAL');
+    db.transaction(() => {
+      db.prepare(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+        INSERT INTO events (id, source, dedupe_key, content_type, body, received_at)
+        SELECT printf('evt_big%09d', i), 'cerebrium', printf('big-run-%09d', i), 'application/json',
+               CAST(printf('{"run_id":"big-run-%09d","result":{"pages":600}}', i) AS BLOB), ? FROM n`).run(BIG_EVENTS, now);
+      db.prepare(`INSERT INTO deliveries (id, event_id, destination, source, status, attempts, budget_used, next_attempt_at, created_at, updated_at, delivered_at)
+        SELECT 'dlv_' || substr(id, 5), id, 'app', 'cerebrium', CASE WHEN rowid_n <= 100 THEN 'pending' ELSE 'delivered' END,
+               CASE WHEN rowid_n <= 100 THEN 0 ELSE 1 END, CASE WHEN rowid_n <= 100 THEN 0 ELSE 1 END, ?, ?, ?, CASE WHEN rowid_n <= 100 THEN NULL ELSE ? END
+          FROM (SELECT id, CAST(substr(id, 8) AS INTEGER) AS rowid_n FROM events WHERE id LIKE 'evt_big%')`).run(now, now, now, now);
+    }).immediate();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+
+    const big = await timedStart();
+    // It serves at once: the pending deliveries go out and new callbacks are accepted.
+    await waitFor(() => sink.received.length >= 100, { timeoutMs: 30_000, what: 'the pending deliveries of the big database' });
+    expect(await big.relay.stop()).toBe(0);
+    reportFigures('startup', { storedEvents: BIG_EVENTS, emptyDatabaseMs: empty.ms, bigDatabaseMs: big.ms });
+    // Start-up does no work proportional to the stored events (a generous margin for a busy machine).
+    expect(big.ms).toBeLessThan(empty.ms * 3 + 2_000);
   });
 });
