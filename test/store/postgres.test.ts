@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isHookrelayError } from '../../src/errors.js';
+import { readMigrations } from '../../src/store/postgres/migrate.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { quoteIdentifier } from '../../src/store/postgres/sql.js';
 import { testSchema, type TestSchema } from '../helpers/postgres.js';
@@ -47,7 +48,10 @@ describe('postgres store specifics', () => {
     const stores = await Promise.all(Array.from({ length: 5 }, () => openPostgresStore({ url, schema, poolSize: 2, role: 'serve' })));
     try {
       const rows = await query<{ version: number }>(`SELECT version FROM ${quoteIdentifier(schema)}.schema_migrations`);
-      expect(rows.map((row) => row.version)).toEqual([1]);
+      // Each numbered migration recorded exactly once, though five processes raced to apply it.
+      const expected = readMigrations().map((migration) => migration.version);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(rows.map((row) => row.version).sort((a, b) => a - b)).toEqual(expected);
       expect((await stores[4]!.ingest({ source: 's', dedupeKey: 'k', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] })).duplicate).toBe(false);
     } finally {
       for (const store of stores) await store.close();
