@@ -74,12 +74,12 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     for (const runId of runIds) statuses.push(await harness.send(runId, bodyBytes));
     expect(statuses).toEqual(runIds.map(() => 503));
     expect(await harness.readyz()).toBe(503);
-    expect(await harness.relay.child.exitCode).toBeNull();
+    expect(harness.relay.child.exitCode).toBeNull();
     return statuses;
   }
 
   /** After the fault clears: ready again without a restart; refused callbacks are new (202), so none was half-stored. */
-  async function expectRecovered(harness: Harness, before: string[], refused: string[], bodyBytes: number): Promise<void> {
+  async function expectRecovered(harness: Harness, before: string[], refused: string[], bodyBytes: number): Promise<{ storedEvents: number; delivered: number }> {
     await waitFor(async () => (await harness.readyz()) === 200, { timeoutMs: 20_000, intervalMs: 100, what: '/readyz to recover' });
     for (const runId of refused) expect(await harness.send(runId, bodyBytes)).toBe(202);
     for (const runId of before) expect(await harness.send(runId)).toBe(200);
@@ -100,6 +100,7 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     expect(report.eventsWithWrongFanOut).toBe(0);
     expect(report.byStatus).toMatchObject({ pending: 0, in_flight: 0, dead: 0 });
     for (const runId of before) expect(storedEvent(harness.dbPath, runId)?.body.toString()).toContain(runId);
+    return { storedEvents: report.events, delivered: report.byStatus.delivered ?? 0 };
   }
 
   it('disk full: 503 while the file system is full, recovers when space returns', async () => {
@@ -116,8 +117,8 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     // Bodies larger than any free page: the WAL has to grow to take them.
     await expectRefusing(harness, refused, 256 * 1024);
     disk.clear(harness.relay.child.pid!);
-    await expectRecovered(harness, before, refused, 256 * 1024);
-    reportFigures('storage-disk-full', { how: disk.how, acked: before.length + refused.length, refusedWith503: refused.length, lost: 0 });
+    const after = await expectRecovered(harness, before, refused, 256 * 1024);
+    reportFigures('storage-disk-full', { how: disk.how, acked: before.length + refused.length, refusedWith503: refused.length, ...after });
   });
 
   it('locked by another process beyond busyTimeoutMs: 503 within about the timeout, recovers when the lock goes', async () => {
@@ -138,8 +139,8 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     // A commit that cannot finish within busyTimeoutMs answers 503 "well before 30 s".
     expect(perRefusalMs).toBeLessThan(10_000);
     other.exec('ROLLBACK');
-    await expectRecovered(harness, before, refused, 0);
-    reportFigures('storage-locked', { busyTimeoutMs: BUSY_TIMEOUT_MS, meanMsPer503: Math.round(perRefusalMs), lost: 0 });
+    const after = await expectRecovered(harness, before, refused, 0);
+    reportFigures('storage-locked', { busyTimeoutMs: BUSY_TIMEOUT_MS, meanMsPer503: Math.round(perRefusalMs), acked: before.length + refused.length, ...after });
   });
 
   // Contract: "a commit that cannot finish within busyTimeoutMs answers 503, well before 30 s",
