@@ -86,6 +86,8 @@ const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const resultsDir = resolve(import.meta.dirname, 'results');
 mkdirSync(resultsDir, { recursive: true });
 const dir = mkdtempSync(join(tmpdir(), 'hookrelay-bench-'));
+// Removed however the bench ends (also on Ctrl-C, which exits from the signal handler).
+if (!values['keep-temp']) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const log = (message) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
 console.log(`hookrelay bench — ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform}`);
@@ -118,7 +120,6 @@ try {
   results.machine.loadAverageAtEnd = loadavg().map((value) => Math.round(value * 100) / 100);
   writeFileSync(resultPath, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nresults: ${resultPath}`);
-  if (!values['keep-temp']) rmSync(dir, { recursive: true, force: true });
-  else console.log(`temporary files kept in ${dir}`);
+  if (values['keep-temp']) console.log(`temporary files kept in ${dir}`);
 }
 process.exit(failed ? 1 : 0);
