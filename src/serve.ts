@@ -10,8 +10,12 @@ import { openStore } from './store/open-store.js';
 
 /** How long in-flight ingress requests may take to finish after SIGTERM. */
 const INGRESS_GRACE_MS = 10_000;
-/** How long in-flight delivery attempts may take to finish after SIGTERM before they are released. */
-const DELIVERY_GRACE_MS = 10_000;
+/**
+ * How long in-flight delivery attempts may take to finish after SIGTERM before they are
+ * released (and sent again after restart). Short, because on SQLite the next process cannot
+ * start before this one exits, and a sender's retries span only a few seconds.
+ */
+const DELIVERY_GRACE_MS = 5_000;
 
 export interface RunningRelay {
   port: number;

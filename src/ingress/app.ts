@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from '../config/load.js';
@@ -9,6 +9,9 @@ import type { Store } from '../store/store.js';
 import { createDedupeKeyFn } from './dedupe-key.js';
 import { readRawBody, tooLarge } from './read-body.js';
 import { createVerifier } from './verify/index.js';
+
+/** After SIGTERM, how long requests on already open keep-alive connections are still answered. */
+const KEEP_ALIVE_DRAIN_MS = 500;
 
 export type ReceivedOutcome = 'accepted' | 'duplicate' | 'rejected';
 
@@ -120,8 +123,11 @@ export function createIngress(deps: IngressDeps): Ingress {
   // Node enforces headersTimeout/requestTimeout only when it sweeps connections (every 30 s by
   // default): sweep often enough that a slow client is cut close to its deadline.
   const connectionsCheckingInterval = Math.max(50, Math.min(1_000, settings.headersTimeoutMs, settings.requestTimeoutMs));
+  let draining = false;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     active++;
+    // While shutting down, answer what arrives on open connections, then close them.
+    if (draining) res.setHeader('Connection', 'close');
     res.once('close', () => active--);
     void handler(req, res);
   };
@@ -154,13 +160,20 @@ export function createIngress(deps: IngressDeps): Ingress {
         });
       }),
     close: async (graceMs) => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const deadline = Date.now() + graceMs;
-      while (active > 0 && Date.now() < deadline) {
+      draining = true;
+      // Stop accepting (new connections are refused from here on) WITHOUT closing idle keep-alive
+      // connections at once, as http.Server#close would: a client may be writing a request on one
+      // right now and would see a reset, which senders like Cerebrium do not retry. Requests on
+      // open connections are answered with `Connection: close` for a short while, then idle ones close.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      const started = Date.now();
+      const deadline = started + graceMs;
+      const idleUntil = started + Math.min(KEEP_ALIVE_DRAIN_MS, graceMs);
+      while ((active > 0 || Date.now() < idleUntil) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
-        server.closeIdleConnections();
+        if (Date.now() >= idleUntil) server.closeIdleConnections();
       }
+      server.closeIdleConnections();
       server.closeAllConnections();
       await closed;
     },
