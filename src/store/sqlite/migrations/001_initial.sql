@@ -1,4 +1,5 @@
--- Events: one row per accepted callback, body kept byte-exact.
+-- Events: one row per accepted callback, body kept byte-exact. A rowid table: rows with a
+-- body are large, and WITHOUT ROWID tables store large rows poorly (~5 KB per 1 KB body).
 CREATE TABLE events (
   id           TEXT PRIMARY KEY,
   source       TEXT NOT NULL,
@@ -6,7 +7,7 @@ CREATE TABLE events (
   content_type TEXT NOT NULL,
   body         BLOB NOT NULL,
   received_at  INTEGER NOT NULL
-) WITHOUT ROWID;
+);
 -- Dedupe is enforced here, never by check-then-insert. Key first so a lookup by run_id alone uses it.
 CREATE UNIQUE INDEX events_dedupe ON events (dedupe_key, source);
 CREATE INDEX events_received_at ON events (received_at);
@@ -49,7 +50,7 @@ CREATE TABLE attempts (
   response_snippet TEXT,
   outcome          TEXT NOT NULL CHECK (outcome IN ('delivered', 'failed')),
   PRIMARY KEY (delivery_id, number)
-) WITHOUT ROWID;
+);
 CREATE INDEX attempts_started_at ON attempts (started_at);
 
 -- Written by the readiness probe to prove the database can take a commit.
