@@ -8,10 +8,11 @@ import { ingestMode } from './modes/ingest.mjs';
 import { e2eMode } from './modes/e2e.mjs';
 import { backlogMode } from './modes/backlog.mjs';
 import { sizeMode } from './modes/size.mjs';
+import { postgresMode } from './modes/postgres.mjs';
 import { printMode } from './lib/print.mjs';
 import { probeDisk } from './lib/disk-probe.mjs';
 
-const MODES = { ingest: ingestMode, e2e: e2eMode, backlog: backlogMode, size: sizeMode };
+const MODES = { ingest: ingestMode, e2e: e2eMode, backlog: backlogMode, size: sizeMode, postgres: postgresMode };
 
 const { values } = parseArgs({
   options: {
@@ -27,16 +28,18 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     'paced-rate': { type: 'string', default: '1000' },
     'destination-concurrency': { type: 'string' },
+    'postgres-url': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
-  console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size] [--duration S] [--smoke] [--profile]
+  console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size,postgres] [--duration S] [--smoke] [--profile]
   [--connections N] [--backlog-events N] [--size-events N] [--keep-temp]
   [--paced-rate N]   (e2e: the fixed offered rate, default 1000/s)
   [--destination-concurrency N] [--rounds N]   (ingest: measure every server N times, report medians)   (the destination's attempts in flight; default: the relay's default)
-  [--only bare,koa,naive,relay,relayNoDestination,bareFixed,koaFixed]   (ingest mode: measure only these)`);
+  [--only bare,koa,naive,relay,relayNoDestination,bareFixed,koaFixed]   (ingest mode: measure only these)
+  [--postgres-url URL]   (postgres mode: use this server, default $HOOKRELAY_BENCH_POSTGRES_URL, else a throwaway cluster)`);
   process.exit(0);
 }
 
@@ -62,6 +65,7 @@ const opts = {
   pacedRate: Number(values['paced-rate']),
   backlogEvents: Number(values['backlog-events'] ?? (smoke ? 2_000 : 100_000)),
   sizeEvents: Number(values['size-events'] ?? (smoke ? 20_000 : 1_000_000)),
+  postgresUrl: values['postgres-url'] ?? process.env.HOOKRELAY_BENCH_POSTGRES_URL ?? null,
 };
 
 const machine = {
@@ -98,7 +102,8 @@ if (opts.destinationConcurrency) console.log(`destination concurrency: ${opts.de
 console.log(`code: commit ${code.commit}${code.srcDirty ? ' + uncommitted src/ changes' : ''}`);
 machine.disk = probeDisk(dir, smoke ? 0.3 : 1.5);
 console.log(`disk now (SQLite WAL, synchronous=FULL, 1 KB rows): ${machine.disk.singleRowFullCommitsPerSecond} single-row commits/s, ${machine.disk.rowsPerSecondAt64PerFullCommit} rows/s at 64 rows per commit\n`);
-const results = { startedAt: new Date().toISOString(), machine, code, options: opts, modes: {} };
+// The PostgreSQL URL may hold a password: the results only say whether one was given.
+const results = { startedAt: new Date().toISOString(), machine, code, options: { ...opts, postgresUrl: opts.postgresUrl ? '(given)' : null }, modes: {} };
 const resultPath = join(resultsDir, `${stamp}${smoke ? '-smoke' : ''}.json`);
 let failed = false;
 try {

@@ -101,7 +101,49 @@ function printSize(result) {
   console.log(targetsTable(result.targets));
 }
 
+function printPostgres(result) {
+  console.log('== postgres: 1, 2 and 3 relay processes on one PostgreSQL schema beside 1 process on SQLite ==');
+  if (result.skipped) {
+    console.log(`skipped: ${result.skipped}`);
+    return;
+  }
+  const { server } = result;
+  console.log(
+    `PostgreSQL ${server.version}${server.throwaway ? ' (throwaway cluster on 127.0.0.1)' : ''}: fsync=${server.fsync}, synchronous_commit=${server.synchronous_commit}, full_page_writes=${server.full_page_writes}; poolSize ${result.poolSize} per process; ${result.connections} connections split over the processes; one healthy destination`,
+  );
+  const order = ['sqlite1', 'postgres1', 'postgres2', 'postgres3'];
+  console.log(
+    table(
+      ['setup', 'ingest req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'delivered/s (load)', 'delivered/s (after)', 'tail s', 'delivered/acked', 'repeated', 'ack->dest p99 ms', 'RSS MB', 'req/s per round'],
+      order
+        .filter((key) => result.rows[key])
+        .map((key) => {
+          const row = result.rows[key];
+          return [
+            row.label,
+            fmt(row.rps),
+            fmt(row.latencyMs.p50, 2),
+            fmt(row.latencyMs.p99, 2),
+            row.non2xx,
+            row.errors + row.timeouts,
+            fmt(row.deliveredPerSecondDuringLoad),
+            fmt(row.deliveredPerSecondAfterLoad),
+            fmt(row.drainAfterLoadS, 2),
+            `${row.acked - row.ackedNotDelivered}/${row.acked}`,
+            row.repeatedDeliveries,
+            fmt(row.ackToDestinationMs.p99, 1),
+            row.relayRssMb.map((mb) => fmt(mb, 0)).join('+'),
+            row.rounds.length > 1 ? row.rounds.map((run) => fmt(run.rps)).join(' ') : '',
+          ];
+        }),
+    ),
+  );
+  console.log('(p50/p99: the slowest process\'s generator; delivered/acked: acknowledged events that reached the destination; repeated: deliveries that arrived more than once)');
+  console.log(`ratios: ${JSON.stringify(result.ratios)}`);
+  console.log(`exactly once (every acked event delivered, none twice) in every run: ${result.exactlyOnce ? 'yes' : 'NO'}`);
+}
+
 export function printMode(mode, result) {
   console.log('');
-  ({ ingest: printIngest, e2e: printE2e, backlog: printBacklog, size: printSize })[mode](result);
+  ({ ingest: printIngest, e2e: printE2e, backlog: printBacklog, size: printSize, postgres: printPostgres })[mode](result);
 }
