@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 
 /**
  * Keeps `npm run bench` working: a tiny run of the real program (ingest and end-to-end modes,
@@ -11,9 +12,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../..');
 const RUN_TIMEOUT_MS = 150_000;
 
-function runBench(args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+function runBench(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | string; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, ['bench/run.mjs', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bench/run.mjs', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -78,6 +79,53 @@ describe('bench smoke run', () => {
         expect(isNumber(run.deliveredPerSecondDuringLoad)).toBe(true);
         expect(isNumber(run.ackToDestinationMs.p50)).toBe(true);
         expect(isNumber(run.ackToDestinationMs.p99)).toBe(true);
+      }
+    },
+    RUN_TIMEOUT_MS + 30_000,
+  );
+
+  it(
+    'runs the postgres mode: 1, 2 and 3 processes on PostgreSQL beside SQLite, every acked event delivered once, nothing left in the server',
+    async () => {
+      // The test run's server when it has one (then the bench must leave no schema in it);
+      // otherwise the bench starts and removes its own throwaway cluster.
+      const givenUrl = inject('postgresUrl') || process.env.HOOKRELAY_BENCH_POSTGRES_URL || '';
+      const env = { ...process.env, HOOKRELAY_BENCH_POSTGRES_URL: givenUrl };
+      if (!givenUrl) delete env.HOOKRELAY_BENCH_POSTGRES_URL;
+      const run = await runBench(['--smoke', '--mode', 'postgres', '--duration', '1'], env);
+      expect(run.code, `stderr:\n${run.stderr}\nstdout:\n${run.stdout}`).toBe(0);
+      expect(run.stdout).toContain('== postgres');
+
+      const resultPath = /results: (\S+\.json)/.exec(run.stdout)?.[1];
+      expect(resultPath).toBeDefined();
+      created.push(resultPath!);
+      const result = JSON.parse(readFileSync(resultPath!, 'utf8')).modes.postgres;
+      // Fails loudly on a machine without PostgreSQL rather than passing on a skipped mode.
+      expect(result.skipped, String(result.skipped)).toBeUndefined();
+      expect(result.server.throwaway).toBe(!givenUrl);
+      for (const key of ['sqlite1', 'postgres1', 'postgres2', 'postgres3']) {
+        const row = result.rows[key];
+        expect(row.processes, key).toBe(key === 'sqlite1' ? 1 : Number(key.slice(-1)));
+        expect(row.relayRssMb, key).toHaveLength(row.processes);
+        expect(row.acked, key).toBeGreaterThan(0);
+        for (const value of [row.rps, row.latencyMs.p50, row.latencyMs.p99, row.deliveredPerSecondDuringLoad, row.ackToDestinationMs.p99]) {
+          expect(isNumber(value), `${key}: ${JSON.stringify(row)}`).toBe(true);
+        }
+        // The relay's contract, not a speed: every acknowledged event reached the sink, none twice.
+        expect(row.ackedNotDelivered, key).toBe(0);
+        expect(row.repeatedDeliveries, key).toBe(0);
+      }
+      expect(result.exactlyOnce).toBe(true);
+
+      if (givenUrl) {
+        const client = new pg.Client({ connectionString: givenUrl });
+        await client.connect();
+        try {
+          const left = await client.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'hookrelay_bench_%'");
+          expect(left.rows).toEqual([]);
+        } finally {
+          await client.end();
+        }
       }
     },
     RUN_TIMEOUT_MS + 30_000,
