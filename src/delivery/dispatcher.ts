@@ -9,6 +9,8 @@ import type { DeliveryObserver } from './observer.js';
 import { classify, type SendResult, type Verdict } from './outcome.js';
 import { createSender, type Sender } from './send.js';
 
+/** Delay before attempt results that could not be written are written again. */
+const COMPLETION_RETRY_MS = 200;
 /** How often every destination looks for due retries and rows changed by other processes (CLI replay). */
 const DEFAULT_POLL_INTERVAL_MS = 250;
 /**
@@ -59,6 +61,7 @@ interface Lane {
   /** Ids in `running` or `queued`: a claim that returns one of them again (its lease expired while queued) is skipped. */
   held: Set<string>;
   claiming: boolean;
+  claimErrorLoggedAt: number;
   /** Settles when the latest claim loop has finished (stop() waits for it). */
   claimDone: Promise<void>;
   again: boolean;
@@ -93,7 +96,18 @@ export function createDispatcher({
     if (batch.length === 0) return;
     flushing = flushing.then(() =>
       store.completeAttempts(batch, owner).catch((error: unknown) => {
-        // The leases stay; the deliveries are attempted again when they expire (at-least-once).
+        if (!released) {
+          // Storage busy or failing: keep the results and try again shortly (within the leases),
+          // rather than let the leases expire and send these deliveries a second time.
+          log.warn({ err: error, count: batch.length }, 'could not record attempts yet; retrying');
+          completions.unshift(...batch);
+          if (!flushScheduled) {
+            flushScheduled = true;
+            setTimeout(flushCompletions, COMPLETION_RETRY_MS).unref();
+          }
+          return;
+        }
+        // Shutting down: the leases stay and the deliveries are attempted again after restart (at-least-once).
         log.error({ err: error, count: batch.length }, 'could not record attempts');
       }),
     );
@@ -116,6 +130,7 @@ export function createDispatcher({
       queued: [],
       held: new Set(),
       claiming: false,
+      claimErrorLoggedAt: 0,
       claimDone: Promise.resolve(),
       again: false,
     };
@@ -164,7 +179,11 @@ export function createDispatcher({
         if (claimed.length < limit && !lane.again) break;
       }
     } catch (error) {
-      log.error({ err: error, destination: lane.destination.name }, 'could not claim deliveries');
+      // Retried by the next poll; while storage stays busy, say so every 10 s, not every 250 ms.
+      if (Date.now() - lane.claimErrorLoggedAt > 10_000) {
+        lane.claimErrorLoggedAt = Date.now();
+        log.error({ err: error, destination: lane.destination.name }, 'could not claim deliveries');
+      }
     } finally {
       lane.claiming = false;
       finished();

@@ -1,5 +1,5 @@
 import type { Config } from '../config/load.js';
-import { openSqliteStore } from './sqlite/sqlite-store.js';
+import { openSqliteStoreIn } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
 export type StoreRole = 'serve' | 'cli';
@@ -8,7 +8,7 @@ export type StoreRole = 'serve' | 'cli';
 export async function openStore(storage: Config['storage'], role: StoreRole): Promise<Store> {
   switch (storage.kind) {
     case 'sqlite':
-      return openSqliteStore({ path: storage.sqlite.path, busyTimeoutMs: storage.sqlite.busyTimeoutMs, role });
+      return openSqliteStoreIn({ path: storage.sqlite.path, busyTimeoutMs: storage.sqlite.busyTimeoutMs, role });
     case 'postgres': {
       const { openPostgresStore } = await import('./postgres/postgres-store.js');
       return openPostgresStore({ ...storage.postgres, role });

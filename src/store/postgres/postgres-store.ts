@@ -169,7 +169,7 @@ class PostgresStore implements Store {
       `WITH due AS (
          SELECT id, next_attempt_at AS due_at FROM ${this.t.deliveries}
           WHERE destination = $1 AND status IN ('pending', 'in_flight') AND next_attempt_at <= $2
-          ORDER BY next_attempt_at
+          ORDER BY next_attempt_at, id
           LIMIT $3
           FOR UPDATE SKIP LOCKED
        )
@@ -181,7 +181,7 @@ class PostgresStore implements Store {
       [request.destination, request.now, request.limit, request.leaseExpiresAt, request.owner],
     );
     return rows
-      .sort((a, b) => a.due_at - b.due_at)
+      .sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map((row) => ({
         id: row.id,
         eventId: row.event_id,

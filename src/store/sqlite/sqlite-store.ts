@@ -9,13 +9,23 @@ import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
 import { createOperatorQueries, type OperatorQueries } from './operator-queries.js';
+import { openWorkerSqliteStore } from './worker-store.js';
 
 export interface SqliteStoreOptions {
   path: string;
   busyTimeoutMs: number;
   /** `serve` takes the one-process lock; CLI commands share the database with it. */
   role: 'serve' | 'cli';
+  /**
+   * `inline`: statements run on the calling thread (CLI commands, tests). `worker`: in a
+   * worker thread, so commits never block the event loop (`serve`). Default: worker for
+   * `serve`, inline otherwise.
+   */
+  thread?: 'inline' | 'worker';
 }
+
+/** How long claims, attempt results and releases wait for a lock (the dispatcher retries them). */
+const BOOKKEEPING_BUSY_TIMEOUT_MS = 100;
 
 const STORAGE_ERROR_CODES = new Set([
   'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN',
@@ -48,11 +58,26 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database {
   return db;
 }
 
+/** Opens the store on the calling thread. */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   const lock = options.role === 'serve' && options.path !== ':memory:' ? acquireProcessLock(options.path) : null;
   try {
-    return new SqliteStore(openDatabase(options.path, options.busyTimeoutMs), lock);
+    return new SqliteStore(openDatabase(options.path, options.busyTimeoutMs), lock, options.busyTimeoutMs);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+/** Opens the store in the thread `options.thread` asks for (worker for `serve` by default). */
+export async function openSqliteStoreIn(options: SqliteStoreOptions): Promise<Store> {
+  const thread = options.thread ?? (options.role === 'serve' ? 'worker' : 'inline');
+  if (thread === 'inline' || options.path === ':memory:') return openSqliteStore(options);
+  mkdirSync(dirname(options.path), { recursive: true });
+  const lock = options.role === 'serve' ? acquireProcessLock(options.path) : null;
+  try {
+    return await openWorkerSqliteStore({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, lock });
   } catch (error) {
     lock?.release();
     throw error;
@@ -81,8 +106,9 @@ class SqliteStore implements Store {
   constructor(
     private readonly db: Database,
     private readonly lock: ProcessLock | null,
+    busyTimeoutMs: number,
   ) {
-    this.statements = prepareDeliveryStatements(db);
+    this.statements = prepareDeliveryStatements(db, busyTimeoutMs);
     this.operator = createOperatorQueries(db);
     const insertEvent = db.prepare(
       `INSERT INTO events (id, source, dedupe_key, content_type, body, received_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -197,12 +223,12 @@ class SqliteStore implements Store {
   }
 }
 
-function prepareDeliveryStatements(db: Database) {
+function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
   const selectDue: Statement = db.prepare(
     `SELECT d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, e.content_type, e.body, e.received_at
        FROM deliveries d JOIN events e ON e.id = d.event_id
       WHERE d.destination = ? AND d.status IN ('pending', 'in_flight') AND d.next_attempt_at <= ?
-      ORDER BY d.next_attempt_at
+      ORDER BY d.next_attempt_at, d.id
       LIMIT ?`,
   );
   const lease = db.prepare(
@@ -299,21 +325,35 @@ function prepareDeliveryStatements(db: Database) {
    */
   const syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
   const syncFull = db.prepare('PRAGMA synchronous = FULL');
+  const busyShort = db.prepare(`PRAGMA busy_timeout = ${BOOKKEEPING_BUSY_TIMEOUT_MS}`);
+  const busyDefault = db.prepare(`PRAGMA busy_timeout = ${Math.round(busyTimeoutMs)}`);
+  // Bookkeeping also waits only briefly for a lock: it is retried by the dispatcher, while an
+  // ingest queued behind it must get its answer within busyTimeoutMs.
   const relaxed = <A extends unknown[], R>(run: (...args: A) => R) => (...args: A): R => {
     syncNormal.run();
+    busyShort.run();
     try {
       return run(...args);
     } finally {
       syncFull.run();
+      busyDefault.run();
     }
   };
 
   return {
+    // The probe waits the full busy timeout: a readiness check should not flap on a brief CLI write.
+    probe: () => {
+      syncNormal.run();
+      try {
+        probe.immediate();
+      } finally {
+        syncFull.run();
+      }
+    },
     claim: relaxed((request: ClaimRequest) => claim.immediate(request)),
     complete: relaxed((completions: readonly AttemptCompletion[], owner: string, now: number) => complete.immediate(completions, owner, now)),
     release: relaxed((ids: readonly string[], at: number, now: number) => release.immediate(ids, at, now)),
     releaseAll,
     nextDue,
-    probe: () => probe.immediate(),
   };
 }
