@@ -1,6 +1,4 @@
-import { createAdminListener, type AdminListener } from './admin/app.js';
-import { createDashboard } from './admin/dashboard/dashboard.js';
-import { createMetrics } from './admin/metrics.js';
+import type { AdminListener } from './admin/app.js';
 import type { LoadedConfig } from './config/load.js';
 import { createDispatcher } from './delivery/dispatcher.js';
 import { createIngress } from './ingress/app.js';
@@ -37,9 +35,11 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
     );
   }
 
+  // The admin listener, its metrics and dashboard (Koa, prom-client) are loaded only when it is on.
+  const adminModules = config.admin ? await loadAdminModules() : null;
   const store = await openStore(config.storage, 'serve');
-  const metrics = createMetrics({ config, store });
-  const dispatcher = createDispatcher({ config, store, logger, observer: metrics.observer });
+  const metrics = adminModules ? adminModules.createMetrics({ config, store }) : null;
+  const dispatcher = createDispatcher({ config, store, logger, observer: metrics?.observer });
   try {
     await dispatcher.start();
   } catch (error) {
@@ -52,7 +52,7 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
     config,
     store,
     logger,
-    hooks: { received: metrics.received, committed: (destinations) => dispatcher.wake(destinations) },
+    hooks: { received: metrics?.received, committed: (destinations) => dispatcher.wake(destinations) },
   });
   let port: number;
   try {
@@ -65,7 +65,8 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
   }
   let admin: AdminListener | null = null;
   let adminPort: number | null = null;
-  if (config.admin) {
+  if (adminModules && metrics) {
+    const { createAdminListener, createDashboard } = adminModules;
     const dashboard = createDashboard({ operator: { config, store } });
     admin = createAdminListener({
       config, store, logger, metrics, breakerStates: () => dispatcher.breakerStates(),
@@ -100,4 +101,14 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
         logger.info('stopped');
       })()),
   };
+}
+
+/** The admin side's factories, imported together (in parallel) when `admin` is configured. */
+async function loadAdminModules() {
+  const [{ createAdminListener }, { createDashboard }, { createMetrics }] = await Promise.all([
+    import('./admin/app.js'),
+    import('./admin/dashboard/dashboard.js'),
+    import('./admin/metrics.js'),
+  ]);
+  return { createAdminListener, createDashboard, createMetrics };
 }

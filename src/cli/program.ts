@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { exitCodeFor, isHookrelayError } from '../errors.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerDeliveries } from './commands/deliveries.js';
@@ -9,20 +9,11 @@ import { registerSendTest } from './commands/send-test.js';
 import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
 
-/** Options every command accepts. */
-export interface GlobalOptions {
-  config?: string;
-  json?: boolean;
-  verbose?: boolean;
-}
-
-export function withCommonOptions(command: Command, { json = true }: { json?: boolean } = {}): Command {
-  command.option('-c, --config <path>', 'config file (default: $HOOKRELAY_CONFIG or config/hookrelay.yaml)');
-  if (json) command.option('--json', 'machine-readable output on stdout');
-  command.addOption(new Option('--verbose', 'print stack traces of errors'));
-  return command;
-}
-
+/**
+ * Every command and option is registered here at once and cheaply (commander only), so help,
+ * usage errors and their exit code 2 need nothing else; each command loads what its action
+ * needs (config, storage, HTTP clients, the relay itself) only when it runs.
+ */
 export function buildProgram(): Command {
   const program = new Command('hookrelay')
     .description('Durable webhook relay: verify, dedupe, commit, then fan out with retries.')
@@ -68,9 +59,4 @@ export function printError(error: unknown, verbose: boolean): void {
   const message = isHookrelayError(error) ? error.message : error instanceof Error ? error.message : String(error);
   process.stderr.write(`hookrelay: ${message.split('\n')[0]}\n`);
   if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-}
-
-/** Writes one JSON object as a line on stdout. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
 }

@@ -1,52 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
-import { printJson, withCommonOptions, type GlobalOptions } from '../program.js';
+import { withCommonOptions, type GlobalOptions } from './common-options.js';
 
 export function registerCheckConfig(program: Command): void {
   withCommonOptions(program.command('check-config'))
     .description('validate the config file and the environment it reads, and print a summary')
-    .action((options: GlobalOptions) => {
-      const path = resolveConfigPath(options.config);
-      const { config, defaulted } = loadConfigFile(path);
-      const summary = {
-        ok: true,
-        path,
-        storage: config.storage.kind === 'sqlite' ? { sqlite: config.storage.sqlite.path } : { postgres: config.storage.postgres.schema },
-        server: { host: config.server.host, port: config.server.port },
-        admin: config.admin ? { host: config.admin.host, port: config.admin.port, token: config.admin.token !== '' } : null,
-        sources: config.sources.map((source) => ({
-          name: source.name,
-          path: source.path,
-          scheme: source.verify.scheme,
-          secrets: source.verify.secrets.length,
-          dedupe: source.dedupe.keys,
-        })),
-        destinations: config.destinations.map((destination) => ({
-          name: destination.name,
-          url: destination.url,
-          sources: destination.sources,
-          maxAttempts: destination.retry.maxAttempts,
-          signed: destination.signingSecret !== undefined,
-        })),
-        defaulted: defaulted.map((entry) => `${entry.path} <- \${${entry.variable}} default`),
-      };
-      if (options.json) {
-        printJson(summary);
-        return;
-      }
-      const lines = [
-        `config ${path}: ok`,
-        `storage: ${config.storage.kind}`,
-        `public listener: ${config.server.host}:${config.server.port}`,
-        `admin listener: ${config.admin ? `${config.admin.host}:${config.admin.port}${config.admin.token ? ' (token required)' : ''}` : 'off'}`,
-        ...config.sources.map((s) => `source ${s.name}: POST ${s.path} (${s.verify.scheme}, ${s.verify.secrets.length} secret(s), dedupe ${s.dedupe.keys.join(', ') || 'sha256 of body'})`),
-        ...config.destinations.map((d) => `destination ${d.name}: ${d.url} <- ${d.sources.join(', ')} (max ${d.retry.maxAttempts} attempts)`),
-        ...defaulted.map((entry) =>
-          entry.secret
-            ? `warning: ${entry.path} uses the development default of \${${entry.variable}}: set ${entry.variable} before production use`
-            : `${entry.path}: \${${entry.variable}} not set, using its default`,
-        ),
-      ];
-      process.stdout.write(`${lines.join('\n')}\n`);
-    });
+    .action(async (options: GlobalOptions) => (await import('./check-config-action.js')).runCheckConfig(options));
 }

@@ -1,48 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
-import { openStore } from '../../store/open-store.js';
-import { formatTable } from '../format.js';
-import { printJson, withCommonOptions, type GlobalOptions } from '../program.js';
+import { withCommonOptions, type GlobalOptions } from './common-options.js';
 
 export function registerStats(program: Command): void {
   withCommonOptions(program.command('stats'))
     .description('count events and deliveries by status and destination')
-    .action(async (options: GlobalOptions) => {
-      const { config } = loadConfigFile(resolveConfigPath(options.config));
-      const store = await openStore(config.storage, 'cli');
-      try {
-        const stats = await store.stats(config.destinations.map((destination) => destination.name));
-        const output = {
-          events: stats.events,
-          deliveries: {
-            pending: stats.deliveries.pending,
-            inFlight: stats.deliveries.in_flight,
-            delivered: stats.deliveries.delivered,
-            dead: stats.deliveries.dead,
-          },
-          destinations: Object.fromEntries(
-            Object.entries(stats.destinations).map(([name, counts]) => [
-              name,
-              { pending: counts.pending, inFlight: counts.in_flight, delivered: counts.delivered, dead: counts.dead },
-            ]),
-          ),
-        };
-        if (options.json) {
-          // The contract's shape: per destination exactly pending, delivered, dead (in-flight ones count in `deliveries`).
-          const destinations = Object.fromEntries(
-            Object.entries(output.destinations).map(([name, { pending, delivered, dead }]) => [name, { pending, delivered, dead }]),
-          );
-          printJson({ ...output, destinations });
-          return;
-        }
-        const rows = [
-          ['destination', 'pending', 'in flight', 'delivered', 'dead'],
-          ...Object.entries(output.destinations).map(([name, c]) => [name, c.pending, c.inFlight, c.delivered, c.dead].map(String)),
-          ['(all)', ...[output.deliveries.pending, output.deliveries.inFlight, output.deliveries.delivered, output.deliveries.dead].map(String)],
-        ];
-        process.stdout.write(`events: ${output.events}\n${formatTable(rows)}`);
-      } finally {
-        await store.close();
-      }
-    });
+    .action(async (options: GlobalOptions) => (await import('./stats-action.js')).runStats(options));
 }

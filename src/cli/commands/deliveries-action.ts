@@ -1,0 +1,81 @@
+import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
+import { HookrelayError } from '../../errors.js';
+import { listDeliveries, showDelivery, type DeliveryDetail } from '../../operator/deliveries.js';
+import { withOperatorContext } from '../../operator/open-context.js';
+import { parseSince } from '../../operator/since.js';
+import { formatTable, printJson } from '../format.js';
+import type { GlobalOptions } from './common-options.js';
+import type { DeliveriesListOptions } from './deliveries.js';
+
+/** `deliveries show ID`: one delivery with its attempt log. */
+export async function runDeliveriesShow(id: string, options: GlobalOptions): Promise<void> {
+  const { config } = loadConfigFile(resolveConfigPath(options.config));
+  const detail = await withOperatorContext(config, (context) => showDelivery(context, id));
+  if (options.json) printJson(detail);
+  else process.stdout.write(renderDetail(detail));
+}
+
+/** `deliveries list`: deliveries newest first, as a table or JSON lines. */
+export async function runDeliveriesList(options: DeliveriesListOptions): Promise<void> {
+  if (!/^\d+$/.test(options.limit)) throw new HookrelayError('HOOKRELAY_USAGE', '--limit: expected a positive integer');
+  const since = options.since === undefined ? undefined : parseSince(options.since, Date.now());
+  const { config } = loadConfigFile(resolveConfigPath(options.config));
+  const page = await withOperatorContext(config, (context) =>
+    listDeliveries(context, {
+      status: options.status,
+      destination: options.destination,
+      source: options.source,
+      since,
+      limit: Number(options.limit),
+    }),
+  );
+  if (options.json) {
+    for (const delivery of page.deliveries) printJson(delivery);
+    return;
+  }
+  if (page.deliveries.length === 0) {
+    process.stdout.write('no deliveries\n');
+    return;
+  }
+  process.stdout.write(
+    formatTable([
+      ['id', 'event', 'destination', 'status', 'attempts', 'last status', 'updated at'],
+      ...page.deliveries.map((d) => [
+        d.id, d.eventId, d.destination, d.status, String(d.attempts), d.lastStatus === null ? '-' : String(d.lastStatus), d.updatedAt,
+      ]),
+    ]),
+  );
+}
+
+function renderDetail({ delivery, attempts }: DeliveryDetail): string {
+  const fields: [string, string | number | null][] = [
+    ['delivery', delivery.id],
+    ['event', delivery.eventId],
+    ['destination', delivery.destination],
+    ['source', delivery.source],
+    ['dedupe key', delivery.dedupeKey],
+    ['status', delivery.status],
+    ['attempts', `${delivery.attempts} (${delivery.budgetUsed} counted since created or last replayed)`],
+    ['next attempt at', delivery.nextAttemptAt],
+    ['last status', delivery.lastStatus],
+    ['last error', delivery.lastError],
+    ['created at', delivery.createdAt],
+    ['delivered at', delivery.deliveredAt],
+    ['dead at', delivery.deadAt],
+  ];
+  const head = formatTable(fields.map(([name, value]) => [`${name}:`, value === null ? '-' : String(value)]));
+  if (attempts.length === 0) return `${head}\nno attempts yet\n`;
+  const log = formatTable([
+    ['#', 'started at', 'ms', 'outcome', 'status', 'error', 'response'],
+    ...attempts.map((a) => [
+      String(a.number),
+      a.startedAt,
+      String(a.durationMs),
+      a.outcome,
+      a.statusCode === null ? '-' : String(a.statusCode),
+      a.error ?? a.errorCode ?? '-',
+      (a.responseSnippet ?? '').replace(/\s+/g, ' ').slice(0, 60),
+    ]),
+  ]);
+  return `${head}\nattempt log:\n${log}`;
+}
