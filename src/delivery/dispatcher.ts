@@ -9,6 +9,8 @@ import type { DeliveryObserver } from './observer.js';
 import { classify, type SendResult, type Verdict } from './outcome.js';
 import { createSender, type Sender } from './send.js';
 
+/** Longest pause between claims of a lane while storage keeps failing. */
+const CLAIM_BACKOFF_MAX_MS = 5_000;
 /** Delay before attempt results that could not be written are written again. */
 const COMPLETION_RETRY_MS = 200;
 /** How often every destination looks for due retries and rows changed by other processes (CLI replay). */
@@ -62,6 +64,9 @@ interface Lane {
   held: Set<string>;
   claiming: boolean;
   claimErrorLoggedAt: number;
+  /** After a failed claim: no claim before this time (unix ms), doubling up to CLAIM_BACKOFF_MAX_MS. */
+  claimAfter: number;
+  claimBackoffMs: number;
   /** Settles when the latest claim loop has finished (stop() waits for it). */
   claimDone: Promise<void>;
   again: boolean;
@@ -131,6 +136,8 @@ export function createDispatcher({
       held: new Set(),
       claiming: false,
       claimErrorLoggedAt: 0,
+      claimAfter: 0,
+      claimBackoffMs: 0,
       claimDone: Promise.resolve(),
       again: false,
     };
@@ -164,7 +171,9 @@ export function createDispatcher({
         const limit = Math.min(room, CLAIM_BATCH);
         const now = Date.now();
         const leaseExpiresAt = now + leaseMsFor(lane.destination);
+        if (now < lane.claimAfter) break;
         const claimed = await store.claimDue({ destination: lane.destination.name, limit, now, leaseExpiresAt, owner });
+        lane.claimBackoffMs = 0;
         if (stopping) {
           // stop() began while this claim was running: hand the rows back unsent.
           await store.releaseClaims(claimed.filter((delivery) => !lane.held.has(delivery.id)).map((delivery) => delivery.id), Date.now());
@@ -179,7 +188,10 @@ export function createDispatcher({
         if (claimed.length < limit && !lane.again) break;
       }
     } catch (error) {
-      // Retried by the next poll; while storage stays busy, say so every 10 s, not every 250 ms.
+      // Back off while storage fails (locked, full): an ingest queued behind our claims must
+      // still get its answer within busyTimeoutMs. Say so every 10 s, not on every try.
+      lane.claimBackoffMs = Math.min(CLAIM_BACKOFF_MAX_MS, lane.claimBackoffMs * 2 || pollIntervalMs * 2);
+      lane.claimAfter = Date.now() + lane.claimBackoffMs;
       if (Date.now() - lane.claimErrorLoggedAt > 10_000) {
         lane.claimErrorLoggedAt = Date.now();
         log.error({ err: error, destination: lane.destination.name }, 'could not claim deliveries');
