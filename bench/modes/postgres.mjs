@@ -83,7 +83,10 @@ async function measureSetup(ctx, { key, label, processes, storageFor, pass }) {
       });
     });
     // Started together, as a redeploy of N machines would (the migration runs once, under its lock).
-    relays.push(...(await Promise.all(configPaths.map((path) => startRelay(path)))));
+    const started = await Promise.allSettled(configPaths.map((path) => startRelay(path)));
+    relays.push(...started.filter((outcome) => outcome.status === 'fulfilled').map((outcome) => outcome.value));
+    const failed = started.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     const shares = splitConnections(opts.connections, processes);
     const acksPaths = relays.map((_, index) => join(runDir, `acks-${index}.txt`));
     const loads = await Promise.all(
