@@ -90,8 +90,8 @@ describe('bench smoke run', () => {
       // The test run's server when it has one (then the bench must leave no schema in it);
       // otherwise the bench starts and removes its own throwaway cluster.
       const givenUrl = inject('postgresUrl') || process.env.HOOKRELAY_BENCH_POSTGRES_URL || '';
-      const env = { ...process.env, HOOKRELAY_BENCH_POSTGRES_URL: givenUrl };
-      if (!givenUrl) delete env.HOOKRELAY_BENCH_POSTGRES_URL;
+      const { HOOKRELAY_BENCH_POSTGRES_URL: _unused, ...rest } = process.env;
+      const env: NodeJS.ProcessEnv = givenUrl ? { ...rest, HOOKRELAY_BENCH_POSTGRES_URL: givenUrl } : rest;
       const run = await runBench(['--smoke', '--mode', 'postgres', '--duration', '1'], env);
       expect(run.code, `stderr:\n${run.stderr}\nstdout:\n${run.stdout}`).toBe(0);
       expect(run.stdout).toContain('== postgres');
