@@ -1,23 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Pool } from 'pg';
 import { quoteIdentifier } from './sql.js';
+import { readMigrationFiles, type Migration } from '../rows.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
-const FILE = /^(\d+)_([a-z0-9_]+)\.sql$/;
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration };
 
+/** This engine's numbered migrations, in order. */
 export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
-    .map((file) => ({ file, match: FILE.exec(file) }))
-    .filter((entry): entry is { file: string; match: RegExpExecArray } => entry.match !== null)
-    .map(({ file, match }) => ({ version: Number(match[1]), name: match[2]!, sql: readFileSync(`${dir}/${file}`, 'utf8') }))
-    .sort((a, b) => a.version - b.version);
+  return readMigrationFiles(dir);
 }
 
 /**

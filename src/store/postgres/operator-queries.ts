@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Attempt, Delivery, DeliveryStatus, StoredEvent } from '../../glossary.js';
 import { newId } from '../../ids.js';
+import { DELIVERY_COLUMNS, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from '../rows.js';
 import {
   emptyStatusCounts,
   type AttemptBucket,
@@ -16,48 +17,6 @@ import { inTransaction, queryRows } from './transaction.js';
 
 /** The PostgreSQL side of the operator tools: reads, replay, redeliver, retention. */
 export type OperatorQueries = ReturnType<typeof createOperatorQueries>;
-
-interface DeliveryRow {
-  id: string;
-  event_id: string;
-  destination: string;
-  source: string;
-  dedupe_key: string;
-  status: DeliveryStatus;
-  attempts: number;
-  budget_used: number;
-  next_attempt_at: number;
-  last_status: number | null;
-  last_error: string | null;
-  created_at: number;
-  updated_at: number;
-  delivered_at: number | null;
-  dead_at: number | null;
-}
-
-const DELIVERY_COLUMNS = `d.id, d.event_id, d.destination, d.source, e.dedupe_key, d.status, d.attempts, d.budget_used,
-  d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at, d.delivered_at, d.dead_at`;
-
-function toDelivery(row: DeliveryRow): Delivery {
-  return {
-    id: row.id,
-    eventId: row.event_id,
-    destination: row.destination,
-    source: row.source,
-    dedupeKey: row.dedupe_key,
-    status: row.status,
-    attempts: row.attempts,
-    budgetUsed: row.budget_used,
-    nextAttemptAt: row.next_attempt_at,
-    leaseExpiresAt: row.status === 'in_flight' ? row.next_attempt_at : null,
-    lastStatus: row.last_status,
-    lastError: row.last_error,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    deliveredAt: row.delivered_at,
-    deadAt: row.dead_at,
-  };
-}
 
 /**
  * Announces, to every process LISTENing on the schema's channel, destinations that have
@@ -194,27 +153,14 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
     },
 
     async listAttempts(deliveryId: string): Promise<Attempt[]> {
-      const rows = await queryRows<{
-        delivery_id: string; number: number; started_at: number; duration_ms: number; status_code: number | null;
-        error_code: string | null; error: string | null; response_snippet: string | null; outcome: 'delivered' | 'failed';
-      }>(
+      const rows = await queryRows<AttemptRow>(
         pool,
         'read attempts',
         `SELECT delivery_id, number, started_at, duration_ms, status_code, error_code, error, response_snippet, outcome
            FROM ${t.attempts} WHERE delivery_id = $1 ORDER BY number`,
         [deliveryId],
       );
-      return rows.map((row) => ({
-        deliveryId: row.delivery_id,
-        number: row.number,
-        startedAt: row.started_at,
-        durationMs: row.duration_ms,
-        statusCode: row.status_code,
-        errorCode: row.error_code,
-        error: row.error,
-        responseSnippet: row.response_snippet,
-        outcome: row.outcome,
-      }));
+      return rows.map(toAttempt);
     },
 
     async attemptHistogram(since: number, bucketMs: number): Promise<AttemptBucket[]> {

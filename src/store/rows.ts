@@ -1,0 +1,94 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Attempt, Delivery, DeliveryStatus } from '../glossary.js';
+
+/**
+ * What both SQL adapters share: the column names of a delivery row joined with its event,
+ * the mapping from rows to the glossary's types, and how numbered migration files are read.
+ */
+
+export interface DeliveryRow {
+  id: string;
+  event_id: string;
+  destination: string;
+  source: string;
+  dedupe_key: string;
+  status: DeliveryStatus;
+  attempts: number;
+  budget_used: number;
+  next_attempt_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+  dead_at: number | null;
+}
+
+/** Columns of `deliveries d JOIN events e` that make a DeliveryRow. */
+export const DELIVERY_COLUMNS = `d.id, d.event_id, d.destination, d.source, e.dedupe_key, d.status, d.attempts, d.budget_used,
+  d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at, d.delivered_at, d.dead_at`;
+
+export function toDelivery(row: DeliveryRow): Delivery {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    destination: row.destination,
+    source: row.source,
+    dedupeKey: row.dedupe_key,
+    status: row.status,
+    attempts: row.attempts,
+    budgetUsed: row.budget_used,
+    nextAttemptAt: row.next_attempt_at,
+    // In flight, next_attempt_at holds the lease expiry.
+    leaseExpiresAt: row.status === 'in_flight' ? row.next_attempt_at : null,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deliveredAt: row.delivered_at,
+    deadAt: row.dead_at,
+  };
+}
+
+export interface AttemptRow {
+  delivery_id: string;
+  number: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error_code: string | null;
+  error: string | null;
+  response_snippet: string | null;
+  outcome: 'delivered' | 'failed';
+}
+
+export function toAttempt(row: AttemptRow): Attempt {
+  return {
+    deliveryId: row.delivery_id,
+    number: Number(row.number),
+    startedAt: Number(row.started_at),
+    durationMs: Number(row.duration_ms),
+    statusCode: row.status_code,
+    errorCode: row.error_code,
+    error: row.error,
+    responseSnippet: row.response_snippet,
+    outcome: row.outcome,
+  };
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const MIGRATION_FILE = /^(\d+)_([a-z0-9_]+)\.sql$/;
+
+/** The numbered `NNN_name.sql` files of a folder, in order. */
+export function readMigrationFiles(dir: string): Migration[] {
+  return readdirSync(dir)
+    .map((file) => ({ file, match: MIGRATION_FILE.exec(file) }))
+    .filter((entry): entry is { file: string; match: RegExpExecArray } => entry.match !== null)
+    .map(({ file, match }) => ({ version: Number(match[1]), name: match[2]!, sql: readFileSync(`${dir}/${file}`, 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+}
