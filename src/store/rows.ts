@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Attempt, Delivery, DeliveryStatus } from '../glossary.js';
+import type { Attempt, ClaimedDelivery, Delivery, DeliveryStatus } from '../glossary.js';
 
 /**
  * What both SQL adapters share: the column names of a delivery row joined with its event,
@@ -47,6 +47,33 @@ export function toDelivery(row: DeliveryRow): Delivery {
     updatedAt: row.updated_at,
     deliveredAt: row.delivered_at,
     deadAt: row.dead_at,
+  };
+}
+
+/** A claimed delivery row joined with its event's content type, body and arrival time. */
+export interface ClaimRow {
+  id: string;
+  event_id: string;
+  destination: string;
+  source: string;
+  attempts: number;
+  budget_used: number;
+  content_type: string;
+  body: Buffer;
+  received_at: number;
+}
+
+export function toClaimedDelivery(row: ClaimRow): ClaimedDelivery {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    destination: row.destination,
+    source: row.source,
+    contentType: row.content_type,
+    body: row.body,
+    attempts: Number(row.attempts),
+    budgetUsed: Number(row.budget_used),
+    receivedAt: Number(row.received_at),
   };
 }
 

@@ -4,6 +4,7 @@ import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent } from 
 import { newId } from '../../ids.js';
 import { createAsyncGroupCommit, type AsyncGroupCommit } from '../async-group-commit.js';
 import type { ClaimRequest, Store } from '../store.js';
+import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { createDueListener, type DueListener } from './due-listener.js';
 import { migrate } from './migrate.js';
 import { createOperatorQueries, notifyDue, type OperatorQueries } from './operator-queries.js';
@@ -55,19 +56,6 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     throw toStorageError(error, `open schema ${options.schema}`);
   }
   return new PostgresStore(pool, tablesOf(options.schema), createDueListener(clientConfig, tablesOf(options.schema).channel));
-}
-
-interface ClaimRow {
-  id: string;
-  event_id: string;
-  destination: string;
-  source: string;
-  attempts: number;
-  budget_used: number;
-  content_type: string;
-  body: Buffer;
-  received_at: number;
-  due_at: number;
 }
 
 class PostgresStore implements Store {
@@ -163,7 +151,7 @@ class PostgresStore implements Store {
    */
   async claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     if (request.limit <= 0) return [];
-    const rows = await queryRows<ClaimRow>(
+    const rows = await queryRows<ClaimRow & { due_at: number }>(
       this.pool,
       'claim deliveries',
       `WITH due AS (
@@ -182,17 +170,7 @@ class PostgresStore implements Store {
     );
     return rows
       .sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map((row) => ({
-        id: row.id,
-        eventId: row.event_id,
-        destination: row.destination,
-        source: row.source,
-        contentType: row.content_type,
-        body: row.body,
-        attempts: row.attempts,
-        budgetUsed: row.budget_used,
-        receivedAt: row.received_at,
-      }));
+      .map(toClaimedDelivery);
   }
 
   /**

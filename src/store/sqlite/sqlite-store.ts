@@ -5,6 +5,7 @@ import { HookrelayError } from '../../errors.js';
 import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent } from '../../glossary.js';
 import { newId } from '../../ids.js';
 import type { ClaimRequest, Store } from '../store.js';
+import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
@@ -82,18 +83,6 @@ export async function openSqliteStoreIn(options: SqliteStoreOptions): Promise<St
     lock?.release();
     throw error;
   }
-}
-
-interface ClaimRow {
-  id: string;
-  event_id: string;
-  destination: string;
-  source: string;
-  attempts: number;
-  budget_used: number;
-  content_type: string;
-  body: Buffer;
-  received_at: number;
 }
 
 class SqliteStore implements Store {
@@ -238,17 +227,7 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
     const rows = selectDue.all(request.destination, request.now, request.limit) as ClaimRow[];
     return rows.map((row) => {
       lease.run(request.leaseExpiresAt, request.owner, request.now, row.id);
-      return {
-        id: row.id,
-        eventId: row.event_id,
-        destination: row.destination,
-        source: row.source,
-        contentType: row.content_type,
-        body: row.body,
-        attempts: row.attempts,
-        budgetUsed: row.budget_used,
-        receivedAt: row.received_at,
-      };
+      return toClaimedDelivery(row);
     });
   });
 
