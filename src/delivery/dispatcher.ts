@@ -331,11 +331,10 @@ export function createDispatcher({
       if (unfinished.length > 0) {
         log.warn({ count: unfinished.length }, 'releasing attempts that did not finish in time; they will be sent again');
       }
-      if (unfinished.length + notStarted.length > 0) {
-        await store.releaseClaims([...unfinished, ...notStarted], Date.now()).catch((error: unknown) => {
-          log.error({ err: error }, 'could not release claims; they return when their leases expire');
-        });
-      }
+      // Unfinished attempts were (possibly) sent: their next attempt carries the next number.
+      await Promise.all([store.releaseClaims(unfinished, Date.now(), true), store.releaseClaims(notStarted, Date.now())]).catch((error: unknown) => {
+        log.error({ err: error }, 'could not release claims; they return when their leases expire');
+      });
       for (const lane of lanes.values()) {
         lane.breaker.shutdown();
         await lane.sender.close().catch(() => undefined);

@@ -44,12 +44,18 @@ export interface Store {
    * state; its attempt is still logged.
    */
   completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<void>;
-  /** Puts claimed deliveries back to pending without counting an attempt (shutdown, open breaker). */
-  releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number): Promise<void>;
+  /**
+   * Puts claimed deliveries back to pending without counting an attempt against the budget
+   * (shutdown, open breaker). `attempted`: they may have been sent (an attempt cut short at
+   * shutdown), so their attempt count (the next `hookrelay-attempt`) moves on by one.
+   */
+  releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number, attempted?: boolean): Promise<void>;
   /**
    * At start-up: returns to pending the in-flight deliveries whose claimer is known to be
    * gone. SQLite (one process per database, under a lock): all of them. Several-process
-   * adapters: those whose lease has expired.
+   * adapters: those whose lease has expired. Such a delivery may have been sent before its
+   * claimer died, so its attempt count moves on by one (as it does when `claimDue` takes
+   * over an expired lease): `hookrelay-attempt` never repeats a number.
    */
   recoverOrphanedLeases(now: number): Promise<number>;
   /** Earliest `next_attempt_at` of pending deliveries (or lease expiry of in-flight ones) per destination. */

@@ -112,6 +112,15 @@ describe('delivery: crashes and graceful shutdown', () => {
     registry.add(() => second.kill());
     await waitFor(async () => (await stats(ws.configPath)).deliveries.delivered === 6, { timeoutMs: 30_000, what: '6 delivered' });
     expectAllArrived(events, countById(sink.received));
+    // The 4 cut-short attempts were sent once already: their resend carries attempt 2, never a repeated number.
+    const attemptsById = new Map<string, string[]>();
+    for (const request of sink.received) {
+      const id = String(request.headers['webhook-id']);
+      attemptsById.set(id, [...(attemptsById.get(id) ?? []), String(request.headers['hookrelay-attempt'])]);
+    }
+    const sentTwice = [...attemptsById.values()].filter((numbers) => numbers.length === 2);
+    expect(sentTwice).toHaveLength(4);
+    for (const numbers of sentTwice) expect(numbers).toEqual(['1', '2']);
     expect(await second.stop()).toBe(0);
   });
 });

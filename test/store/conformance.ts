@@ -275,6 +275,20 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect(await store.listAttempts(d!.id)).toEqual([]);
         await store.releaseClaims([], at);
       });
+
+      it('an attempt released unfinished (attempted) or taken over from an expired lease moves the attempt count on, not the budget', async () => {
+        await store.ingest(newEvent('cut', { destinations: ['app'] }));
+        const [d] = await claim('app');
+        await store.releaseClaims([d!.id], Date.now(), true);
+        expect(await store.getDelivery(d!.id)).toMatchObject({ status: 'pending', attempts: 1, budgetUsed: 0 });
+        const now = Date.now();
+        const [again] = await claim('app', 'gone', { now, leaseMs: 50 });
+        expect(again!.attempts).toBe(1);
+        // Its claimer vanished: another claim takes the expired lease over; the attempt it may have sent is counted.
+        const [takenOver] = await claim('app', 'next', { now: now + 100 });
+        expect(takenOver).toMatchObject({ id: d!.id, attempts: 2, budgetUsed: 0 });
+        expect((await store.getDelivery(d!.id))?.attempts).toBe(2);
+      });
     });
 
     describe('recovery and due times', () => {
@@ -286,7 +300,7 @@ export function defineStoreConformance(harness: StoreHarness): void {
         const [live] = await claim('app', 'alive', { now, limit: 1, leaseMs: 60_000 });
         const recovered = await store.recoverOrphanedLeases(now + 200);
         expect(recovered).toBe(harness.recoversLiveLeases ? 2 : 1);
-        expect((await store.getDelivery(expired!.id))?.status).toBe('pending');
+        expect(await store.getDelivery(expired!.id)).toMatchObject({ status: 'pending', attempts: 1, budgetUsed: 0 });
         expect((await store.getDelivery(live!.id))?.status).toBe(harness.recoversLiveLeases ? 'pending' : 'in_flight');
       });
 

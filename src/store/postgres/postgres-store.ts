@@ -162,7 +162,9 @@ class PostgresStore implements Store {
           FOR UPDATE SKIP LOCKED
        )
        UPDATE ${this.t.deliveries} d
-          SET status = 'in_flight', next_attempt_at = $4, lease_owner = $5, updated_at = $2
+          SET status = 'in_flight', next_attempt_at = $4, lease_owner = $5, updated_at = $2,
+              -- Taking over an expired lease: its claimer may have sent the attempt, so the count moves on.
+              attempts = d.attempts + CASE WHEN d.status = 'in_flight' THEN 1 ELSE 0 END
          FROM due, ${this.t.events} e
         WHERE d.id = due.id AND e.id = d.event_id
        RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, e.content_type, e.body, e.received_at, due.due_at`,
@@ -231,14 +233,14 @@ class PostgresStore implements Store {
     });
   }
 
-  async releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number): Promise<void> {
+  async releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number, attempted = false): Promise<void> {
     if (deliveryIds.length === 0) return;
     await queryRows(
       this.pool,
       'release claims',
-      `UPDATE ${this.t.deliveries} SET status = 'pending', next_attempt_at = $2, lease_owner = NULL, updated_at = $3
+      `UPDATE ${this.t.deliveries} SET status = 'pending', next_attempt_at = $2, lease_owner = NULL, updated_at = $3, attempts = attempts + $4
         WHERE id = ANY($1::text[]) AND status = 'in_flight'`,
-      [deliveryIds, nextAttemptAt, Date.now()],
+      [deliveryIds, nextAttemptAt, Date.now(), attempted ? 1 : 0],
     );
   }
 
@@ -250,7 +252,7 @@ class PostgresStore implements Store {
     const rows = await queryRows<{ id: string }>(
       this.pool,
       'release leases',
-      `UPDATE ${this.t.deliveries} SET status = 'pending', next_attempt_at = $1, lease_owner = NULL, updated_at = $1
+      `UPDATE ${this.t.deliveries} SET status = 'pending', next_attempt_at = $1, lease_owner = NULL, updated_at = $1, attempts = attempts + 1
         WHERE status = 'in_flight' AND next_attempt_at <= $1
        RETURNING id`,
       [now],

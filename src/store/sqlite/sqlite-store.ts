@@ -154,9 +154,9 @@ class SqliteStore implements Store {
     this.write('record attempts', () => this.statements.complete(completions, owner, Date.now()));
   }
 
-  async releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number): Promise<void> {
+  async releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number, attempted = false): Promise<void> {
     if (deliveryIds.length === 0) return;
-    this.write('release claims', () => this.statements.release(deliveryIds, nextAttemptAt, Date.now()));
+    this.write('release claims', () => this.statements.release(deliveryIds, nextAttemptAt, Date.now(), attempted ? 1 : 0));
   }
 
   async recoverOrphanedLeases(now: number): Promise<number> {
@@ -214,20 +214,22 @@ class SqliteStore implements Store {
 
 function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
   const selectDue: Statement = db.prepare(
-    `SELECT d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, e.content_type, e.body, e.received_at
+    `SELECT d.id, d.event_id, d.destination, d.source, d.status, d.attempts, d.budget_used, e.content_type, e.body, e.received_at
        FROM deliveries d JOIN events e ON e.id = d.event_id
       WHERE d.destination = ? AND d.status IN ('pending', 'in_flight') AND d.next_attempt_at <= ?
       ORDER BY d.next_attempt_at, d.id
       LIMIT ?`,
   );
+  // Taking over an expired lease: its claimer may have sent the attempt, so the count moves on.
   const lease = db.prepare(
-    `UPDATE deliveries SET status = 'in_flight', next_attempt_at = ?, lease_owner = ?, updated_at = ? WHERE id = ?`,
+    `UPDATE deliveries SET status = 'in_flight', next_attempt_at = ?, lease_owner = ?, updated_at = ?, attempts = attempts + ? WHERE id = ?`,
   );
   const claim = db.transaction((request: ClaimRequest): ClaimedDelivery[] => {
-    const rows = selectDue.all(request.destination, request.now, request.limit) as ClaimRow[];
+    const rows = selectDue.all(request.destination, request.now, request.limit) as (ClaimRow & { status: string })[];
     return rows.map((row) => {
-      lease.run(request.leaseExpiresAt, request.owner, request.now, row.id);
-      return toClaimedDelivery(row);
+      const takenOver = row.status === 'in_flight' ? 1 : 0;
+      lease.run(request.leaseExpiresAt, request.owner, request.now, takenOver, row.id);
+      return toClaimedDelivery({ ...row, attempts: row.attempts + takenOver });
     });
   });
 
@@ -275,13 +277,15 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
   });
 
   const releaseOne = db.prepare(
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, updated_at = ? WHERE id = ? AND status = 'in_flight'`,
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, updated_at = ?, attempts = attempts + ?
+      WHERE id = ? AND status = 'in_flight'`,
   );
-  const release = db.transaction((ids: readonly string[], nextAttemptAt: number, now: number) => {
-    for (const id of ids) releaseOne.run(nextAttemptAt, now, id);
+  const release = db.transaction((ids: readonly string[], nextAttemptAt: number, now: number, attempted: 0 | 1) => {
+    for (const id of ids) releaseOne.run(nextAttemptAt, now, attempted, id);
   });
   const releaseAll = db.prepare(
-    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, updated_at = ? WHERE status = 'in_flight'`,
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, updated_at = ?, attempts = attempts + 1
+      WHERE status = 'in_flight'`,
   );
   const nextDue = db
     .prepare(
@@ -331,7 +335,7 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
     },
     claim: relaxed((request: ClaimRequest) => claim.immediate(request)),
     complete: relaxed((completions: readonly AttemptCompletion[], owner: string, now: number) => complete.immediate(completions, owner, now)),
-    release: relaxed((ids: readonly string[], at: number, now: number) => release.immediate(ids, at, now)),
+    release: relaxed((ids: readonly string[], at: number, now: number, attempted: 0 | 1) => release.immediate(ids, at, now, attempted)),
     releaseAll,
     nextDue,
   };

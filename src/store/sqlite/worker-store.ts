@@ -95,7 +95,7 @@ export async function openWorkerSqliteStore(options: { path: string; busyTimeout
     isWritable: () => call<boolean>('isWritable').catch(() => false),
     claimDue: async (request) => (await call<ClaimedDelivery[]>('claimDue', request)).map((delivery) => ({ ...delivery, body: asBuffer(delivery.body) })),
     completeAttempts: (completions, owner) => call('completeAttempts', completions, owner),
-    releaseClaims: (ids, at) => call('releaseClaims', ids, at),
+    releaseClaims: (ids, at, attempted) => call('releaseClaims', ids, at, attempted ?? false),
     recoverOrphanedLeases: (now) => call('recoverOrphanedLeases', now),
     nextDueAt: (destinations) => call('nextDueAt', destinations),
     stats: (destinations) => call('stats', destinations),
