@@ -8,7 +8,8 @@ import { testSchema } from '../helpers/postgres.js';
 import { cerebriumRequest } from '../helpers/signed-request.js';
 import { startSink } from '../helpers/sink.js';
 import { tempDir } from '../helpers/temp.js';
-import { startFleet } from './postgres-harness.js';
+import { waitFor, sleep } from '../helpers/wait.js';
+import { countsById, startFleet } from './postgres-harness.js';
 
 describe('a relay on PostgreSQL when the database cannot commit', () => {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -47,6 +48,57 @@ describe('a relay on PostgreSQL when the database cannot commit', () => {
     const accepted = await post(`${relay.url}/webhooks/cerebrium`, cerebriumRequest({ secret: TEST_SECRET, body }));
     expect(accepted.status).toBe(202);
     expect(accepted.json).toMatchObject({ duplicate: false });
+    expect(await relay.stop()).toBe(0);
+  });
+
+  it('keeps running when the server ends its connections under load: 503 for the callbacks in a broken commit, every 2xx delivered', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const database = testSchema('e2e_conn');
+    cleanups.push(() => database.drop());
+    const sink = await startSink();
+    cleanups.push(() => sink.close());
+    // A short attempt timeout keeps leases short (2 x timeout + 5 s): a claim whose answer was
+    // lost with its connection is sent once the lease expires, within this test's wait.
+    const fleet = await startFleet({ dir: dir.path, count: 1, postgresUrl: database.url, schema: database.schema, sink, destination: { timeoutMs: 2_000 } });
+    cleanups.push(() => fleet.stopAll());
+    const relay = fleet.relays[0]!;
+
+    let sending = true;
+    const acked = new Set<string>();
+    const statuses = new Map<number, number>();
+    const senders = Array.from({ length: 16 }, async (_, sender) => {
+      for (let n = 0; sending; n++) {
+        const result = await post(`${relay.url}/webhooks/cerebrium`, cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: `conn-${sender}-${n}` }) }));
+        statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
+        if (result.status === 202) acked.add(String(result.json!.id));
+      }
+    });
+    // Only this relay's connections: other suites use the same server meanwhile.
+    const applicationName = `hookrelay-serve pid=${relay.child.pid}`;
+    let terminated = 0;
+    for (let round = 0; round < 5; round++) {
+      await sleep(400);
+      const rows = await database.query<{ ended: boolean }>('SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = $1', [
+        applicationName,
+      ]);
+      terminated += rows.filter((row) => row.ended).length;
+    }
+    await sleep(400);
+    sending = false;
+    await Promise.all(senders);
+
+    expect(terminated).toBeGreaterThan(5);
+    expect(relay.child.exitCode).toBeNull();
+    expect([...statuses.keys()].filter((status) => status !== 202 && status !== 503)).toEqual([]);
+    expect(acked.size).toBeGreaterThan(50);
+    await waitFor(() => acked.size === [...acked].filter((id) => countsById(sink).has(id)).length, {
+      timeoutMs: 30_000,
+      what: 'every acknowledged callback at the sink',
+    });
+    const counts = countsById(sink);
+    expect([...acked].filter((id) => (counts.get(id) ?? 0) > 1)).toEqual([]);
+    console.log(`connections ended: ${terminated}; answers: ${JSON.stringify(Object.fromEntries(statuses))}; all ${acked.size} acknowledged delivered once`);
     expect(await relay.stop()).toBe(0);
   });
 });

@@ -4,6 +4,7 @@ import { isHookrelayError } from '../../src/errors.js';
 import { readMigrations } from '../../src/store/postgres/migrate.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { quoteIdentifier } from '../../src/store/postgres/sql.js';
+import { inTransaction } from '../../src/store/postgres/transaction.js';
 import { testSchema, type TestSchema } from '../helpers/postgres.js';
 import { defineStoreConformance } from './conformance.js';
 
@@ -70,7 +71,15 @@ describe('postgres store specifics', () => {
     const store = await openPostgresStore({ url, schema, poolSize: 1, role: 'serve' });
     try {
       await store.ingest({ source: 's', dedupeKey: 'before', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] });
-      await query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hookrelay-serve' AND pid <> pg_backend_pid()`);
+      // Only this store's one connection, found by its last statement naming this schema (a read,
+      // not a transaction's COMMIT): other tests and the bench smoke run relays on the same server meanwhile.
+      await store.stats(['d']);
+      const killed = await query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND position($2 IN query) > 0`,
+        [`hookrelay-serve pid=${process.pid}`, quoteIdentifier(schema)],
+      );
+      expect(killed).toHaveLength(1);
+      await query('SELECT pg_terminate_backend($1)', [killed[0]!.pid]);
       // Its pooled connection was killed: a statement on it fails as unavailable (never another error),
       // and the pool opens a new connection for the next one.
       const outcomes: string[] = [];
@@ -87,6 +96,33 @@ describe('postgres store specifics', () => {
       expect((await store.stats(['d'])).events).toBe(2);
     } finally {
       await store.close();
+    }
+  });
+
+  it('a connection ended by the server between two statements of a transaction is a storage error, not a process crash', async () => {
+    // pg emits 'error' on a checked-out connection that the server ends while no statement runs
+    // on it (restart, failover): unhandled, that event killed `serve` under load.
+    const { url } = freshSchema();
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    const killer = new pg.Client({ connectionString: url });
+    await killer.connect();
+    try {
+      const error = await inTransaction(pool, 'test the connection', async (client) => {
+        const [{ pid }] = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+        const ended = new Promise<void>((resolve, reject) => {
+          client.once('end', () => resolve());
+          setTimeout(() => reject(new Error('connection did not end within 5 s')), 5_000).unref();
+        });
+        await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+        await ended;
+        await client.query('SELECT 1');
+      }).catch((caught: unknown) => caught);
+      expect(isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')).toBe(true);
+      // The broken connection was closed, not pooled: the next transaction gets a new one.
+      expect(await inTransaction(pool, 'test the pool', async (client) => (await client.query('SELECT 1 AS one')).rows[0])).toEqual({ one: 1 });
+    } finally {
+      await killer.end();
+      await pool.end();
     }
   });
 

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Pool } from 'pg';
 import { quoteIdentifier } from './sql.js';
+import { checkout } from './transaction.js';
 import { readMigrationFiles, type Migration } from '../rows.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -19,7 +20,7 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
  * others wait for the lock and then find every version applied.
  */
 export async function migrate(pool: Pool, schema: string, migrations: Migration[] = readMigrations()): Promise<number[]> {
-  const client = await pool.connect();
+  const { client, release } = await checkout(pool, `migrate schema ${schema}`);
   const quoted = quoteIdentifier(schema);
   let broken = false;
   try {
@@ -64,6 +65,6 @@ export async function migrate(pool: Pool, schema: string, migrations: Migration[
     throw error;
   } finally {
     // A connection whose state is unknown (lock possibly held) is closed, never reused.
-    client.release(broken);
+    release(broken);
   }
 }

@@ -43,7 +43,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     statement_timeout: options.statementTimeoutMs ?? 5_000,
     keepAlive: true,
-    application_name: `hookrelay-${options.role}`,
+    // Tells operators (pg_stat_activity) which relay process holds which connection.
+    application_name: `hookrelay-${options.role} pid=${process.pid}`,
     types,
   };
   const pool = new pg.Pool({ ...clientConfig, max: options.poolSize });

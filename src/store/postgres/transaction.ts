@@ -12,6 +12,40 @@ export async function queryRows<R extends QueryResultRow>(pool: Pool, what: stri
 
 const ATTEMPTS = 3;
 
+export interface CheckedOut {
+  client: PoolClient;
+  /** Returns the connection to the pool, or closes it when it broke or `broken` says its state is unknown. */
+  release(broken?: boolean): void;
+}
+
+/**
+ * A pooled connection for several statements. While a connection is checked out the pool
+ * does not listen for its errors, and pg emits 'error' when the server ends the connection
+ * between two statements (restart, failover, pg_terminate_backend) — unhandled, that would
+ * kill the process. Here it only marks the connection broken: the next statement on it
+ * fails (a storage error for the caller), and release() closes it instead of pooling it.
+ */
+export async function checkout(pool: Pool, what: string): Promise<CheckedOut> {
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    throw toStorageError(error, what);
+  }
+  let failed = false;
+  const onError = () => {
+    failed = true;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release(broken = false) {
+      client.off('error', onError);
+      client.release(broken || failed);
+    },
+  };
+}
+
 /**
  * Runs `work` in one transaction on one pooled connection: COMMIT when it returns, ROLLBACK
  * when it throws. A deadlock or serialization failure runs it again (up to 3 times in all);
@@ -19,12 +53,7 @@ const ATTEMPTS = 3;
  */
 export async function inTransaction<T>(pool: Pool, what: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    let client: PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw toStorageError(error, what);
-    }
+    const { client, release } = await checkout(pool, what);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -40,7 +69,7 @@ export async function inTransaction<T>(pool: Pool, what: string, work: (client: 
       if (attempt < ATTEMPTS && isRetryable(error)) continue;
       throw toStorageError(error, what);
     } finally {
-      client.release(broken);
+      release(broken);
     }
   }
 }
