@@ -12,6 +12,8 @@ import { createVerifier } from './verify/index.js';
 
 /** After SIGTERM, how long requests on already open keep-alive connections are still answered. */
 const KEEP_ALIVE_DRAIN_MS = 500;
+/** At most one 'storage unavailable' line per this many ms; it counts the 503s since the last one. */
+const STORAGE_ERROR_LOG_INTERVAL_MS = 5_000;
 
 export type ReceivedOutcome = 'accepted' | 'duplicate' | 'rejected';
 
@@ -47,6 +49,19 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
   const app = new Koa({ proxy: false });
   const router = new Router();
   const log = logger.child({ component: 'ingress' });
+  // While storage is down every callback fails the same way (a group commit fails tens at
+  // once): one line per STORAGE_ERROR_LOG_INTERVAL_MS with the count, not one per request.
+  let storageErrorLoggedAt = 0;
+  let storageErrorsUnlogged = 0;
+  const logServerError = (error: unknown, path: string) => {
+    if (!isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')) return log.error({ err: error, path }, 'request failed');
+    storageErrorsUnlogged++;
+    const now = Date.now();
+    if (now - storageErrorLoggedAt < STORAGE_ERROR_LOG_INTERVAL_MS) return;
+    log.error({ err: error, path, requests: storageErrorsUnlogged }, 'storage unavailable: answering 503');
+    storageErrorLoggedAt = now;
+    storageErrorsUnlogged = 0;
+  };
 
   app.use(async (ctx, next) => {
     try {
@@ -58,7 +73,7 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
       ctx.status = httpStatusFor(error);
       ctx.body = errorBody(error);
       if (ctx.status === 413) ctx.set('Connection', 'close');
-      if (ctx.status >= 500) log.error({ err: error, path: ctx.path }, 'request failed');
+      if (ctx.status >= 500) logServerError(error, ctx.path);
     }
   });
 

@@ -416,6 +416,12 @@ describe('ingress: 503 when storage cannot commit', () => {
     }
     // "well before 30 s": a generous bound that still catches a commit waiting forever
     expect(Date.now() - started).toBeLessThan(20_000);
+    // One log line for the outage, with the count, not one per failed callback.
+    const logged = relay.lines.map((line) => JSON.parse(line) as { msg?: string });
+    const outageLines = logged.filter((line) => line.msg === 'storage unavailable: answering 503');
+    expect(outageLines).toHaveLength(1);
+    expect(outageLines[0]).toMatchObject({ level: 50, requests: 1, err: { code: 'HOOKRELAY_STORAGE_UNAVAILABLE' } });
+    expect(logged.filter((line) => line.msg === 'request failed')).toHaveLength(0);
     expect((await get(`${relay.url}/readyz`)).status).toBe(503);
     expect((await get(`${relay.url}/healthz`)).status).toBe(200);
 
