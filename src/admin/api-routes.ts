@@ -23,7 +23,7 @@ export interface ApiRoutesDeps {
 
 /**
  * The admin JSON API under /admin/api: the operator operations, nothing of its own.
- * - GET  /events?query=&source=&limit=&before=   events newest first; `query` = dedupe key (run_id) or event id
+ * - GET  /events?query=&source=&limit=&cursor=   events newest first; `query` = dedupe key (run_id) or event id
  * - GET  /events/:id                             the event with its deliveries and their attempts
  * - GET  /deliveries?status=&destination=&source=&since=&limit=&cursor=
  * - GET  /deliveries/:id                         the delivery with its attempt log
@@ -41,7 +41,7 @@ export function createApiRouter({ operator, breakerStates }: ApiRoutesDeps): Rou
       query: queryString(ctx, 'query'),
       source: queryString(ctx, 'source'),
       limit: queryInt(ctx, 'limit'),
-      before: queryInstant(ctx, 'before'),
+      cursor: queryString(ctx, 'cursor'),
     });
   });
   router.get('/events/:id', async (ctx) => {
@@ -142,15 +142,6 @@ function queryInt(ctx: Context, name: string): number | undefined {
 function querySince(ctx: Context, name: string, now: number): number | undefined {
   const value = queryString(ctx, name);
   return value === undefined ? undefined : parseSince(value, now);
-}
-
-/** An instant: unix ms or ISO-8601. */
-function queryInstant(ctx: Context, name: string): number | undefined {
-  const value = queryString(ctx, name);
-  if (value === undefined) return undefined;
-  const at = /^\d{1,15}$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(at)) throw badRequest(`${name}: expected unix ms or an ISO-8601 time`);
-  return at;
 }
 
 function badRequest(message: string): HookrelayError {

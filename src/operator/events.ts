@@ -57,21 +57,37 @@ export interface EventSearch {
   query?: string;
   source?: string;
   limit?: number;
-  /** Events received before this unix ms (the next page). */
-  before?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
 }
 
+export interface EventPage {
+  events: EventSummaryView[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export const EVENT_PAGE_DEFAULT = 50;
 export const EVENT_PAGE_MAX = 500;
 
-/** Events newest first, optionally only the one(s) with this dedupe key or id. */
-export async function searchEvents({ store }: OperatorContext, search: EventSearch): Promise<{ events: EventSummaryView[] }> {
-  const events = await store.findEvents({
+/**
+ * Events newest first, optionally only the one(s) with this dedupe key or id. Pages follow
+ * the event id, not the arrival time: one group commit stores many events in the same
+ * millisecond, and a time cursor would skip the rest of them.
+ */
+export async function searchEvents({ store }: OperatorContext, search: EventSearch): Promise<EventPage> {
+  const limit = search.limit ?? EVENT_PAGE_DEFAULT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > EVENT_PAGE_MAX) {
+    throw new HookrelayError('HOOKRELAY_USAGE', `limit must be an integer from 1 to ${EVENT_PAGE_MAX}`);
+  }
+  const rows = await store.findEvents({
     query: search.query || undefined,
     source: search.source || undefined,
-    limit: Math.min(Math.max(1, search.limit ?? 50), EVENT_PAGE_MAX),
-    before: search.before,
+    limit: limit + 1,
+    cursor: search.cursor || undefined,
   });
-  return { events: events.map(eventSummaryView) };
+  const page = rows.slice(0, limit);
+  return { events: page.map(eventSummaryView), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
 }
 
 function decodeUtf8(bytes: Buffer): string | null {

@@ -130,8 +130,8 @@ export interface EventFilter {
   query?: string;
   source?: string;
   limit: number;
-  /** Events received before this unix ms (pagination). */
-  before?: number;
+  /** Only events with a smaller id (ids sort by arrival): pass the last id of a page for the next, older page. */
+  cursor?: string;
 }
 
 export interface EventSummary {

@@ -112,5 +112,19 @@ describe('dashboard with 100,000 dead letters', () => {
     await expect.poll(() => dialog.isVisible(), { timeout: 15_000 }).toBe(false);
     expect(await focusedText(page)).toBe('Replay all matching filter');
     expect(sink.received).toHaveLength(0);
+
+    // Events, newest first: "Older events" continues exactly where the page ended, although
+    // the seed's group commits stored hundreds of events in the same millisecond.
+    await page.goto(`http://127.0.0.1:${relay.adminPort}/#/events`);
+    const eventKeys = () => page.locator('tr[data-event] code').allTextContents();
+    await expect.poll(() => page.locator('tr[data-event]').count(), { timeout: 30_000 }).toBe(50);
+    const expectedKeys = (from: number) => Array.from({ length: 50 }, (_, index) => `run-scale-${String(from - index).padStart(6, '0')}`);
+    expect(await eventKeys()).toEqual(expectedKeys(DEAD - 1));
+    await page.getByRole('link', { name: 'Older events' }).click();
+    await expect.poll(eventKeys, { timeout: 30_000 }).toEqual(expectedKeys(DEAD - 51));
+    await page.getByRole('link', { name: 'Older events' }).click();
+    await expect.poll(eventKeys, { timeout: 30_000 }).toEqual(expectedKeys(DEAD - 101));
+    await page.getByRole('link', { name: 'Newest events' }).click();
+    await expect.poll(eventKeys, { timeout: 30_000 }).toEqual(expectedKeys(DEAD - 1));
   });
 });

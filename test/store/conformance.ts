@@ -368,7 +368,7 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect(await store.listDeliveriesOfEvent('evt_missing')).toEqual([]);
       });
 
-      it('findEvents by dedupe key or id, by source, before a time, newest first', async () => {
+      it('findEvents by dedupe key or id, by source, newest first, paged by id', async () => {
         const a = await store.ingest(newEvent('find-a', { body: Buffer.from('12345') }));
         await new Promise((resolve) => setTimeout(resolve, 5));
         const b = await store.ingest(newEvent('find-b', { source: 'github' }));
@@ -378,9 +378,26 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect((await store.findEvents({ query: b.id, limit: 10 })).map((e) => e.id)).toEqual([b.id]);
         expect((await store.findEvents({ limit: 10 })).map((e) => e.id)).toEqual([b.id, a.id]);
         expect((await store.findEvents({ source: 'github', limit: 10 })).map((e) => e.id)).toEqual([b.id]);
-        const newest = (await store.getEvent(b.id))!.receivedAt;
-        expect((await store.findEvents({ before: newest, limit: 10 })).map((e) => e.id)).toEqual([a.id]);
+        expect((await store.findEvents({ cursor: b.id, limit: 10 })).map((e) => e.id)).toEqual([a.id]);
         expect(await store.findEvents({ limit: 1 })).toHaveLength(1);
+      });
+
+      it('findEvents pages through events committed together (one received_at) without skipping or repeating any', async () => {
+        // Concurrent ingests share one group commit, so many events carry the same millisecond.
+        const ingested = await Promise.all(Array.from({ length: 25 }, (_, index) => store.ingest(newEvent(`page-${index}`))));
+        const receivedAt = new Set(await Promise.all(ingested.map(async ({ id }) => (await store.getEvent(id))!.receivedAt)));
+        expect(receivedAt.size).toBeLessThan(ingested.length);
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        for (let page = 0; page < 20; page++) {
+          const events = await store.findEvents({ limit: 4, cursor });
+          seen.push(...events.map((event) => event.id));
+          if (events.length < 4) break;
+          cursor = events[events.length - 1]!.id;
+        }
+        expect(seen).toHaveLength(ingested.length);
+        expect(new Set(seen)).toEqual(new Set(ingested.map(({ id }) => id)));
+        expect(seen).toEqual([...seen].sort().reverse());
       });
 
       it('attemptHistogram buckets delivered and failed attempts per destination', async () => {

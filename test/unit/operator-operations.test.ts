@@ -147,6 +147,15 @@ describe('operator operations on a real store', () => {
     expect((await searchEvents(fixture, { query: 'run-42' })).events.map((e) => e.id)).toEqual([eventId]);
     expect((await searchEvents(fixture, { query: eventId })).events.map((e) => e.dedupeKey)).toEqual(['run-42']);
     expect((await searchEvents(fixture, { query: 'run-43' })).events).toEqual([]);
+    // Pages: nextCursor leads to the older events and is null on the last page.
+    const others = await Promise.all(['run-50', 'run-51', 'run-52'].map((key) => ingest(store, key, ['app'])));
+    const first = await searchEvents(fixture, { limit: 2 });
+    expect(first.events).toHaveLength(2);
+    expect(first.nextCursor).toBe(first.events[1]!.id);
+    const second = await searchEvents(fixture, { limit: 2, cursor: first.nextCursor! });
+    expect(second.nextCursor).toBeNull();
+    expect(new Set([...first.events, ...second.events].map((e) => e.id))).toEqual(new Set([eventId, ...others]));
+    await rejectsWith(searchEvents(fixture, { limit: 0 }), 'HOOKRELAY_USAGE');
 
     const shown = await showDelivery(fixture, app.id);
     expect(shown.delivery).toMatchObject({ id: app.id, eventId, attempts: 2, deliveredAt: expect.any(String) });

@@ -129,9 +129,9 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
         params.push(filter.source);
         clauses.push(`e.source = $${params.length}`);
       }
-      if (filter.before !== undefined) {
-        params.push(filter.before);
-        clauses.push(`e.received_at < $${params.length}`);
+      if (filter.cursor) {
+        params.push(filter.cursor);
+        clauses.push(`e.id < $${params.length}`);
       }
       const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
       params.push(filter.limit);
@@ -139,7 +139,7 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
         pool,
         'find events',
         `SELECT e.id, e.source, e.dedupe_key, e.content_type, octet_length(e.body) AS size, e.received_at
-           FROM ${t.events} e ${where} ORDER BY e.received_at DESC, e.id DESC LIMIT $${params.length}`,
+           FROM ${t.events} e ${where} ORDER BY e.id DESC LIMIT $${params.length}`,
         params,
       );
       return rows.map((row) => ({

@@ -201,15 +201,15 @@ export function createOperatorQueries(db: Database) {
         clauses.push('e.source = ?');
         params.push(filter.source);
       }
-      if (filter.before !== undefined) {
-        clauses.push('e.received_at < ?');
-        params.push(filter.before);
+      if (filter.cursor) {
+        clauses.push('e.id < ?');
+        params.push(filter.cursor);
       }
       const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
       const rows = db
         .prepare(
           `SELECT e.id, e.source, e.dedupe_key, e.content_type, length(e.body) AS size, e.received_at
-             FROM events e ${where} ORDER BY e.received_at DESC LIMIT ?`,
+             FROM events e ${where} ORDER BY e.id DESC LIMIT ?`,
         )
         .all(...params, filter.limit) as { id: string; source: string; dedupe_key: string; content_type: string; size: number; received_at: number }[];
       return rows.map((row) => ({

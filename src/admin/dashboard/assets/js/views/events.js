@@ -6,7 +6,7 @@ const PAGE = 50;
 
 export function eventsView(params, navigate) {
   const query = params.get('q') ?? '';
-  const before = params.get('before') ?? '';
+  const cursor = params.get('cursor') ?? '';
   const input = h('input', { id: 'event-query', name: 'q', type: 'search', value: query, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'event-query-help' });
   const form = h(
     'form',
@@ -45,10 +45,12 @@ export function eventsView(params, navigate) {
       );
     },
     async refresh() {
-      const { events } = await findEvents({ query, limit: PAGE, before });
+      const { events, nextCursor } = await findEvents({ query, limit: PAGE, cursor });
       summary.textContent = query
         ? `${plural(events.length, 'event')} with run ID or dedupe key “${query}”.`
-        : `Showing the ${plural(events.length, 'most recent event', 'most recent events')}${before ? ' received before ' + before : ''}.`;
+        : cursor
+          ? `Showing ${plural(events.length, 'older event')}.`
+          : `Showing the ${plural(events.length, 'most recent event', 'most recent events')}.`;
       replaceKeepingFocus(
         body,
         events.length === 0
@@ -61,11 +63,10 @@ export function eventsView(params, navigate) {
                 h('td', {}, h('a', { href: `#/events/${encodeURIComponent(event.id)}`, 'data-key': `event-${event.id}` }, event.id)),
                 h('td', { class: 'num' }, bytes(event.size)))),
       );
-      const last = events[events.length - 1];
       replaceKeepingFocus(
         pager,
-        before ? h('a', { href: hashFor({ q: query }), 'data-key': 'newest' }, 'Newest events') : null,
-        events.length === PAGE && last ? h('a', { href: hashFor({ q: query, before: last.receivedAt }), 'data-key': 'older' }, 'Older events') : null,
+        cursor ? h('a', { href: hashFor({ q: query }), 'data-key': 'newest' }, 'Newest events') : null,
+        nextCursor ? h('a', { href: hashFor({ q: query, cursor: nextCursor }), 'data-key': 'older' }, 'Older events') : null,
       );
     },
   };
