@@ -52,15 +52,21 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
 
   return {
     async stats(destinations: readonly string[]): Promise<StoreStats> {
-      const [events] = await queryRows<{ n: number }>(pool, 'read stats', `SELECT count(*) AS n FROM ${t.events}`);
-      const rows = await queryRows<{ destination: string; status: DeliveryStatus; n: number }>(
+      // One statement, so the event and delivery counts come from the same snapshot.
+      const rows = await queryRows<{ destination: string | null; status: DeliveryStatus | null; n: number }>(
         pool,
         'read stats',
-        `SELECT destination, status, count(*) AS n FROM ${t.deliveries} GROUP BY status, destination`,
+        `SELECT NULL AS destination, NULL AS status, count(*) AS n FROM ${t.events}
+         UNION ALL
+         SELECT destination, status, count(*) AS n FROM ${t.deliveries} GROUP BY status, destination`,
       );
-      const stats: StoreStats = { events: events?.n ?? 0, deliveries: emptyStatusCounts(), destinations: {} };
+      const stats: StoreStats = { events: 0, deliveries: emptyStatusCounts(), destinations: {} };
       for (const name of destinations) stats.destinations[name] = emptyStatusCounts();
       for (const row of rows) {
+        if (row.status === null || row.destination === null) {
+          stats.events = row.n;
+          continue;
+        }
         stats.deliveries[row.status] += row.n;
         (stats.destinations[row.destination] ??= emptyStatusCounts())[row.status] += row.n;
       }

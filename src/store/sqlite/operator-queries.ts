@@ -126,16 +126,19 @@ export function createOperatorQueries(db: Database) {
     return ids.length;
   });
 
+  /** One read transaction, so the event and delivery counts come from the same snapshot. */
+  const stats = db.transaction((destinations: readonly string[]): StoreStats => {
+    const result: StoreStats = { events: countEvents.get() as number, deliveries: emptyStatusCounts(), destinations: {} };
+    for (const name of destinations) result.destinations[name] = emptyStatusCounts();
+    for (const row of countByStatus.all() as { destination: string; status: DeliveryStatus; n: number }[]) {
+      result.deliveries[row.status] += row.n;
+      (result.destinations[row.destination] ??= emptyStatusCounts())[row.status] += row.n;
+    }
+    return result;
+  });
+
   return {
-    stats(destinations: readonly string[]): StoreStats {
-      const stats: StoreStats = { events: countEvents.get() as number, deliveries: emptyStatusCounts(), destinations: {} };
-      for (const name of destinations) stats.destinations[name] = emptyStatusCounts();
-      for (const row of countByStatus.all() as { destination: string; status: DeliveryStatus; n: number }[]) {
-        stats.deliveries[row.status] += row.n;
-        (stats.destinations[row.destination] ??= emptyStatusCounts())[row.status] += row.n;
-      }
-      return stats;
-    },
+    stats: (destinations: readonly string[]) => stats(destinations),
 
     listDeliveries(filter: DeliveryFilter): DeliveryPage {
       const clauses: string[] = [];
