@@ -16,15 +16,21 @@ interface QueuedIngest {
   reject: (error: unknown) => void;
 }
 
-/**
- * The Store of `serve` on SQLite: the same adapter, run in a worker thread (store-worker.ts).
- * Ingests of one event-loop turn travel as one message and commit in one transaction; no
- * caller is answered before that commit returns.
- */
-export async function openWorkerSqliteStore(options: { path: string; busyTimeoutMs: number; lock: ProcessLock | null }): Promise<Store> {
-  const worker = new Worker(new URL('./store-worker.js', import.meta.url), {
-    workerData: { path: options.path, busyTimeoutMs: options.busyTimeoutMs },
-  });
+/** Operator reads: answered by a second thread on its own connection (see openWorkerSqliteStore). */
+const READ_METHODS = new Set<WorkerRequest['method']>([
+  'stats', 'listDeliveries', 'getDelivery', 'getEvent', 'findEvents', 'listDeliveriesOfEvent', 'listAttempts', 'attemptHistogram',
+]);
+
+interface StoreThread {
+  call<T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T>;
+  /** The error every call fails with once the thread has failed or exited, else null. */
+  broken(): HookrelayError | null;
+  terminate(): Promise<number>;
+}
+
+/** Starts store-worker.ts on `path` and resolves once its connection is open. */
+async function startStoreThread(path: string, busyTimeoutMs: number, role: 'writer' | 'reader'): Promise<StoreThread> {
+  const worker = new Worker(new URL('./store-worker.js', import.meta.url), { workerData: { path, busyTimeoutMs, role } });
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let broken: HookrelayError | null = null;
@@ -42,8 +48,8 @@ export async function openWorkerSqliteStore(options: { path: string; busyTimeout
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
   };
-  worker.on('error', (error) => fail(new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage thread failed: ${error.message}`, { cause: error })));
-  worker.on('exit', (code) => fail(new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage thread exited (${code})`)));
+  worker.on('error', (error) => fail(new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage ${role} thread failed: ${error.message}`, { cause: error })));
+  worker.on('exit', (code) => fail(new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage ${role} thread exited (${code})`)));
 
   try {
     await ready;
@@ -51,20 +57,52 @@ export async function openWorkerSqliteStore(options: { path: string; busyTimeout
     await worker.terminate();
     throw error;
   }
-
-  const call = <T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T> => {
-    if (broken) return Promise.reject(broken);
-    const id = nextId++;
-    return new Promise<T>((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ id, method, args } satisfies WorkerRequest);
-    });
+  return {
+    call<T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T> {
+      if (broken) return Promise.reject(broken);
+      const id = nextId++;
+      return new Promise<T>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+        worker.postMessage({ id, method, args } satisfies WorkerRequest);
+      });
+    },
+    broken: () => broken,
+    terminate: () => worker.terminate(),
   };
+}
+
+/**
+ * The Store of `serve` on SQLite: the same adapter, run in a worker thread (store-worker.ts).
+ * Ingests of one event-loop turn travel as one message and commit in one transaction; no
+ * caller is answered before that commit returns.
+ *
+ * Operator reads (metrics scrapes, the admin API, the dashboard) run in a second thread on
+ * its own connection, started on the first such read: counting a million rows takes ~100 ms,
+ * and in the writer's thread every ingest commit would wait behind it. In WAL mode readers
+ * and the writer do not block each other, and a read sees every commit that returned before it.
+ */
+export async function openWorkerSqliteStore(options: { path: string; busyTimeoutMs: number; lock: ProcessLock | null }): Promise<Store> {
+  const writer = await startStoreThread(options.path, options.busyTimeoutMs, 'writer');
+  let reader: Promise<StoreThread> | null = null;
+  let closed = false;
+  const readerThread = (): Promise<StoreThread> => {
+    if (closed) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
+    if (!reader) {
+      const starting = startStoreThread(options.path, options.busyTimeoutMs, 'reader');
+      // A reader that could not start is tried again on the next read.
+      starting.catch(() => {
+        if (reader === starting) reader = null;
+      });
+      reader = starting;
+    }
+    return reader;
+  };
+  const call = <T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T> =>
+    READ_METHODS.has(method) ? readerThread().then((thread) => thread.call<T>(method, ...args)) : writer.call<T>(method, ...args);
 
   // Ingests of one turn of the event loop go to the thread as one message.
   let queued: QueuedIngest[] = [];
   let scheduled = false;
-  let closed = false;
   const sendIngests = () => {
     scheduled = false;
     const batch = queued;
@@ -116,10 +154,13 @@ export async function openWorkerSqliteStore(options: { path: string; busyTimeout
       if (closed) return;
       closed = true;
       if (scheduled) sendIngests();
+      const openReader = reader ? await reader.catch(() => null) : null;
       try {
-        if (!broken) await call('close');
+        if (!writer.broken()) await writer.call('close');
+        if (openReader && !openReader.broken()) await openReader.call('close');
       } finally {
-        await worker.terminate();
+        await writer.terminate();
+        await openReader?.terminate();
         options.lock?.release();
       }
     },
