@@ -95,6 +95,10 @@ function printSize(result) {
         ['relay RSS idle, full database (MB)', fmt(result.rssIdleMb, 1)],
         ['`hookrelay stats --json` wall (ms), 1st / 2nd', `${fmt(result.statsMs[0], 0)} / ${fmt(result.statsMs[1], 0)}`],
         ['`hookrelay stats --json` on an empty database (ms)', fmt(result.statsEmptyMs, 0)],
+        [`ingest at ${result.scrape.rate}/s, no scrapes: p50 / p99 / mean (ms)`, `${fmt(result.scrape.withoutScrapes.p50, 2)} / ${fmt(result.scrape.withoutScrapes.p99, 2)} / ${fmt(result.scrape.withoutScrapes.mean, 2)}`],
+        [`ingest at ${result.scrape.rate}/s, /metrics every 1 s: p50 / p99 / mean (ms)`, `${fmt(result.scrape.withScrapes.p50, 2)} / ${fmt(result.scrape.withScrapes.p99, 2)} / ${fmt(result.scrape.withScrapes.mean, 2)}`],
+        ['/metrics scrape on the full database: p50 / max (ms)', `${fmt(result.scrape.scrapeMs.p50, 0)} / ${fmt(result.scrape.scrapeMs.max, 0)}`],
+        ['relay RSS after the scrapes (MB)', fmt(result.scrape.rssAfterMb, 1)],
       ],
     ),
   );
