@@ -63,6 +63,11 @@ interface Lane {
   /** Ids in `running` or `queued`: a claim that returns one of them again (its lease expired while queued) is skipped. */
   held: Set<string>;
   claiming: boolean;
+  /**
+   * A claim or release failed: rows may be in flight for this process that it does not hold
+   * (a claim committed but its answer was lost). They are released before the next claim.
+   */
+  claimsUncertain: boolean;
   claimErrorLoggedAt: number;
   /** After a failed claim: no claim before this time (unix ms), doubling up to CLAIM_BACKOFF_MAX_MS. */
   claimAfter: number;
@@ -92,6 +97,8 @@ export function createDispatcher({
 
   // Completions of attempts that end close together share one commit.
   let completions: AttemptCompletion[] = [];
+  /** Deliveries whose attempt ended but whose result is not committed yet: still ours, in flight. */
+  const recording = new Set<string>();
   let flushing: Promise<void> = Promise.resolve();
   let flushScheduled = false;
   const flushCompletions = () => {
@@ -100,7 +107,9 @@ export function createDispatcher({
     completions = [];
     if (batch.length === 0) return;
     flushing = flushing.then(() =>
-      store.completeAttempts(batch, owner).catch((error: unknown) => {
+      store.completeAttempts(batch, owner).then(() => {
+        for (const completion of batch) recording.delete(completion.attempt.deliveryId);
+      }, (error: unknown) => {
         if (!released) {
           // Storage busy or failing: keep the results and try again shortly (within the leases),
           // rather than let the leases expire and send these deliveries a second time.
@@ -119,6 +128,7 @@ export function createDispatcher({
   };
   const complete = (completion: AttemptCompletion) => {
     if (released) return;
+    recording.add(completion.attempt.deliveryId);
     completions.push(completion);
     if (!flushScheduled) {
       flushScheduled = true;
@@ -135,6 +145,7 @@ export function createDispatcher({
       queued: [],
       held: new Set(),
       claiming: false,
+      claimsUncertain: false,
       claimErrorLoggedAt: 0,
       claimAfter: 0,
       claimBackoffMs: 0,
@@ -172,6 +183,7 @@ export function createDispatcher({
         const now = Date.now();
         const leaseExpiresAt = now + leaseMsFor(lane.destination);
         if (now < lane.claimAfter) break;
+        if (lane.claimsUncertain) await releaseLostClaims(lane);
         const claimed = await store.claimDue({ destination: lane.destination.name, limit, now, leaseExpiresAt, owner });
         lane.claimBackoffMs = 0;
         if (stopping) {
@@ -188,6 +200,7 @@ export function createDispatcher({
         if (claimed.length < limit && !lane.again) break;
       }
     } catch (error) {
+      lane.claimsUncertain = true;
       // Back off while storage fails (locked, full): an ingest queued behind our claims must
       // still get its answer within busyTimeoutMs. Say so every 10 s, not on every try.
       lane.claimBackoffMs = Math.min(CLAIM_BACKOFF_MAX_MS, lane.claimBackoffMs * 2 || pollIntervalMs * 2);
@@ -202,6 +215,14 @@ export function createDispatcher({
     }
   }
 
+  /** Hands back this lane's rows in flight for this process that it neither holds nor is recording. */
+  async function releaseLostClaims(lane: Lane): Promise<void> {
+    const keep = [...lane.held, ...recording];
+    const count = await store.releaseLostClaims(lane.destination.name, owner, keep, Date.now());
+    lane.claimsUncertain = false;
+    if (count > 0) log.warn({ destination: lane.destination.name, count }, 'claims whose answer was lost are pending again');
+  }
+
   /** Starts queued deliveries while the lane has free slots and the breaker lets attempts through. */
   function startQueued(lane: Lane): void {
     const now = Date.now();
@@ -210,7 +231,10 @@ export function createDispatcher({
       if (leaseExpiresAt - now <= lane.destination.timeoutMs) {
         // Too little lease left to finish an attempt under it: hand it back rather than risk a second claimer.
         lane.held.delete(delivery.id);
-        void store.releaseClaims([delivery.id], now).catch((error: unknown) => log.error({ err: error }, 'could not release a claim'));
+        void store.releaseClaims([delivery.id], now).catch((error: unknown) => {
+          lane.claimsUncertain = true;
+          log.error({ err: error }, 'could not release a claim');
+        });
         continue;
       }
       startAttempt(lane, delivery);
@@ -251,7 +275,10 @@ export function createDispatcher({
         outcome = { result: error.result, verdict: error.verdict };
       } else if ((error as { code?: unknown })?.code === BREAKER_OPEN_CODE) {
         // Not sent, so not counted: the delivery waits for the breaker.
-        await store.releaseClaims([delivery.id], Date.now());
+        await store.releaseClaims([delivery.id], Date.now()).catch((releaseError: unknown) => {
+          lane.claimsUncertain = true;
+          throw releaseError;
+        });
         return;
       } else {
         throw error;

@@ -51,6 +51,14 @@ export interface Store {
    */
   releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number, attempted?: boolean): Promise<void>;
   /**
+   * Returns to pending (due at `now`) the deliveries of `destination` in flight for `owner`
+   * other than `keep` (the ones that owner is still sending or recording). They are claims
+   * whose answer never reached the claimer — its connection broke after the commit — and
+   * releases that failed; none of them was sent, so the attempt count stays. Without this
+   * they would wait for their lease to expire. Resolves with how many were released.
+   */
+  releaseLostClaims(destination: string, owner: string, keep: readonly string[], now: number): Promise<number>;
+  /**
    * At start-up: returns to pending the in-flight deliveries whose claimer is known to be
    * gone. SQLite (one process per database, under a lock): all of them. Several-process
    * adapters: those whose lease has expired. Such a delivery may have been sent before its

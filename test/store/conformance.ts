@@ -198,6 +198,25 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect(again?.id).toBe(first!.id);
         expect((await store.getDelivery(first!.id))?.leaseExpiresAt).toBe(now + 1_001 + 30_000);
       });
+
+      it('releaseLostClaims hands back only the owner\'s unkept in-flight rows of one destination, attempt count unchanged', async () => {
+        for (const key of ['l1', 'l2', 'l3', 'l4']) await store.ingest(newEvent(key));
+        const mine = await claim('app', 'me', { limit: 3 });
+        const theirs = await claim('app', 'them', { limit: 1 });
+        const otherDestination = await claim('audit', 'me', { limit: 4 });
+        expect([mine.length, theirs.length, otherDestination.length]).toEqual([3, 1, 4]);
+        const now = Date.now();
+        expect(await store.releaseLostClaims('app', 'me', [mine[0]!.id], now)).toBe(2);
+        for (const lost of mine.slice(1)) {
+          expect(await store.getDelivery(lost.id)).toMatchObject({ status: 'pending', attempts: 0, leaseExpiresAt: null });
+        }
+        expect((await store.getDelivery(mine[0]!.id))?.status).toBe('in_flight');
+        expect((await store.getDelivery(theirs[0]!.id))?.status).toBe('in_flight');
+        for (const row of otherDestination) expect((await store.getDelivery(row.id))?.status).toBe('in_flight');
+        // Due at once, and claimed as a first claim (not a lease take-over): no attempt was sent.
+        expect((await claim('app', 'me', { now: now + 1 })).map((d) => [d.id, d.attempts])).toEqual(mine.slice(1).map((d) => [d.id, 0]));
+        expect(await store.releaseLostClaims('app', 'me', [], now)).toBe(3);
+      });
     });
 
     describe('completing attempts', () => {

@@ -245,6 +245,18 @@ class PostgresStore implements Store {
     );
   }
 
+  async releaseLostClaims(destination: string, owner: string, keep: readonly string[], now: number): Promise<number> {
+    const rows = await queryRows<{ id: string }>(
+      this.pool,
+      'release lost claims',
+      `UPDATE ${this.t.deliveries} SET status = 'pending', next_attempt_at = $4, lease_owner = NULL, updated_at = $4
+        WHERE destination = $1 AND status = 'in_flight' AND lease_owner = $2 AND NOT (id = ANY($3::text[]))
+       RETURNING id`,
+      [destination, owner, keep, now],
+    );
+    return rows.length;
+  }
+
   /**
    * Other processes may be alive and mid-attempt, so only EXPIRED leases are released here;
    * a live process's lease is never taken before it expires.

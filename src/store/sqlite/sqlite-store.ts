@@ -159,6 +159,10 @@ class SqliteStore implements Store {
     this.write('release claims', () => this.statements.release(deliveryIds, nextAttemptAt, Date.now(), attempted ? 1 : 0));
   }
 
+  async releaseLostClaims(destination: string, owner: string, keep: readonly string[], now: number): Promise<number> {
+    return this.write('release lost claims', () => this.statements.releaseLost(destination, owner, JSON.stringify(keep), now));
+  }
+
   async recoverOrphanedLeases(now: number): Promise<number> {
     return this.write('release leases', () => this.statements.releaseAll.run(now, now).changes);
   }
@@ -287,6 +291,10 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
     `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, updated_at = ?, attempts = attempts + 1
       WHERE status = 'in_flight'`,
   );
+  const releaseLost = db.prepare(
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, updated_at = ?
+      WHERE destination = ? AND status = 'in_flight' AND lease_owner = ? AND id NOT IN (SELECT value FROM json_each(?))`,
+  );
   const nextDue = db
     .prepare(
       `SELECT min(next_attempt_at) FROM deliveries WHERE destination = ? AND status IN ('pending', 'in_flight')`,
@@ -336,6 +344,7 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
     claim: relaxed((request: ClaimRequest) => claim.immediate(request)),
     complete: relaxed((completions: readonly AttemptCompletion[], owner: string, now: number) => complete.immediate(completions, owner, now)),
     release: relaxed((ids: readonly string[], at: number, now: number, attempted: 0 | 1) => release.immediate(ids, at, now, attempted)),
+    releaseLost: relaxed((destination: string, owner: string, keepJson: string, now: number) => releaseLost.run(now, now, destination, owner, keepJson).changes),
     releaseAll,
     nextDue,
   };

@@ -134,6 +134,7 @@ export async function openWorkerSqliteStore(options: { path: string; busyTimeout
     claimDue: async (request) => (await call<ClaimedDelivery[]>('claimDue', request)).map((delivery) => ({ ...delivery, body: asBuffer(delivery.body) })),
     completeAttempts: (completions, owner) => call('completeAttempts', completions, owner),
     releaseClaims: (ids, at, attempted) => call('releaseClaims', ids, at, attempted ?? false),
+    releaseLostClaims: (destination, owner, keep, now) => call('releaseLostClaims', destination, owner, keep, now),
     recoverOrphanedLeases: (now) => call('recoverOrphanedLeases', now),
     nextDueAt: (destinations) => call('nextDueAt', destinations),
     stats: (destinations) => call('stats', destinations),
