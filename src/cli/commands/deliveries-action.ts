@@ -5,7 +5,14 @@ import { withOperatorContext } from '../../operator/open-context.js';
 import { parseSince } from '../../operator/since.js';
 import { formatTable, printJson } from '../format.js';
 import type { GlobalOptions } from './common-options.js';
-import type { DeliveriesListOptions } from './deliveries.js';
+
+export interface DeliveriesListOptions extends GlobalOptions {
+  status?: string;
+  destination?: string;
+  source?: string;
+  since?: string;
+  limit: string;
+}
 
 /** `deliveries show ID`: one delivery with its attempt log. */
 export async function runDeliveriesShow(id: string, options: GlobalOptions): Promise<void> {

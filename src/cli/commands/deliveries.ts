@@ -2,14 +2,7 @@ import type { Command } from 'commander';
 import { HookrelayError } from '../../errors.js';
 import { DELIVERY_PAGE_MAX } from '../../operator/deliveries.js';
 import { withCommonOptions, type GlobalOptions } from './common-options.js';
-
-export interface DeliveriesListOptions extends GlobalOptions {
-  status?: string;
-  destination?: string;
-  source?: string;
-  since?: string;
-  limit: string;
-}
+import type { DeliveriesListOptions } from './deliveries-action.js';
 
 export function registerDeliveries(program: Command): void {
   const deliveries = program

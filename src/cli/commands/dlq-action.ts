@@ -4,7 +4,13 @@ import { withOperatorContext } from '../../operator/open-context.js';
 import { parseSince } from '../../operator/since.js';
 import type { DeadLetterView } from '../../operator/views.js';
 import { formatTable, printJson } from '../format.js';
-import type { DlqListOptions } from './dlq.js';
+import type { GlobalOptions } from './common-options.js';
+
+export interface DlqListOptions extends GlobalOptions {
+  destination?: string;
+  source?: string;
+  since?: string;
+}
 
 /** Longest last error shown in the table; `--json` and `deliveries show` have it whole. */
 const ERROR_COLUMN = 48;

@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
 import { HookrelayError } from '../../errors.js';
-import { withCommonOptions, type GlobalOptions } from './common-options.js';
-
-export interface DlqListOptions extends GlobalOptions {
-  destination?: string;
-  source?: string;
-  since?: string;
-}
+import { withCommonOptions } from './common-options.js';
+import type { DlqListOptions } from './dlq-action.js';
 
 export function registerDlq(program: Command): void {
   const dlq = program

@@ -2,7 +2,12 @@ import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
 import { withOperatorContext } from '../../operator/open-context.js';
 import { redeliverEvent } from '../../operator/redeliver.js';
 import { printJson } from '../format.js';
-import type { RedeliverOptions } from './redeliver.js';
+import type { GlobalOptions } from './common-options.js';
+
+export interface RedeliverOptions extends GlobalOptions {
+  event: string;
+  destination?: string;
+}
 
 /** `redeliver`: queues a stored event again for every destination of its source, or one. */
 export async function runRedeliver(options: RedeliverOptions): Promise<void> {

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
-import { withCommonOptions, type GlobalOptions } from './common-options.js';
-
-export interface RedeliverOptions extends GlobalOptions {
-  event: string;
-  destination?: string;
-}
+import { withCommonOptions } from './common-options.js';
+import type { RedeliverOptions } from './redeliver-action.js';
 
 export function registerRedeliver(program: Command): void {
   withCommonOptions(program.command('redeliver'))

@@ -3,7 +3,15 @@ import { withOperatorContext } from '../../operator/open-context.js';
 import { replayDeadLetters, type ReplayRequest } from '../../operator/replay.js';
 import { parseSince } from '../../operator/since.js';
 import { printJson } from '../format.js';
-import type { ReplayOptions } from './replay.js';
+import type { GlobalOptions } from './common-options.js';
+
+export interface ReplayOptions extends GlobalOptions {
+  id?: string[];
+  destination?: string;
+  all?: boolean;
+  since?: string;
+  dryRun?: boolean;
+}
 
 /** `replay`: moves matching dead deliveries back to pending with a fresh attempt budget. */
 export async function runReplay(options: ReplayOptions): Promise<void> {

@@ -1,13 +1,6 @@
 import type { Command } from 'commander';
-import { withCommonOptions, type GlobalOptions } from './common-options.js';
-
-export interface ReplayOptions extends GlobalOptions {
-  id?: string[];
-  destination?: string;
-  all?: boolean;
-  since?: string;
-  dryRun?: boolean;
-}
+import { withCommonOptions } from './common-options.js';
+import type { ReplayOptions } from './replay-action.js';
 
 export function registerReplay(program: Command): void {
   withCommonOptions(program.command('replay'))

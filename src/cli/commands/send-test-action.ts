@@ -3,7 +3,13 @@ import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
 import { HookrelayError } from '../../errors.js';
 import { sendTestCallback } from '../../operator/send-test.js';
 import { printJson } from '../format.js';
-import type { SendTestOptions } from './send-test.js';
+import type { GlobalOptions } from './common-options.js';
+
+export interface SendTestOptions extends GlobalOptions {
+  source: string;
+  body?: string;
+  url?: string;
+}
 
 /** `send-test`: posts a correctly signed sample callback to the running relay. */
 export async function runSendTest(options: SendTestOptions): Promise<void> {

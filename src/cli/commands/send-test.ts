@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
-import { withCommonOptions, type GlobalOptions } from './common-options.js';
-
-export interface SendTestOptions extends GlobalOptions {
-  source: string;
-  body?: string;
-  url?: string;
-}
+import { withCommonOptions } from './common-options.js';
+import type { SendTestOptions } from './send-test-action.js';
 
 export function registerSendTest(program: Command): void {
   withCommonOptions(program.command('send-test'))
