@@ -87,15 +87,23 @@ export async function openWorkerSqliteStore(options: { path: string; busyTimeout
   let closed = false;
   const readerThread = (): Promise<StoreThread> => {
     if (closed) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
-    if (!reader) {
-      const starting = startStoreThread(options.path, options.busyTimeoutMs, 'reader');
-      // A reader that could not start is tried again on the next read.
-      starting.catch(() => {
-        if (reader === starting) reader = null;
+    const current = reader;
+    if (current) {
+      return current.then((thread) => {
+        if (!thread.broken()) return thread;
+        // The reader thread died: replace it (reads never change anything, so nothing is lost).
+        if (reader === current) reader = null;
+        void thread.terminate();
+        return readerThread();
       });
-      reader = starting;
     }
-    return reader;
+    const starting = startStoreThread(options.path, options.busyTimeoutMs, 'reader');
+    // A reader that could not start is tried again on the next read.
+    starting.catch(() => {
+      if (reader === starting) reader = null;
+    });
+    reader = starting;
+    return starting;
   };
   const call = <T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T> =>
     READ_METHODS.has(method) ? readerThread().then((thread) => thread.call<T>(method, ...args)) : writer.call<T>(method, ...args);
