@@ -6,6 +6,7 @@ import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent } from 
 import { newId } from '../../ids.js';
 import type { ClaimRequest, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
+import { locateDatabase, watchDatabaseFiles, type DatabaseFilesCheck, type DatabaseLocation } from './database-files.js';
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
@@ -23,6 +24,11 @@ export interface SqliteStoreOptions {
    * `serve`, inline otherwise.
    */
   thread?: 'inline' | 'worker';
+  /**
+   * The writer thread of `serve`: where the main thread located the database and the serve
+   * lock it holds there (checked with the database files here, released by the main thread).
+   */
+  located?: { location: DatabaseLocation; lockFile: ProcessLock['file'] | null };
 }
 
 /** How long claims, attempt results and releases wait for a lock (the dispatcher retries them). */
@@ -59,12 +65,25 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database {
   return db;
 }
 
-/** Opens the store on the calling thread. */
+/**
+ * Opens the store on the calling thread. A database file is opened at its real path, and its
+ * files are checked after every group commit (see database-files.ts).
+ */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const lock = options.role === 'serve' && options.path !== ':memory:' ? acquireProcessLock(options.path) : null;
+  if (options.path === ':memory:') return new SqliteStore(openDatabase(options.path, options.busyTimeoutMs), null, options.busyTimeoutMs, null);
+  const location = options.located?.location ?? locateDatabase(options.path);
+  const lock = options.role === 'serve' && !options.located ? acquireProcessLock(location) : null;
   try {
-    return new SqliteStore(openDatabase(options.path, options.busyTimeoutMs), lock, options.busyTimeoutMs);
+    const db = openDatabase(location.real, options.busyTimeoutMs);
+    const lockFile = lock?.file ?? options.located?.lockFile ?? null;
+    let files: DatabaseFilesCheck;
+    try {
+      files = watchDatabaseFiles(location, lockFile);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteStore(db, lock, options.busyTimeoutMs, files);
   } catch (error) {
     lock?.release();
     throw error;
@@ -75,10 +94,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 export async function openSqliteStoreIn(options: SqliteStoreOptions): Promise<Store> {
   const thread = options.thread ?? (options.role === 'serve' ? 'worker' : 'inline');
   if (thread === 'inline' || options.path === ':memory:') return openSqliteStore(options);
-  mkdirSync(dirname(options.path), { recursive: true });
-  const lock = options.role === 'serve' ? acquireProcessLock(options.path) : null;
+  const location = locateDatabase(options.path);
+  const lock = options.role === 'serve' ? acquireProcessLock(location) : null;
   try {
-    return await openWorkerSqliteStore({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, lock });
+    return await openWorkerSqliteStore({ location, busyTimeoutMs: options.busyTimeoutMs, lock });
   } catch (error) {
     lock?.release();
     throw error;
@@ -96,6 +115,7 @@ class SqliteStore implements Store {
     private readonly db: Database,
     private readonly lock: ProcessLock | null,
     busyTimeoutMs: number,
+    private readonly files: DatabaseFilesCheck | null,
   ) {
     this.statements = prepareDeliveryStatements(db, busyTimeoutMs);
     this.operator = createOperatorQueries(db);
@@ -123,11 +143,16 @@ class SqliteStore implements Store {
       });
     });
     this.groupCommit = createGroupCommit((batch) => {
+      let results: IngestResult[];
       try {
-        return ingestBatch.immediate(batch);
+        results = ingestBatch.immediate(batch);
       } catch (error) {
         throw toStorageError(error, 'commit the event');
       }
+      // After the COMMIT, so a removal during it is seen: the batch may sit in an unlinked
+      // file, but no caller is told it is stored.
+      this.files?.assertIntact('commit the event');
+      return results;
     });
   }
 
@@ -139,7 +164,7 @@ class SqliteStore implements Store {
   async isWritable(): Promise<boolean> {
     try {
       this.statements.probe();
-      return true;
+      return this.files?.problem() == null;
     } catch {
       return false;
     }
