@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -79,13 +79,11 @@ describe('sqlite store: the files a restart would open', () => {
     rmSync(join(root, 'data'), { recursive: true });
     renameSync(join(root, 'moved'), join(root, 'data'));
     expect(await store.isWritable()).toBe(true);
-    // The refused commit had gone into these very files (the check runs after COMMIT): its
-    // sender's retry finds it, as after a crash between commit and answer.
-    expect((await store.ingest(event('during'))).duplicate).toBe(true);
-    expect((await store.ingest(event('after'))).duplicate).toBe(false);
+    // Refused before anything was written: the sender's retry is a new event.
+    expect((await store.ingest(event('during'))).duplicate).toBe(false);
     await store.close();
     const reopened = open(join(root, 'data', 'hookrelay.db'), 'cli');
-    expect((await reopened.findEvents({ limit: 10 })).map((found) => found.dedupeKey)).toEqual(['after', 'during', 'before']);
+    expect((await reopened.findEvents({ limit: 10 })).map((found) => found.dedupeKey)).toEqual(['during', 'before']);
   });
 
   it('the folder deleted (rm -rf) while serving: refused, naming what went', async () => {
@@ -107,6 +105,11 @@ describe('sqlite store: the files a restart would open', () => {
     await store.ingest(event('before'));
     renameSync(other, path);
     expect(await refusal(store, 'during')).toMatch(/the database file \S+hookrelay\.db was replaced by another file/);
+    // Our WAL, still at the path, was emptied: the next open of the replacement reads none of our pages.
+    expect(statSync(`${path}-wal`).size).toBe(0);
+    await store.close();
+    const replacement = open(path, 'cli');
+    expect((await replacement.findEvents({ limit: 10 })).map((found) => found.dedupeKey)).toEqual(['other']);
   });
 
   it('the write-ahead log removed or replaced: refused (a commit in an unlinked WAL is lost to a restart)', async () => {
@@ -226,13 +229,21 @@ describe('sqlite serve lock: keyed by the real path and the database identity', 
     }
   });
 
-  it('a live holder that names another database file (this one was replaced under it) is taken over', async () => {
+  it('a live holder that names another database file (this one was replaced under it) still refuses: it has the -wal and -shm open', async () => {
     const { path, lockPath, identity } = setUp();
     const holder = await otherProcess();
     lockBy(lockPath, holder.pid!, { dev: identity.dev, ino: identity.ino + 1n });
-    const lock = acquireProcessLock(locateDatabase(path));
-    cleanups.push(() => lock.release());
-    expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: process.pid });
+    const error = (() => {
+      try {
+        acquireProcessLock(locateDatabase(path)).release();
+        return null;
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(isHookrelayError(error, 'HOOKRELAY_STORE_LOCKED')).toBe(true);
+    expect((error as Error).message).toMatch(new RegExp(`pid ${holder.pid}\\) still has the database that was at \\S+ before it was replaced open`));
+    expect(JSON.parse(readFileSync(lockPath, 'utf8'))).toMatchObject({ pid: holder.pid });
   });
 
   it('a holder that is gone is taken over, and release leaves a successor\'s lock alone', async () => {

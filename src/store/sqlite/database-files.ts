@@ -80,7 +80,10 @@ export interface WatchedFile {
 export interface DatabaseFilesCheck {
   /** What changed since open (for the log and the error), or null when every file is as it was. */
   problem(): string | null;
-  /** Throws HOOKRELAY_STORAGE_UNAVAILABLE naming what changed. */
+  /**
+   * Throws HOOKRELAY_STORAGE_UNAVAILABLE naming what changed. The first time in a row it
+   * finds a change it calls `onLost` (the store empties its WAL), before throwing.
+   */
   assertIntact(what: string): void;
 }
 
@@ -90,7 +93,11 @@ export interface DatabaseFilesCheck {
  * and -shm files (a commit sits in the WAL until a checkpoint: an unlinked WAL loses it) and,
  * for `serve`, the lock file (its loss lets a second `serve` start).
  */
-export function watchDatabaseFiles(location: DatabaseLocation, lockFile: { path: string; identity: FileIdentity } | null): DatabaseFilesCheck {
+export function watchDatabaseFiles(
+  location: DatabaseLocation,
+  lockFile: { path: string; identity: FileIdentity } | null,
+  onLost: () => void = () => undefined,
+): DatabaseFilesCheck {
   const record = (role: string, path: string, mustBeWritable: boolean): WatchedFile => {
     const identity = identityAt(path);
     if (typeof identity === 'string') {
@@ -108,13 +115,14 @@ export function watchDatabaseFiles(location: DatabaseLocation, lockFile: { path:
   // Through a symlink the configured path is a second way to the same file; without one it is the same check twice.
   if (location.configured === location.real) files.shift();
   if (lockFile) files.push({ role: 'the serve lock', path: lockFile.path, identity: lockFile.identity, mustBeWritable: false });
-  return createDatabaseFilesCheck(files);
+  return createDatabaseFilesCheck(files, onLost);
 }
 
 const GONE = ' since the store opened it, so a restart would not find a commit (restart serve once the database is in place)';
 
 /** Checks that each file is still at its path with its identity, and writable where required. */
-export function createDatabaseFilesCheck(files: readonly WatchedFile[]): DatabaseFilesCheck {
+export function createDatabaseFilesCheck(files: readonly WatchedFile[], onLost: () => void = () => undefined): DatabaseFilesCheck {
+  let lost = false;
   const problem = (): string | null => {
     for (const file of files) {
       const now = identityAt(file.path);
@@ -137,7 +145,14 @@ export function createDatabaseFilesCheck(files: readonly WatchedFile[]): Databas
     problem,
     assertIntact(what) {
       const found = problem();
-      if (found === null) return;
+      if (found === null) {
+        lost = false;
+        return;
+      }
+      if (!lost) {
+        lost = true;
+        onLost();
+      }
       throw new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage cannot ${what}: ${found}`);
     },
   };

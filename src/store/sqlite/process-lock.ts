@@ -9,9 +9,10 @@ import { identityAt, sameFile, type DatabaseLocation, type FileIdentity } from '
  * expire. The lock is a file beside the database's real path (symlinks and `..` resolved, so
  * every spelling of one database meets the same lock) naming the owner's pid and host and the
  * database file's device and inode; the owner touches it every few seconds. A lock whose
- * process is gone (same host), that names another file (same host: the database was replaced
- * under a process that now refuses every commit), or that has not been touched for
- * FOREIGN_LOCK_STALE_MS (another host sharing the volume) is taken over.
+ * process is gone (same host) or that has not been touched for FOREIGN_LOCK_STALE_MS (another
+ * host sharing the volume) is taken over. A live holder that names another file (the database
+ * was replaced under it) is not: it still has the -wal and -shm at this path open, and a second
+ * process on them would read its pages into the new database.
  */
 const HEARTBEAT_MS = 2_000;
 const FOREIGN_LOCK_STALE_MS = 10_000;
@@ -70,10 +71,13 @@ export function acquireProcessLock(database: DatabaseLocation): ProcessLock {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = readHolder(path);
-      if (holder && holdsSameDatabase(holder, identity) && isAlive(holder, path)) {
+      if (holder && isAlive(holder, path)) {
         throw new HookrelayError(
           'HOOKRELAY_STORE_LOCKED',
-          `another serve process (pid ${holder.pid}) is running on ${database.real}; SQLite allows one (use storage.postgres for several)`,
+          holdsSameDatabase(holder, identity)
+            ? `another serve process (pid ${holder.pid}) is running on ${database.real}; SQLite allows one (use storage.postgres for several)`
+            : `another serve process (pid ${holder.pid}) still has the database that was at ${database.real} before it was replaced open, ` +
+              'with the -wal and -shm files beside it; stop it before starting serve on the new file',
         );
       }
       try {

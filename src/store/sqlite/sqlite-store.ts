@@ -78,7 +78,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     const lockFile = lock?.file ?? options.located?.lockFile ?? null;
     let files: DatabaseFilesCheck;
     try {
-      files = watchDatabaseFiles(location, lockFile);
+      files = watchDatabaseFiles(location, lockFile, () => emptyWal(db));
     } catch (error) {
       db.close();
       throw error;
@@ -143,15 +143,16 @@ class SqliteStore implements Store {
       });
     });
     this.groupCommit = createGroupCommit((batch) => {
+      this.guardFiles('commit the event');
       let results: IngestResult[];
       try {
         results = ingestBatch.immediate(batch);
       } catch (error) {
         throw toStorageError(error, 'commit the event');
       }
-      // After the COMMIT, so a removal during it is seen: the batch may sit in an unlinked
-      // file, but no caller is told it is stored.
-      this.files?.assertIntact('commit the event');
+      // Again after the COMMIT, so a removal during it is seen: the batch may sit in an
+      // unlinked file, but no caller is told it is stored.
+      this.guardFiles('commit the event');
       return results;
     });
   }
@@ -163,8 +164,10 @@ class SqliteStore implements Store {
 
   async isWritable(): Promise<boolean> {
     try {
+      this.guardFiles('write');
       this.statements.probe();
-      return this.files?.problem() == null;
+      this.guardFiles('write');
+      return true;
     } catch {
       return false;
     }
@@ -223,6 +226,8 @@ class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.groupCommit.drain();
+    // Files changed since the last write: empty our WAL before it is left beside a stranger.
+    if (this.files?.problem()) emptyWal(this.db);
     try {
       this.db.pragma('wal_checkpoint(PASSIVE)');
     } catch {
@@ -233,11 +238,30 @@ class SqliteStore implements Store {
   }
 
   private write<T>(what: string, run: () => T): T {
+    this.guardFiles(what);
     try {
       return run();
     } catch (error) {
       throw toStorageError(error, what);
     }
+  }
+
+  /** No write once the files at the database's path are not the ones this connection writes. */
+  private guardFiles(what: string): void {
+    this.files?.assertIntact(what);
+  }
+}
+
+/**
+ * When the files at the path are no longer ours, a successor there would share our -wal and
+ * -shm by name: the WAL's frames go into our own file (which may live on elsewhere) and the
+ * WAL is emptied, so the next open of whatever is at the path reads nothing of ours.
+ */
+function emptyWal(db: Database): void {
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // A read-only file system or a reader in the way: the refusal stands either way.
   }
 }
 
