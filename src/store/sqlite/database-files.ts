@@ -81,9 +81,12 @@ export interface DatabaseFilesCheck {
   /** What changed since open (for the log and the error), or null when every file is as it was. */
   problem(): string | null;
   /**
-   * Throws HOOKRELAY_STORAGE_UNAVAILABLE naming what changed. The first time in a row it
-   * finds a change it calls `onLost` (the store empties its WAL), before throwing.
+   * Before a write: throws HOOKRELAY_STORAGE_UNAVAILABLE when a file was removed or replaced
+   * (writing on would append to files a successor at the path may share). The first time in
+   * a row it finds that, it calls `onLost` (the store empties its WAL) before throwing.
    */
+  assertInPlace(what: string): void;
+  /** After a commit, and for readiness: as assertInPlace, and every file must also be writable. */
   assertIntact(what: string): void;
 }
 
@@ -123,13 +126,16 @@ const GONE = ' since the store opened it, so a restart would not find a commit (
 /** Checks that each file is still at its path with its identity, and writable where required. */
 export function createDatabaseFilesCheck(files: readonly WatchedFile[], onLost: () => void = () => undefined): DatabaseFilesCheck {
   let lost = false;
-  const problem = (): string | null => {
+  const moved = (): string | null => {
     for (const file of files) {
       const now = identityAt(file.path);
       if (now === 'ENOENT' || now === 'ENOTDIR') return `${file.role} ${file.path} was removed${GONE}`;
       if (typeof now === 'string') return `${file.role} ${file.path} cannot be checked (${now})`;
       if (!sameFile(now, file.identity)) return `${file.role} ${file.path} was replaced by another file${GONE}`;
     }
+    return null;
+  };
+  const unwritable = (): string | null => {
     for (const file of files) {
       if (!file.mustBeWritable) continue;
       try {
@@ -141,19 +147,28 @@ export function createDatabaseFilesCheck(files: readonly WatchedFile[], onLost: 
     }
     return null;
   };
+  const refuse = (what: string, found: string): never => {
+    throw new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage cannot ${what}: ${found}`);
+  };
+  const assertInPlace = (what: string): void => {
+    const found = moved();
+    if (found === null) {
+      lost = false;
+      return;
+    }
+    if (!lost) {
+      lost = true;
+      onLost();
+    }
+    refuse(what, found);
+  };
   return {
-    problem,
+    problem: () => moved() ?? unwritable(),
+    assertInPlace,
     assertIntact(what) {
-      const found = problem();
-      if (found === null) {
-        lost = false;
-        return;
-      }
-      if (!lost) {
-        lost = true;
-        onLost();
-      }
-      throw new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage cannot ${what}: ${found}`);
+      assertInPlace(what);
+      const found = unwritable();
+      if (found !== null) refuse(what, found);
     },
   };
 }

@@ -143,16 +143,16 @@ class SqliteStore implements Store {
       });
     });
     this.groupCommit = createGroupCommit((batch) => {
-      this.guardFiles('commit the event');
+      this.files?.assertInPlace('commit the event');
       let results: IngestResult[];
       try {
         results = ingestBatch.immediate(batch);
       } catch (error) {
         throw toStorageError(error, 'commit the event');
       }
-      // Again after the COMMIT, so a removal during it is seen: the batch may sit in an
-      // unlinked file, but no caller is told it is stored.
-      this.guardFiles('commit the event');
+      // Again after the COMMIT, so a removal during it is seen, and with write access: the
+      // batch may sit in an unlinked file, but no caller is told it is stored.
+      this.files?.assertIntact('commit the event');
       return results;
     });
   }
@@ -164,9 +164,9 @@ class SqliteStore implements Store {
 
   async isWritable(): Promise<boolean> {
     try {
-      this.guardFiles('write');
+      this.files?.assertInPlace('write');
       this.statements.probe();
-      this.guardFiles('write');
+      this.files?.assertIntact('write');
       return true;
     } catch {
       return false;
@@ -238,7 +238,8 @@ class SqliteStore implements Store {
   }
 
   private write<T>(what: string, run: () => T): T {
-    this.guardFiles(what);
+    // No write once the files at the path are not the ones this connection writes.
+    this.files?.assertInPlace(what);
     try {
       return run();
     } catch (error) {
@@ -246,10 +247,6 @@ class SqliteStore implements Store {
     }
   }
 
-  /** No write once the files at the database's path are not the ones this connection writes. */
-  private guardFiles(what: string): void {
-    this.files?.assertIntact(what);
-  }
 }
 
 /**
