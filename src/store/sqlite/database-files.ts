@@ -7,8 +7,10 @@ import { HookrelayError } from '../../errors.js';
  * files it opened even after they are unlinked (`rm -rf` of the folder), replaced (`mv` of
  * another database over them) or reached through a symlink that now points elsewhere; a
  * restart would then open other files. So the store records, at open, the identity (device
- * and inode) of every file a restart depends on, and checks after each group commit and in
- * `isWritable()` (`/readyz`) that the path still leads to them and that they can be written.
+ * and inode) of every file a restart depends on. After each group commit and in `isWritable()`
+ * (`/readyz`) it checks that the path still leads to them and that they can be written; before
+ * every write, that they are still in place (no write at all goes into files a successor at
+ * the path may share).
  */
 
 /** A file's identity: the same device and inode is the same file, whatever the path. */

@@ -67,7 +67,7 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database {
 
 /**
  * Opens the store on the calling thread. A database file is opened at its real path, and its
- * files are checked after every group commit (see database-files.ts).
+ * files are checked around every write (see database-files.ts).
  */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   if (options.path === ':memory:') return new SqliteStore(openDatabase(options.path, options.busyTimeoutMs), null, options.busyTimeoutMs, null);
@@ -246,7 +246,6 @@ class SqliteStore implements Store {
       throw toStorageError(error, what);
     }
   }
-
 }
 
 /**

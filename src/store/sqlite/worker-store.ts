@@ -31,7 +31,7 @@ interface StoreThread {
 
 /**
  * Starts store-worker.ts on the database at `location` and resolves once its connection is
- * open. The writer also checks the serve lock file with the database files after each commit.
+ * open. The writer also checks the serve lock file with the database files around each write.
  */
 async function startStoreThread(
   location: DatabaseLocation,
