@@ -6,6 +6,7 @@ import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent } from 
 import { newId } from '../../ids.js';
 import type { ClaimRequest, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
+import { locateDatabase, watchDatabaseFiles, type DatabaseFilesCheck, type DatabaseLocation } from './database-files.js';
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
@@ -23,6 +24,11 @@ export interface SqliteStoreOptions {
    * `serve`, inline otherwise.
    */
   thread?: 'inline' | 'worker';
+  /**
+   * The writer thread of `serve`: where the main thread located the database and the serve
+   * lock it holds there (checked with the database files here, released by the main thread).
+   */
+  located?: { location: DatabaseLocation; lockFile: ProcessLock['file'] | null };
 }
 
 /** How long claims, attempt results and releases wait for a lock (the dispatcher retries them). */
@@ -59,12 +65,25 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database {
   return db;
 }
 
-/** Opens the store on the calling thread. */
+/**
+ * Opens the store on the calling thread. A database file is opened at its real path, and its
+ * files are checked around every write (see database-files.ts).
+ */
 export function openSqliteStore(options: SqliteStoreOptions): Store {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const lock = options.role === 'serve' && options.path !== ':memory:' ? acquireProcessLock(options.path) : null;
+  if (options.path === ':memory:') return new SqliteStore(openDatabase(options.path, options.busyTimeoutMs), null, options.busyTimeoutMs, null);
+  const location = options.located?.location ?? locateDatabase(options.path);
+  const lock = options.role === 'serve' && !options.located ? acquireProcessLock(location) : null;
   try {
-    return new SqliteStore(openDatabase(options.path, options.busyTimeoutMs), lock, options.busyTimeoutMs);
+    const db = openDatabase(location.real, options.busyTimeoutMs);
+    const lockFile = lock?.file ?? options.located?.lockFile ?? null;
+    let files: DatabaseFilesCheck;
+    try {
+      files = watchDatabaseFiles(location, lockFile, () => emptyWal(db));
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteStore(db, lock, options.busyTimeoutMs, files);
   } catch (error) {
     lock?.release();
     throw error;
@@ -75,10 +94,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 export async function openSqliteStoreIn(options: SqliteStoreOptions): Promise<Store> {
   const thread = options.thread ?? (options.role === 'serve' ? 'worker' : 'inline');
   if (thread === 'inline' || options.path === ':memory:') return openSqliteStore(options);
-  mkdirSync(dirname(options.path), { recursive: true });
-  const lock = options.role === 'serve' ? acquireProcessLock(options.path) : null;
+  const location = locateDatabase(options.path);
+  const lock = options.role === 'serve' ? acquireProcessLock(location) : null;
   try {
-    return await openWorkerSqliteStore({ path: options.path, busyTimeoutMs: options.busyTimeoutMs, lock });
+    return await openWorkerSqliteStore({ location, busyTimeoutMs: options.busyTimeoutMs, lock });
   } catch (error) {
     lock?.release();
     throw error;
@@ -96,6 +115,7 @@ class SqliteStore implements Store {
     private readonly db: Database,
     private readonly lock: ProcessLock | null,
     busyTimeoutMs: number,
+    private readonly files: DatabaseFilesCheck | null,
   ) {
     this.statements = prepareDeliveryStatements(db, busyTimeoutMs);
     this.operator = createOperatorQueries(db);
@@ -123,11 +143,17 @@ class SqliteStore implements Store {
       });
     });
     this.groupCommit = createGroupCommit((batch) => {
+      this.files?.assertInPlace('commit the event');
+      let results: IngestResult[];
       try {
-        return ingestBatch.immediate(batch);
+        results = ingestBatch.immediate(batch);
       } catch (error) {
         throw toStorageError(error, 'commit the event');
       }
+      // Again after the COMMIT, so a removal during it is seen, and with write access: the
+      // batch may sit in an unlinked file, but no caller is told it is stored.
+      this.files?.assertIntact('commit the event');
+      return results;
     });
   }
 
@@ -138,7 +164,9 @@ class SqliteStore implements Store {
 
   async isWritable(): Promise<boolean> {
     try {
+      this.files?.assertInPlace('write');
       this.statements.probe();
+      this.files?.assertIntact('write');
       return true;
     } catch {
       return false;
@@ -198,6 +226,8 @@ class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.groupCommit.drain();
+    // Files changed since the last write: empty our WAL before it is left beside a stranger.
+    if (this.files?.problem()) emptyWal(this.db);
     try {
       this.db.pragma('wal_checkpoint(PASSIVE)');
     } catch {
@@ -208,11 +238,26 @@ class SqliteStore implements Store {
   }
 
   private write<T>(what: string, run: () => T): T {
+    // No write once the files at the path are not the ones this connection writes.
+    this.files?.assertInPlace(what);
     try {
       return run();
     } catch (error) {
       throw toStorageError(error, what);
     }
+  }
+}
+
+/**
+ * When the files at the path are no longer ours, a successor there would share our -wal and
+ * -shm by name: the WAL's frames go into our own file (which may live on elsewhere) and the
+ * WAL is emptied, so the next open of whatever is at the path reads nothing of ours.
+ */
+function emptyWal(db: Database): void {
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // A read-only file system or a reader in the way: the refusal stands either way.
   }
 }
 

@@ -2,6 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isHookrelayError } from '../../errors.js';
 import type { NewEvent } from '../../glossary.js';
 import type { Store } from '../store.js';
+import type { DatabaseLocation } from './database-files.js';
+import type { ProcessLock } from './process-lock.js';
 import { openSqliteStore } from './sqlite-store.js';
 import { type WorkerReply, type WorkerRequest, asBuffer } from './worker-protocol.js';
 
@@ -10,12 +12,12 @@ import { type WorkerReply, type WorkerRequest, asBuffer } from './worker-protoco
  * (fsync) and lock waits never block the event loop that serves HTTP. Calls arrive as
  * messages; ingests that arrive together share one transaction (group commit).
  */
-const { path, busyTimeoutMs } = workerData as { path: string; busyTimeoutMs: number };
+const { location, busyTimeoutMs, lockFile } = workerData as { location: DatabaseLocation; busyTimeoutMs: number; lockFile: ProcessLock['file'] | null };
 const port = parentPort!;
 let store: Store;
 
 try {
-  store = openSqliteStore({ path, busyTimeoutMs, role: 'cli', thread: 'inline' });
+  store = openSqliteStore({ path: location.configured, busyTimeoutMs, role: 'cli', thread: 'inline', located: { location, lockFile } });
   port.postMessage({ id: 0, ok: true, value: null } satisfies WorkerReply);
 } catch (error) {
   port.postMessage({ id: 0, ok: false, error: serializeError(error) } satisfies WorkerReply);

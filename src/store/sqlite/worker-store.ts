@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { HookrelayError, type ErrorCode, ERROR_CODES } from '../../errors.js';
 import type { ClaimedDelivery, IngestResult, NewEvent, StoredEvent } from '../../glossary.js';
 import type { Store } from '../store.js';
+import type { DatabaseLocation } from './database-files.js';
 import type { ProcessLock } from './process-lock.js';
 import { asBuffer, type SerializedError, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
@@ -28,9 +29,17 @@ interface StoreThread {
   terminate(): Promise<number>;
 }
 
-/** Starts store-worker.ts on `path` and resolves once its connection is open. */
-async function startStoreThread(path: string, busyTimeoutMs: number, role: 'writer' | 'reader'): Promise<StoreThread> {
-  const worker = new Worker(new URL('./store-worker.js', import.meta.url), { workerData: { path, busyTimeoutMs, role } });
+/**
+ * Starts store-worker.ts on the database at `location` and resolves once its connection is
+ * open. The writer also checks the serve lock file with the database files around each write.
+ */
+async function startStoreThread(
+  location: DatabaseLocation,
+  busyTimeoutMs: number,
+  role: 'writer' | 'reader',
+  lockFile: ProcessLock['file'] | null = null,
+): Promise<StoreThread> {
+  const worker = new Worker(new URL('./store-worker.js', import.meta.url), { workerData: { location, busyTimeoutMs, role, lockFile } });
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let broken: HookrelayError | null = null;
@@ -81,8 +90,8 @@ async function startStoreThread(path: string, busyTimeoutMs: number, role: 'writ
  * and in the writer's thread every ingest commit would wait behind it. In WAL mode readers
  * and the writer do not block each other, and a read sees every commit that returned before it.
  */
-export async function openWorkerSqliteStore(options: { path: string; busyTimeoutMs: number; lock: ProcessLock | null }): Promise<Store> {
-  const writer = await startStoreThread(options.path, options.busyTimeoutMs, 'writer');
+export async function openWorkerSqliteStore(options: { location: DatabaseLocation; busyTimeoutMs: number; lock: ProcessLock | null }): Promise<Store> {
+  const writer = await startStoreThread(options.location, options.busyTimeoutMs, 'writer', options.lock?.file ?? null);
   let reader: Promise<StoreThread> | null = null;
   let closed = false;
   const readerThread = (): Promise<StoreThread> => {
@@ -97,7 +106,7 @@ export async function openWorkerSqliteStore(options: { path: string; busyTimeout
         return readerThread();
       });
     }
-    const starting = startStoreThread(options.path, options.busyTimeoutMs, 'reader');
+    const starting = startStoreThread(options.location, options.busyTimeoutMs, 'reader');
     // A reader that could not start is tried again on the next read.
     starting.catch(() => {
       if (reader === starting) reader = null;
