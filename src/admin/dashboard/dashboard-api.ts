@@ -1,8 +1,8 @@
-import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Config } from '../../config/load.js';
 import { destinationNames, nowOf, type OperatorContext } from '../../operator/context.js';
 import type { AttemptBucket } from '../../store/store.js';
+import { createAdminRouter } from '../request-path.js';
 
 /** The overview chart: the last hour in 5-minute bars. */
 export const CHART_BUCKET_MS = 5 * 60 * 1000;
@@ -33,7 +33,7 @@ export interface DashboardMeta {
  * every /admin route.
  */
 export function createDashboardApi({ operator }: DashboardApiDeps): Middleware {
-  const router = new Router({ prefix: '/admin/api/dashboard' });
+  const router = createAdminRouter({ prefix: '/admin/api/dashboard' });
   router.get('/attempt-history', async (ctx) => {
     ctx.body = await readAttemptHistory(operator);
   });
