@@ -14,7 +14,7 @@ import { HookrelayError } from '../errors.js';
  *    `..` segments, a trailing slash, malformed escapes, anything but printable ASCII;
  * 2. routes with case-sensitive, strict routers (`createAdminRouter`), so a route matches only
  *    its exact spelling;
- * 3. guards by the canonical (lower-cased) form (`isGuardedPath`).
+ * 3. guards by the canonical (lower-cased) form (`isGuardedPath`), and by the raw one lower-cased.
  * After step 1, a raw path and its canonical form differ only by letter case, so every request
  * a router under `/admin` matches is one the guard covers.
  */
@@ -60,11 +60,17 @@ export function isCanonicalSpelling(raw: string): boolean {
 
 /**
  * Paths guarded by the admin token: `/admin` and everything under it, in any spelling
- * (`/Admin/…`, `//admin/…`, `/%61dmin/…`). An unreadable path is guarded too. `/metrics` is not.
+ * (`/Admin/…`, `//admin/…`, `/%61dmin/…`). An unreadable path is guarded too, and so is one
+ * whose raw spelling starts with /admin even where its canonical form leaves it
+ * (`/admin/x/..%2F..%2Fmetrics`: a router matches raw paths). `/metrics` is not.
  */
 export function isGuardedPath(raw: string): boolean {
   const canonical = canonicalPath(raw);
-  return canonical === null || canonical === '/admin' || canonical.startsWith('/admin/');
+  return canonical === null || underAdmin(canonical) || underAdmin(raw.toLowerCase());
+}
+
+function underAdmin(path: string): boolean {
+  return path === '/admin' || path.startsWith('/admin/');
 }
 
 /** Answers 404 to any path not in its canonical spelling, before any guard or route sees it. */
