@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type Router from '@koa/router';
 import type { Config } from '../../config/load.js';
 import { destinationNames, nowOf, type OperatorContext } from '../../operator/context.js';
 import type { AttemptBucket } from '../../store/store.js';
@@ -32,7 +32,7 @@ export interface DashboardMeta {
  * the filters. Mounted under /admin/api/dashboard so the admin token check guards it like
  * every /admin route.
  */
-export function createDashboardApi({ operator }: DashboardApiDeps): Middleware {
+export function createDashboardApi({ operator }: DashboardApiDeps): Router {
   const router = createAdminRouter({ prefix: '/admin/api/dashboard' });
   router.get('/attempt-history', async (ctx) => {
     ctx.body = await readAttemptHistory(operator);
@@ -40,7 +40,7 @@ export function createDashboardApi({ operator }: DashboardApiDeps): Middleware {
   router.get('/meta', (ctx) => {
     ctx.body = meta(operator.config);
   });
-  return router.routes() as Middleware;
+  return router;
 }
 
 /** Delivered and failed attempts per destination over the last hour, in 5-minute buckets. */

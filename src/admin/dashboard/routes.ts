@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { HookrelayError } from '../../errors.js';
 import { readRawBody } from '../../ingress/read-body.js';
@@ -42,7 +43,13 @@ export interface DashboardRoutesDeps {
  *   `POST /logout` clears it (204);
  * - `GET /assets/*` the scripts, style sheet and icon, from memory.
  */
-export function createDashboardRoutes({ session, root = import.meta.dirname, now = Date.now }: DashboardRoutesDeps): Middleware {
+export interface DashboardPages {
+  middleware: Middleware;
+  /** The router of `/`, `/login`, `/logout` (its `stack` lists them; assets are served beside it). */
+  router: Router;
+}
+
+export function createDashboardRoutes({ session, root = import.meta.dirname, now = Date.now }: DashboardRoutesDeps): DashboardPages {
   const assets = loadStaticAssets(join(root, 'assets'));
   const shell = assets.get('index.html');
   if (!shell) throw new Error(`dashboard index.html missing under ${root}/assets`);
@@ -93,7 +100,7 @@ export function createDashboardRoutes({ session, root = import.meta.dirname, now
   };
 
   const routes = router.routes() as Middleware;
-  return (ctx, next) => serveAsset(ctx, () => routes(ctx, next));
+  return { middleware: (ctx, next) => serveAsset(ctx, () => routes(ctx, next)), router };
 }
 
 /** Sec-Fetch-Site says more than Origin about where a sign-in comes from (e.g. a sibling port). */
