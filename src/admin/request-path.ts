@@ -19,7 +19,7 @@ import { HookrelayError } from '../errors.js';
  * a router under `/admin` matches is one the guard covers.
  */
 
-/** Characters an escape may not stand for: they would change the path's segments or its letters. */
+/** Characters whose escape is decoded (so never canonical): it would hide a letter or a segment break. */
 const PLAIN = /^[A-Za-z0-9\-._~/\\]$/;
 const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 
