@@ -31,19 +31,15 @@ const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
  */
 export function canonicalPath(raw: string): string | null {
   if (!raw.startsWith('/') || !PRINTABLE_ASCII.test(raw)) return null;
-  let decoded = '';
-  for (let index = 0; index < raw.length; index++) {
-    const char = raw[index]!;
-    if (char !== '%') {
-      decoded += char;
-      continue;
-    }
-    const hex = raw.slice(index + 1, index + 3);
-    if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return null;
-    const escaped = String.fromCharCode(Number.parseInt(hex, 16));
-    decoded += PLAIN.test(escaped) ? escaped : `%${hex}`;
-    index += 2;
-  }
+  let malformed = false;
+  const decoded = raw.includes('%')
+    ? raw.replace(/%([0-9A-Fa-f]{2})?/g, (escape, hex: string | undefined) => {
+        if (hex === undefined) malformed = true;
+        const char = String.fromCharCode(Number.parseInt(hex ?? '', 16));
+        return hex !== undefined && PLAIN.test(char) ? char : escape;
+      })
+    : raw;
+  if (malformed) return null;
   const segments: string[] = [];
   for (const segment of decoded.replaceAll('\\', '/').split('/')) {
     if (segment === '' || segment === '.') continue;
