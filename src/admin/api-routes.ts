@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { BreakerState } from '../delivery/observer.js';
 import { HookrelayError } from '../errors.js';
@@ -11,6 +11,7 @@ import { redeliverEvent } from '../operator/redeliver.js';
 import { replayDeadLetters, type ReplayRequest } from '../operator/replay.js';
 import { parseSince } from '../operator/since.js';
 import { readStats } from '../operator/stats.js';
+import { createAdminRouter } from './request-path.js';
 
 /** Largest JSON body the API reads (a replay of many ids fits easily). */
 const JSON_BODY_LIMIT = 4 * 1024 * 1024;
@@ -33,7 +34,7 @@ export interface ApiRoutesDeps {
  * - POST /redeliver  {"eventId":"…","destination":"…"?}
  */
 export function createApiRouter({ operator, breakerStates }: ApiRoutesDeps): Router {
-  const router = new Router({ prefix: '/admin/api' });
+  const router = createAdminRouter({ prefix: '/admin/api' });
   const now = () => (operator.now ?? Date.now)();
 
   router.get('/events', async (ctx) => {

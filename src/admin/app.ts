@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Config } from '../config/load.js';
 import type { BreakerState } from '../delivery/observer.js';
@@ -9,7 +9,9 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { createApiRouter } from './api-routes.js';
 import { adminAuth } from './auth.js';
+import { browserPolicy } from './browser-policy.js';
 import type { RelayMetrics } from './metrics.js';
+import { createAdminRouter, refuseNonCanonicalPaths } from './request-path.js';
 
 export interface AdminAppDeps {
   config: Config;
@@ -46,7 +48,7 @@ export function createAdminApp(deps: AdminAppDeps): AdminApp {
   const { config, store, logger, metrics } = deps;
   const log = logger.child({ component: 'admin' });
   const app = new Koa({ proxy: false });
-  const router = new Router();
+  const router = createAdminRouter();
 
   app.use(async (ctx, next) => {
     try {
@@ -60,7 +62,11 @@ export function createAdminApp(deps: AdminAppDeps): AdminApp {
       if (ctx.status >= 500) log.error({ err: error, path: ctx.path }, 'admin request failed');
     }
   });
-  app.use(adminAuth({ token: config.admin?.token ?? '', allowRequest: deps.allowRequest }));
+  // In this order: one spelling per path, then what a browser page could forge, then the token.
+  const token = config.admin?.token ?? '';
+  app.use(refuseNonCanonicalPaths());
+  app.use(browserPolicy({ tokenRequired: token !== '', allowedHosts: config.admin?.allowedHosts ?? [] }));
+  app.use(adminAuth({ token, allowRequest: deps.allowRequest }));
 
   router.get('/metrics', async (ctx) => {
     let rendered;

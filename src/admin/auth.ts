@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Middleware } from 'koa';
 import { errorBody, HookrelayError } from '../errors.js';
+import { isGuardedPath } from './request-path.js';
 
 export interface AdminAuthOptions {
   /** `admin.token`; empty = no token required. */
@@ -11,11 +12,6 @@ export interface AdminAuthOptions {
    * dashboard's HttpOnly session cookie. Consulted only when a token is configured.
    */
   allowRequest?: (headers: IncomingHttpHeaders) => boolean;
-}
-
-/** Paths guarded by the token: `/admin` and everything under `/admin/`. `/metrics` is not. */
-export function isGuardedPath(path: string): boolean {
-  return path === '/admin' || path.startsWith('/admin/');
 }
 
 /** True when `header` is `Bearer <token>`; the comparison takes the same time for any wrong token. */
@@ -29,7 +25,8 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 }
 
 /**
- * Requires `Authorization: Bearer <admin.token>` on /admin/* when a token is set; answers 401
+ * Requires `Authorization: Bearer <admin.token>` on /admin/* (in any spelling: `isGuardedPath`
+ * decides on the canonical path) when a token is set; answers 401
  * `{"error":{"code":"HOOKRELAY_UNAUTHORIZED",...}}` otherwise.
  */
 export function adminAuth({ token, allowRequest }: AdminAuthOptions): Middleware {

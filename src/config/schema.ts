@@ -45,11 +45,31 @@ const serverSchema = z
   })
   .prefault({});
 
-const adminSchema = z.strictObject({
-  host: z.string().min(1).default('127.0.0.1').describe('Interface of the admin listener (metrics, admin API, dashboard).'),
-  port: port.default(9090),
-  token: z.string().default('').describe('When non-empty, /admin/* requires "Authorization: Bearer <token>".'),
-});
+const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost: addresses other machines cannot reach. */
+const isLoopbackHost = (host: string) =>
+  /^(::ffff:)?127(\.\d{1,3}){3}$/i.test(host) || ['::1', '[::1]', 'localhost'].includes(host.toLowerCase());
+
+const adminSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1').describe('Interface of the admin listener (metrics, admin API, dashboard). Without a token it must be a loopback address.'),
+    port: port.default(9090),
+    token: z.string().default('').describe('When non-empty, /admin/* requires "Authorization: Bearer <token>". An empty value (e.g. from an empty ${VAR}) means no token.'),
+    allowedHosts: z
+      .array(z.string().regex(HOST_NAME, { message: 'expected a host name without port, e.g. relay-admin.internal' }))
+      .default([])
+      .describe('Host names (besides IP addresses and localhost) accepted in the Host header when no token is set; any other Host gets 403 (DNS rebinding).'),
+  })
+  .superRefine((admin, ctx) => {
+    if (admin.token === '' && !isLoopbackHost(admin.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['host'],
+        message: `${admin.host} is not a loopback address: without admin.token the admin API must not be reachable from other machines (set admin.token, or bind 127.0.0.1)`,
+      });
+    }
+  });
 
 const sqliteSchema = z.strictObject({
   path: z.string().min(1).default('./data/hookrelay.db').describe('Database file; created with its folder if missing. Relative to the working directory.'),

@@ -74,11 +74,19 @@ describe('dashboard with admin.token: nothing without the token', () => {
     }
     const wrong = await fetchAdmin(relay, '/login', {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'token=not-the-token',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: 'not-the-token' }),
     });
     expect(wrong.status).toBe(401);
     expect(wrong.headers['set-cookie']).toBeUndefined();
+    // A form post (what a page on another site can send) is refused whatever the token.
+    const formPost = await fetchAdmin(relay, '/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${TOKEN}`,
+    });
+    expect(formPost.status).toBe(415);
+    expect(formPost.headers['set-cookie']).toBeUndefined();
 
     const errors: string[] = [];
     const browser: TestBrowser = await openBrowser(errors);
@@ -124,7 +132,8 @@ describe('dashboard with admin.token: nothing without the token', () => {
       headers: { cookie: session, 'x-hookrelay-dashboard': '1', origin: 'http://evil.example', 'content-type': 'application/json' },
       body: replayAll,
     });
-    expect(crossOrigin.status).toBe(401);
+    expect(crossOrigin.status).toBe(403);
+    expect(JSON.parse(crossOrigin.text)).toMatchObject({ error: { code: 'HOOKRELAY_ORIGIN_NOT_ALLOWED' } });
     const forged = await fetchAdmin(relay, '/admin/api/stats', {
       headers: { cookie: `hookrelay_session=v1.${Date.now() + 60_000}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, 'x-hookrelay-dashboard': '1' },
     });
@@ -174,9 +183,9 @@ fetch('${adminOrigin}/admin/api/replay', { method: 'POST', mode: 'no-cors', cred
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe('Overview');
 
     await page.goto(hostileUrl);
-    // The form post lands on the admin listener, which refuses it.
+    // The form post lands on the admin listener, which refuses it: its Origin is not the listener's.
     await page.waitForURL(`${adminOrigin}/admin/api/replay`, { timeout: 15_000 });
-    expect(await page.content()).toContain('HOOKRELAY_UNAUTHORIZED');
+    expect(await page.content()).toContain('HOOKRELAY_ORIGIN_NOT_ALLOWED');
 
     expect(await deadCount(relay)).toBe(1);
     expect(sink.received.length).toBe(received);

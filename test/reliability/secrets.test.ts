@@ -150,8 +150,8 @@ describe('secrets never reach logs or CLI output; the admin listener is guarded 
     const login = async (token: string) => {
       const response = await request(`${admin}/login`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: admin },
-        body: `token=${encodeURIComponent(token)}`,
+        headers: { 'content-type': 'application/json', origin: admin },
+        body: JSON.stringify({ token }),
       });
       return { status: response.statusCode, text: await response.body.text(), cookie: String(response.headers['set-cookie'] ?? '') };
     };

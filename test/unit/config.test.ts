@@ -101,7 +101,7 @@ describe('config defaults', () => {
   it('admin defaults when the section is present', () => {
     const raw = baseConfig();
     raw.admin = { port: 0 };
-    expect(resolveConfig(raw).admin).toEqual({ host: '127.0.0.1', port: 0, token: '' });
+    expect(resolveConfig(raw).admin).toEqual({ host: '127.0.0.1', port: 0, token: '', allowedHosts: [] });
   });
 
   it('postgres storage with its defaults', () => {

@@ -1,8 +1,8 @@
-import Router from '@koa/router';
-import type { Middleware } from 'koa';
+import type Router from '@koa/router';
 import type { Config } from '../../config/load.js';
 import { destinationNames, nowOf, type OperatorContext } from '../../operator/context.js';
 import type { AttemptBucket } from '../../store/store.js';
+import { createAdminRouter } from '../request-path.js';
 
 /** The overview chart: the last hour in 5-minute bars. */
 export const CHART_BUCKET_MS = 5 * 60 * 1000;
@@ -32,15 +32,15 @@ export interface DashboardMeta {
  * the filters. Mounted under /admin/api/dashboard so the admin token check guards it like
  * every /admin route.
  */
-export function createDashboardApi({ operator }: DashboardApiDeps): Middleware {
-  const router = new Router({ prefix: '/admin/api/dashboard' });
+export function createDashboardApi({ operator }: DashboardApiDeps): Router {
+  const router = createAdminRouter({ prefix: '/admin/api/dashboard' });
   router.get('/attempt-history', async (ctx) => {
     ctx.body = await readAttemptHistory(operator);
   });
   router.get('/meta', (ctx) => {
     ctx.body = meta(operator.config);
   });
-  return router.routes() as Middleware;
+  return router;
 }
 
 /** Delivered and failed attempts per destination over the last hour, in 5-minute buckets. */

@@ -1,12 +1,14 @@
 import { join } from 'node:path';
-import Router from '@koa/router';
-import type { Middleware } from 'koa';
+import type Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { HookrelayError } from '../../errors.js';
 import { readRawBody } from '../../ingress/read-body.js';
+import { createAdminRouter } from '../request-path.js';
 import { loginPage } from './login-page.js';
 import { isSameOrigin, type DashboardSession } from './session.js';
 import { loadStaticAssets } from './static-assets.js';
 
-/** The token form posts a few bytes; anything larger is not a sign-in. */
+/** The sign-in posts a few bytes of JSON; anything larger is not a sign-in. */
 const LOGIN_BODY_LIMIT = 4096;
 
 /**
@@ -35,15 +37,23 @@ export interface DashboardRoutesDeps {
  * The dashboard on the admin listener:
  * - `GET /` the page shell (no data in it: its scripts fetch /admin/api with the session
  *   cookie), or the token form while a token is configured and no valid session is present;
- * - `POST /login` checks the token (constant time) and sets the HttpOnly, SameSite=Strict
- *   session cookie; `POST /logout` clears it;
+ * - `POST /login` (`{"token":"…"}`, JSON like every state-changing request on the admin
+ *   listener: the token form's script sends it) checks the token (constant time) and sets the
+ *   HttpOnly, SameSite=Strict session cookie: 204, or 401 for a wrong token;
+ *   `POST /logout` clears it (204);
  * - `GET /assets/*` the scripts, style sheet and icon, from memory.
  */
-export function createDashboardRoutes({ session, root = import.meta.dirname, now = Date.now }: DashboardRoutesDeps): Middleware {
+export interface DashboardPages {
+  middleware: Middleware;
+  /** The router of `/`, `/login`, `/logout` (its `stack` lists them; assets are served beside it). */
+  router: Router;
+}
+
+export function createDashboardRoutes({ session, root = import.meta.dirname, now = Date.now }: DashboardRoutesDeps): DashboardPages {
   const assets = loadStaticAssets(join(root, 'assets'));
   const shell = assets.get('index.html');
   if (!shell) throw new Error(`dashboard index.html missing under ${root}/assets`);
-  const router = new Router();
+  const router = createAdminRouter();
 
   router.get('/', (ctx) => {
     ctx.set(SECURITY_HEADERS);
@@ -51,51 +61,27 @@ export function createDashboardRoutes({ session, root = import.meta.dirname, now
     ctx.type = 'text/html; charset=utf-8';
     if (session.required && !session.hasValidCookie(ctx.req.headers, now())) {
       ctx.status = 401;
-      ctx.body = loginPage({ wrongToken: false });
+      ctx.body = loginPage();
       return;
     }
     ctx.body = shell.body;
   });
 
   router.post('/login', async (ctx) => {
-    ctx.set(SECURITY_HEADERS);
     ctx.set('Cache-Control', 'no-store');
-    if (!isSameOrigin(ctx.req.headers)) {
-      ctx.status = 403;
-      ctx.type = 'text/plain; charset=utf-8';
-      ctx.body = 'cross-origin sign-in refused';
-      return;
+    refuseCrossSite(ctx);
+    const token = await readToken(ctx);
+    if (session.required && !session.tokenMatches(token)) {
+      throw new HookrelayError('HOOKRELAY_UNAUTHORIZED', 'that token is not the admin token');
     }
-    let token = '';
-    try {
-      token = new URLSearchParams((await readRawBody(ctx.req, LOGIN_BODY_LIMIT)).toString('utf8')).get('token') ?? '';
-    } catch {
-      token = '';
-    }
-    if (!session.required) {
-      ctx.redirect('/');
-      ctx.status = 303;
-      return;
-    }
-    if (!session.tokenMatches(token)) {
-      ctx.status = 401;
-      ctx.type = 'text/html; charset=utf-8';
-      ctx.body = loginPage({ wrongToken: true });
-      return;
-    }
-    ctx.set('Set-Cookie', session.issueCookie(now()));
-    ctx.redirect('/');
-    ctx.status = 303;
+    if (session.required) ctx.set('Set-Cookie', session.issueCookie(now()));
+    ctx.status = 204;
   });
 
   router.post('/logout', (ctx) => {
-    if (!isSameOrigin(ctx.req.headers)) {
-      ctx.status = 403;
-      return;
-    }
+    refuseCrossSite(ctx);
     ctx.set('Set-Cookie', session.clearCookie());
-    ctx.redirect('/');
-    ctx.status = 303;
+    ctx.status = 204;
   });
 
   const serveAsset: Middleware = async (ctx, next) => {
@@ -114,5 +100,24 @@ export function createDashboardRoutes({ session, root = import.meta.dirname, now
   };
 
   const routes = router.routes() as Middleware;
-  return (ctx, next) => serveAsset(ctx, () => routes(ctx, next));
+  return { middleware: (ctx, next) => serveAsset(ctx, () => routes(ctx, next)), router };
+}
+
+/** Sec-Fetch-Site says more than Origin about where a sign-in comes from (e.g. a sibling port). */
+function refuseCrossSite(ctx: Context): void {
+  if (!isSameOrigin(ctx.req.headers)) {
+    throw new HookrelayError('HOOKRELAY_ORIGIN_NOT_ALLOWED', 'cross-origin sign-in and sign-out are refused');
+  }
+}
+
+async function readToken(ctx: Context): Promise<string> {
+  let value: unknown;
+  try {
+    value = JSON.parse((await readRawBody(ctx.req, LOGIN_BODY_LIMIT)).toString('utf8'));
+  } catch {
+    throw new HookrelayError('HOOKRELAY_BAD_REQUEST', 'expected a JSON body {"token":"…"}');
+  }
+  const token = (value as { token?: unknown } | null)?.token;
+  if (typeof token !== 'string') throw new HookrelayError('HOOKRELAY_BAD_REQUEST', 'token: expected a string');
+  return token;
 }

@@ -11,7 +11,9 @@ export function runCheckConfig(options: GlobalOptions): void {
     path,
     storage: config.storage.kind === 'sqlite' ? { sqlite: config.storage.sqlite.path } : { postgres: config.storage.postgres.schema },
     server: { host: config.server.host, port: config.server.port },
-    admin: config.admin ? { host: config.admin.host, port: config.admin.port, token: config.admin.token !== '' } : null,
+    admin: config.admin
+      ? { host: config.admin.host, port: config.admin.port, token: config.admin.token !== '', allowedHosts: config.admin.allowedHosts }
+      : null,
     sources: config.sources.map((source) => ({
       name: source.name,
       path: source.path,
@@ -37,6 +39,7 @@ export function runCheckConfig(options: GlobalOptions): void {
     `storage: ${config.storage.kind}`,
     `public listener: ${config.server.host}:${config.server.port}`,
     `admin listener: ${config.admin ? `${config.admin.host}:${config.admin.port}${config.admin.token ? ' (token required)' : ''}` : 'off'}`,
+    ...(config.admin && config.admin.allowedHosts.length > 0 ? [`admin allowed hosts: ${config.admin.allowedHosts.join(', ')}`] : []),
     ...config.sources.map((s) => `source ${s.name}: POST ${s.path} (${s.verify.scheme}, ${s.verify.secrets.length} secret(s), dedupe ${s.dedupe.keys.join(', ') || 'sha256 of body'})`),
     ...config.destinations.map((d) => `destination ${d.name}: ${d.url} <- ${d.sources.join(', ')} (max ${d.retry.maxAttempts} attempts)`),
     ...defaulted.map((entry) =>

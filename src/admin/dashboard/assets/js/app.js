@@ -102,13 +102,25 @@ async function poll() {
   setTimeout(poll, Math.max(POLL_MS, 10 * (performance.now() - started)));
 }
 
+/** Sign-out is a JSON post like every state-changing request to the admin listener. */
+async function signOut(submit) {
+  submit.preventDefault();
+  try {
+    await fetch('/logout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', credentials: 'same-origin' });
+  } finally {
+    location.assign('/');
+  }
+}
+
 async function start() {
   try {
     meta = await getMeta();
   } catch (error) {
     setProblem(`Could not load the dashboard: ${error.message}`);
   }
-  document.getElementById('logout').hidden = !meta.tokenRequired;
+  const logout = document.getElementById('logout');
+  logout.hidden = !meta.tokenRequired;
+  logout.addEventListener('submit', signOut);
   window.addEventListener('hashchange', () => void show({ focus: true }));
   await show({ focus: false });
   setTimeout(poll, POLL_MS);
