@@ -31,6 +31,7 @@ export interface Sender {
 export function createSender(destination: DestinationConfig): Sender {
   const url = new URL(destination.url);
   const path = `${url.pathname}${url.search}`;
+  const authorization = basicAuthorization(url);
   const pool = new Pool(url.origin, {
     connections: destination.concurrency,
     pipelining: 1,
@@ -47,6 +48,8 @@ export function createSender(destination: DestinationConfig): Sender {
       const startedAt = performance.now();
       const timestamp = Math.floor(Date.now() / 1000);
       const headers: Record<string, string> = {};
+      // Credentials in the URL are sent as Basic auth unless the destination sets Authorization itself.
+      if (authorization) headers.authorization = authorization;
       for (const [name, value] of configured) headers[name.toLowerCase()] = value;
       headers['content-type'] = delivery.contentType;
       headers['user-agent'] = USER_AGENT;
@@ -104,6 +107,24 @@ async function readResponseBody(body: AsyncIterable<Buffer> & { destroy(error?: 
   }
   if (kept === 0) return null;
   return Buffer.concat(chunks, kept).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8');
+}
+
+/**
+ * `Basic` credentials from a URL's user info, percent-decoded (as browsers send them), or
+ * null when the URL has none. The pool connects to the origin, which carries no credentials.
+ */
+export function basicAuthorization(url: URL): string | null {
+  if (url.username === '' && url.password === '') return null;
+  return `Basic ${Buffer.from(`${percentDecode(url.username)}:${percentDecode(url.password)}`, 'utf8').toString('base64')}`;
+}
+
+function percentDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    // A stray "%" that starts no escape is sent as written.
+    return value;
+  }
 }
 
 /** A stable code for every way an attempt can fail without a response. */
