@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { AttemptFailedError, BREAKER_OPEN_CODE, createBreaker, type DestinationBreaker } from './breakers.js';
 import { decideNext } from './decide.js';
+import { createLogThrottle } from './log-throttle.js';
 import type { DeliveryObserver } from './observer.js';
 import { classify, type SendResult, type Verdict } from './outcome.js';
 import { createSender, type Sender } from './send.js';
@@ -13,6 +14,8 @@ import { createSender, type Sender } from './send.js';
 const CLAIM_BACKOFF_MAX_MS = 5_000;
 /** Delay before attempt results that could not be written are written again. */
 const COMPLETION_RETRY_MS = 200;
+/** While attempt results cannot be written, say so once per this interval, not on every retry. */
+const COMPLETION_ERROR_LOG_INTERVAL_MS = 5_000;
 /** How often every destination looks for due retries and rows changed by other processes (CLI replay). */
 const DEFAULT_POLL_INTERVAL_MS = 250;
 /**
@@ -103,6 +106,7 @@ export function createDispatcher({
   const recording = new Set<string>();
   let flushing: Promise<void> = Promise.resolve();
   let flushScheduled = false;
+  const logCompletionError = createLogThrottle(COMPLETION_ERROR_LOG_INTERVAL_MS);
   const flushCompletions = () => {
     flushScheduled = false;
     const batch = completions;
@@ -115,7 +119,7 @@ export function createDispatcher({
         if (!released) {
           // Storage busy or failing: keep the results and try again shortly (within the leases),
           // rather than let the leases expire and send these deliveries a second time.
-          log.warn({ err: error, count: batch.length }, 'could not record attempts yet; retrying');
+          logCompletionError((failures) => log.warn({ err: error, count: batch.length, failures }, 'could not record attempts yet; retrying'));
           completions.unshift(...batch);
           if (!flushScheduled) {
             flushScheduled = true;
