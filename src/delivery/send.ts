@@ -11,7 +11,7 @@ export const RESPONSE_SNIPPET_BYTES = 1024;
  * Most response body read before the attempt counts as answered: a longer body is cut off
  * (its connection closed) and the status decides. Only the snippet is kept in memory.
  */
-export const RESPONSE_READ_LIMIT_BYTES = 1024 * 1024;
+export const RESPONSE_READ_LIMIT_BYTES = 64 * 1024;
 
 const USER_AGENT = 'hookrelay/0.1';
 

@@ -124,7 +124,7 @@ describe('destination faults: each ends delivered or dead per the retry rules, n
         if (lastStatus !== undefined) expect({ name, lastStatus: row.lastStatus }).toEqual({ name, lastStatus });
       }
     };
-    // Delivered: a 2xx whose body ends (or reaches the read limit, 1 MiB) within the deadline.
+    // Delivered: a 2xx whose body ends (or reaches the read limit, 64 KiB) within the deadline.
     expectAll('healthy', 'delivered', 1, 200);
     expectAll('huge', 'delivered', 1, 200);
     expectAll('rate-limited', 'delivered', 2, 200);
