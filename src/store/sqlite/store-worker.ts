@@ -22,7 +22,15 @@ try {
 }
 
 port.on('message', (request: WorkerRequest) => {
-  void handle(request).then((reply) => port.postMessage(reply, request.method === 'claimDue' ? claimedBodies(reply) : []));
+  void handle(request).then((reply) => {
+    if (request.method !== 'claimDue') return port.postMessage(reply);
+    try {
+      port.postMessage(reply, claimedBodies(reply));
+    } catch {
+      // A buffer that cannot be moved (none is expected): send copies rather than no answer.
+      port.postMessage(reply);
+    }
+  });
 });
 
 /**
