@@ -171,6 +171,9 @@ const destinationSchema = z.strictObject({
   sources: z.array(z.string()).min(1, { message: 'an empty list matches no source; omit the key for every source' }).optional(),
   timeoutMs: duration('Deadline of a whole attempt.').default(15_000),
   concurrency: positiveInt.default(8),
+  bodyBudgetBytes: positiveInt
+    .default(64 * 1024 * 1024)
+    .describe('Most bytes of event bodies the delivery engine holds for this destination (queued and being sent); a single larger body is sent alone.'),
   headers: z.record(z.string(), z.string()).default({}),
   signingSecret: z.string().min(1, { message: STANDARD_WEBHOOKS_SECRET }).refine(isStandardWebhooksSecret, { message: STANDARD_WEBHOOKS_SECRET }).optional(),
   retry: retrySchema,

@@ -4,7 +4,8 @@ import type { SendResult, Verdict } from './outcome.js';
 
 /**
  * After a sent attempt: delivered, dead (budget spent), or retried after the backoff — or
- * after `Retry-After` when the policy honours it and it asks for longer. Pure.
+ * after `Retry-After` when the policy honours it and it asks for longer, up to `maxDelayMs`
+ * (a receiver cannot park a delivery beyond the longest backoff). Pure.
  */
 export function decideNext(
   verdict: Verdict,
@@ -19,7 +20,7 @@ export function decideNext(
   if (failedInBudget >= policy.maxAttempts) return { kind: 'dead' };
   let delay = backoffDelayMs(policy, failedInBudget, random);
   if (verdict.honoursRetryAfter && result.kind === 'response' && result.retryAfterMs !== undefined) {
-    delay = Math.max(delay, result.retryAfterMs);
+    delay = Math.max(delay, Math.min(result.retryAfterMs, policy.maxDelayMs));
   }
   return { kind: 'retry', nextAttemptAt: nowMs + delay };
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { AttemptFailedError, BREAKER_OPEN_CODE, createBreaker, type DestinationBreaker } from './breakers.js';
 import { decideNext } from './decide.js';
+import { createLogThrottle } from './log-throttle.js';
 import type { DeliveryObserver } from './observer.js';
 import { classify, type SendResult, type Verdict } from './outcome.js';
 import { createSender, type Sender } from './send.js';
@@ -13,6 +14,8 @@ import { createSender, type Sender } from './send.js';
 const CLAIM_BACKOFF_MAX_MS = 5_000;
 /** Delay before attempt results that could not be written are written again. */
 const COMPLETION_RETRY_MS = 200;
+/** While attempt results cannot be written, say so once per this interval, not on every retry. */
+const COMPLETION_ERROR_LOG_INTERVAL_MS = 5_000;
 /** How often every destination looks for due retries and rows changed by other processes (CLI replay). */
 const DEFAULT_POLL_INTERVAL_MS = 250;
 /**
@@ -62,6 +65,8 @@ interface Lane {
   queued: QueuedDelivery[];
   /** Ids in `running` or `queued`: a claim that returns one of them again (its lease expired while queued) is skipped. */
   held: Set<string>;
+  /** Body bytes of the deliveries in `held`; claims take only what fits in `bodyBudgetBytes` beside them. */
+  heldBytes: number;
   claiming: boolean;
   /**
    * A claim or release failed: rows may be in flight for this process that it does not hold
@@ -101,6 +106,7 @@ export function createDispatcher({
   const recording = new Set<string>();
   let flushing: Promise<void> = Promise.resolve();
   let flushScheduled = false;
+  const logCompletionError = createLogThrottle(COMPLETION_ERROR_LOG_INTERVAL_MS);
   const flushCompletions = () => {
     flushScheduled = false;
     const batch = completions;
@@ -113,7 +119,7 @@ export function createDispatcher({
         if (!released) {
           // Storage busy or failing: keep the results and try again shortly (within the leases),
           // rather than let the leases expire and send these deliveries a second time.
-          log.warn({ err: error, count: batch.length }, 'could not record attempts yet; retrying');
+          logCompletionError((failures) => log.warn({ err: error, count: batch.length, failures }, 'could not record attempts yet; retrying'));
           completions.unshift(...batch);
           if (!flushScheduled) {
             flushScheduled = true;
@@ -144,6 +150,7 @@ export function createDispatcher({
       running: new Map(),
       queued: [],
       held: new Set(),
+      heldBytes: 0,
       claiming: false,
       claimsUncertain: false,
       claimErrorLoggedAt: 0,
@@ -179,12 +186,23 @@ export function createDispatcher({
             : lane.destination.concurrency + CLAIM_BATCH - lane.held.size;
         // Claim when the queue runs low, in batches, not once per finished attempt.
         if (room <= 0 || stopping || (lane.queued.length >= lane.destination.concurrency && !lane.again)) break;
+        const bytesLeft = lane.destination.bodyBudgetBytes - lane.heldBytes;
+        if (bytesLeft <= 0 && lane.held.size > 0) break;
         const limit = Math.min(room, CLAIM_BATCH);
         const now = Date.now();
         const leaseExpiresAt = now + leaseMsFor(lane.destination);
         if (now < lane.claimAfter) break;
         if (lane.claimsUncertain) await releaseLostClaims(lane);
-        const claimed = await store.claimDue({ destination: lane.destination.name, limit, now, leaseExpiresAt, owner });
+        const claimed = await store.claimDue({
+          destination: lane.destination.name,
+          limit,
+          now,
+          leaseExpiresAt,
+          owner,
+          maxBodyBytes: Math.max(0, bytesLeft),
+          // Holding nothing, a body larger than the whole budget is still taken (and sent alone).
+          oversizedFirst: lane.held.size === 0,
+        });
         lane.claimBackoffMs = 0;
         if (stopping) {
           // stop() began while this claim was running: hand the rows back unsent.
@@ -193,7 +211,7 @@ export function createDispatcher({
         }
         for (const delivery of claimed) {
           if (lane.held.has(delivery.id)) continue;
-          lane.held.add(delivery.id);
+          hold(lane, delivery);
           lane.queued.push({ delivery, leaseExpiresAt });
         }
         startQueued(lane);
@@ -223,6 +241,15 @@ export function createDispatcher({
     if (count > 0) log.warn({ destination: lane.destination.name, count }, 'claims whose answer was lost are pending again');
   }
 
+  function hold(lane: Lane, delivery: ClaimedDelivery): void {
+    lane.held.add(delivery.id);
+    lane.heldBytes += delivery.body.length;
+  }
+
+  function unhold(lane: Lane, delivery: ClaimedDelivery): void {
+    if (lane.held.delete(delivery.id)) lane.heldBytes -= delivery.body.length;
+  }
+
   /** Starts queued deliveries while the lane has free slots and the breaker lets attempts through. */
   function startQueued(lane: Lane): void {
     const now = Date.now();
@@ -230,7 +257,7 @@ export function createDispatcher({
       const { delivery, leaseExpiresAt } = lane.queued.shift()!;
       if (leaseExpiresAt - now <= lane.destination.timeoutMs) {
         // Too little lease left to finish an attempt under it: hand it back rather than risk a second claimer.
-        lane.held.delete(delivery.id);
+        unhold(lane, delivery);
         void store.releaseClaims([delivery.id], now).catch((error: unknown) => {
           lane.claimsUncertain = true;
           log.error({ err: error }, 'could not release a claim');
@@ -245,8 +272,8 @@ export function createDispatcher({
   async function releaseQueued(lane: Lane): Promise<void> {
     if (lane.queued.length === 0) return;
     const ids = lane.queued.map(({ delivery }) => delivery.id);
+    for (const { delivery } of lane.queued) unhold(lane, delivery);
     lane.queued = [];
-    for (const id of ids) lane.held.delete(id);
     await store.releaseClaims(ids, Date.now());
   }
 
@@ -256,7 +283,7 @@ export function createDispatcher({
       .catch((error: unknown) => log.error({ err: error, deliveryId: delivery.id }, 'attempt crashed'))
       .finally(() => {
         lane.running.delete(delivery.id);
-        lane.held.delete(delivery.id);
+        unhold(lane, delivery);
         void pump(lane);
       });
     lane.running.set(delivery.id, task);

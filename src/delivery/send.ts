@@ -7,6 +7,11 @@ import { createDeliverySigner } from './sign.js';
 
 /** How much of a response body is kept in the attempt log. */
 export const RESPONSE_SNIPPET_BYTES = 1024;
+/**
+ * Most response body read before the attempt counts as answered: a longer body is cut off
+ * (its connection closed) and the status decides. Only the snippet is kept in memory.
+ */
+export const RESPONSE_READ_LIMIT_BYTES = 64 * 1024;
 
 const USER_AGENT = 'hookrelay/0.1';
 
@@ -19,11 +24,14 @@ export interface Sender {
 
 /**
  * One keep-alive connection pool per destination, sized to its concurrency. The whole
- * attempt (connect, headers, reading the snippet) is bounded by `timeoutMs`.
+ * attempt (connect, headers, reading the response body to its end or to
+ * RESPONSE_READ_LIMIT_BYTES) is bounded by `timeoutMs`: a body still arriving at the
+ * deadline, or cut short, makes the attempt fail even after a 2xx status.
  */
 export function createSender(destination: DestinationConfig): Sender {
   const url = new URL(destination.url);
   const path = `${url.pathname}${url.search}`;
+  const authorization = basicAuthorization(url);
   const pool = new Pool(url.origin, {
     connections: destination.concurrency,
     pipelining: 1,
@@ -40,6 +48,8 @@ export function createSender(destination: DestinationConfig): Sender {
       const startedAt = performance.now();
       const timestamp = Math.floor(Date.now() / 1000);
       const headers: Record<string, string> = {};
+      // Credentials in the URL are sent as Basic auth unless the destination sets Authorization itself.
+      if (authorization) headers.authorization = authorization;
       for (const [name, value] of configured) headers[name.toLowerCase()] = value;
       headers['content-type'] = delivery.contentType;
       headers['user-agent'] = USER_AGENT;
@@ -52,7 +62,7 @@ export function createSender(destination: DestinationConfig): Sender {
       const signal = AbortSignal.timeout(destination.timeoutMs);
       try {
         const response = await pool.request({ path, method: 'POST', headers, body: delivery.body, signal });
-        const snippet = await readSnippet(response.body);
+        const snippet = await readResponseBody(response.body, signal);
         const retryAfter = response.headers['retry-after'];
         const retryAfterMs = parseRetryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now());
         return {
@@ -70,23 +80,51 @@ export function createSender(destination: DestinationConfig): Sender {
   };
 }
 
-/** Reads at most RESPONSE_SNIPPET_BYTES, then drops the rest without buffering it. */
-async function readSnippet(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string | null> {
+/**
+ * Reads the response body to its end (or to RESPONSE_READ_LIMIT_BYTES) and returns its first
+ * RESPONSE_SNIPPET_BYTES; the rest is dropped as it arrives. Rejects when the attempt's
+ * deadline passes first or the body breaks off: the receiver's answer is then incomplete.
+ */
+async function readResponseBody(body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown }, signal: AbortSignal): Promise<string | null> {
   const chunks: Buffer[] = [];
-  let size = 0;
+  let kept = 0;
+  let read = 0;
+  const abort = () => body.destroy(signal.reason as Error);
+  signal.addEventListener('abort', abort, { once: true });
   try {
+    signal.throwIfAborted();
     for await (const chunk of body) {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= RESPONSE_SNIPPET_BYTES) break;
+      if (kept < RESPONSE_SNIPPET_BYTES) {
+        chunks.push(chunk);
+        kept += chunk.length;
+      }
+      read += chunk.length;
+      if (read >= RESPONSE_READ_LIMIT_BYTES) break;
     }
-  } catch {
-    // The status is what decides the outcome; a body cut short only shortens the snippet.
   } finally {
+    signal.removeEventListener('abort', abort);
     body.destroy();
   }
-  if (size === 0) return null;
-  return Buffer.concat(chunks, size).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8');
+  if (kept === 0) return null;
+  return Buffer.concat(chunks, kept).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8');
+}
+
+/**
+ * `Basic` credentials from a URL's user info, percent-decoded (as browsers send them), or
+ * null when the URL has none. The pool connects to the origin, which carries no credentials.
+ */
+export function basicAuthorization(url: URL): string | null {
+  if (url.username === '' && url.password === '') return null;
+  return `Basic ${Buffer.from(`${percentDecode(url.username)}:${percentDecode(url.password)}`, 'utf8').toString('base64')}`;
+}
+
+function percentDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    // A stray "%" that starts no escape is sent as written.
+    return value;
+  }
 }
 
 /** A stable code for every way an attempt can fail without a response. */

@@ -35,7 +35,10 @@ export interface Store {
   /**
    * Claims up to `limit` due pending deliveries of one destination (oldest due first),
    * moving them to `in_flight` with a lease until `leaseExpiresAt`. Also re-claims
-   * in-flight rows whose lease has expired (a process died mid-attempt).
+   * in-flight rows whose lease has expired (a process died mid-attempt). Rows are taken in
+   * due order while the sum of their body sizes stays within `maxBodyBytes`: the first row
+   * that would exceed it ends the claim (it is not skipped), except that with
+   * `oversizedFirst` the first due row is taken whatever its size.
    */
   claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]>;
   /**
@@ -107,6 +110,13 @@ export interface ClaimRequest {
   limit: number;
   now: number;
   leaseExpiresAt: number;
+  /** Most body bytes the claimed deliveries may hold together (the claimer's remaining budget); omitted: no byte limit. */
+  maxBodyBytes?: number;
+  /**
+   * Take the first due row even when its body alone exceeds `maxBodyBytes`: the claimer
+   * holds no body, so a body larger than the whole budget is still delivered, alone.
+   */
+  oversizedFirst?: boolean;
   /** Identifies the claiming process (diagnostics, multi-process adapters). */
   owner: string;
 }

@@ -189,6 +189,36 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect(ids.length).toBe(40);
       });
 
+      const sized = async (sizes: readonly number[]) => {
+        const ids: string[] = [];
+        for (const [index, size] of sizes.entries()) {
+          ids.push((await store.ingest(newEvent(`sized-${index}`, { destinations: ['app'], body: Buffer.alloc(size, 0x61 + index) }))).id);
+        }
+        return ids;
+      };
+      const claimBytes = (maxBodyBytes: number, oversizedFirst = false) =>
+        store.claimDue({ destination: 'app', limit: 10, now: Date.now(), leaseExpiresAt: Date.now() + 30_000, owner: 'o', maxBodyBytes, oversizedFirst });
+
+      it('a byte budget claims the due-order prefix whose bodies fit; the first row that does not fit ends the claim', async () => {
+        const ids = await sized([100, 200, 100, 50]);
+        const first = await claimBytes(350);
+        expect(first.map((d) => [d.eventId, d.body.length])).toEqual([[ids[0], 100], [ids[1], 200]]);
+        expect(first[1]!.body.equals(Buffer.alloc(200, 0x62))).toBe(true);
+        // The 50-byte body would fit, but it is due after the 100-byte one that does not: no skipping ahead.
+        expect(await claimBytes(99)).toEqual([]);
+        expect((await store.getDelivery((await store.listDeliveriesOfEvent(ids[3]!))[0]!.id))?.status).toBe('pending');
+        // The budget is inclusive: 100 + 50 = 150 fits in 150.
+        expect((await claimBytes(150)).map((d) => d.eventId)).toEqual([ids[2], ids[3]]);
+      });
+
+      it('oversizedFirst takes a body larger than the whole budget, alone; without it nothing is claimed', async () => {
+        const ids = await sized([1_000, 10, 10]);
+        expect(await claimBytes(500)).toEqual([]);
+        expect((await claimBytes(500, true)).map((d) => [d.eventId, d.body.length])).toEqual([[ids[0], 1_000]]);
+        expect((await claimBytes(15, true)).map((d) => d.eventId)).toEqual([ids[1]]);
+        expect((await claimBytes(0, true)).map((d) => d.eventId)).toEqual([ids[2]]);
+      });
+
       it('re-claims an in-flight delivery whose lease expired, never one whose lease runs', async () => {
         await store.ingest(newEvent('lease', { destinations: ['app'] }));
         const now = Date.now();

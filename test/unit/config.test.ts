@@ -65,6 +65,7 @@ describe('config defaults', () => {
       sources: ['cerebrium', 'github'],
       timeoutMs: 15_000,
       concurrency: 8,
+      bodyBudgetBytes: 64 * 1024 * 1024,
       headers: {},
       retry: { maxAttempts: 12, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 3_600_000 },
       circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindowMs: 10_000, resetTimeoutMs: 30_000 },

@@ -57,6 +57,22 @@ describe('decideNext', () => {
     expect(decide(response(503, 30_000), 1)).toEqual({ kind: 'retry', nextAttemptAt: NOW + 30_000 });
   });
 
+  const capRows: { name: string; status: number; retryAfterMs: number; used: number; delay: number }[] = [
+    { name: 'just under maxDelayMs: honoured in full', status: 429, retryAfterMs: 59_999, used: 0, delay: 59_999 },
+    { name: 'exactly maxDelayMs', status: 503, retryAfterMs: 60_000, used: 0, delay: 60_000 },
+    { name: 'one ms over maxDelayMs: capped', status: 429, retryAfterMs: 60_001, used: 0, delay: 60_000 },
+    { name: '99999999999 s (the year 5195): capped', status: 503, retryAfterMs: 99_999_999_999_000, used: 1, delay: 60_000 },
+    { name: 'capped even when the backoff is at its ceiling', status: 429, retryAfterMs: 86_400_000, used: 2, delay: 60_000 },
+  ];
+  for (const row of capRows) {
+    it(`Retry-After is honoured up to maxDelayMs: ${row.name}`, () => {
+      expect(decide(response(row.status, row.retryAfterMs), row.used, () => 0.999_999, { ...policy, maxAttempts: 10 })).toEqual({
+        kind: 'retry',
+        nextAttemptAt: NOW + row.delay,
+      });
+    });
+  }
+
   it('Retry-After shorter than the backoff does not shorten it', () => {
     expect(decide(response(429, 10), 2, () => 0)).toEqual({ kind: 'retry', nextAttemptAt: NOW + 2_000 });
   });
@@ -70,7 +86,7 @@ describe('decideNext', () => {
     expect(decide(response(429, 30_000), 3)).toEqual({ kind: 'dead' });
   });
 
-  it('jitter never shortens a Retry-After and never exceeds the larger of Retry-After and the ceiling', () => {
+  it('jitter never shortens a Retry-After (capped at maxDelayMs) and never exceeds the larger of it and the ceiling', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 2 }),
@@ -83,9 +99,11 @@ describe('decideNext', () => {
           if (decision.kind !== 'retry') return;
           const delay = decision.nextAttemptAt - NOW;
           const ceiling = backoffCeilingMs(policy, used + 1);
-          expect(delay).toBeGreaterThanOrEqual(retryAfterMs);
+          const honoured = Math.min(retryAfterMs, policy.maxDelayMs);
+          expect(delay).toBeGreaterThanOrEqual(honoured);
           expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
-          expect(delay).toBeLessThanOrEqual(Math.max(retryAfterMs, ceiling));
+          expect(delay).toBeLessThanOrEqual(Math.max(honoured, ceiling));
+          expect(delay).toBeLessThanOrEqual(policy.maxDelayMs);
         },
       ),
       { numRuns: 1_000 },

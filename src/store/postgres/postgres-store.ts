@@ -155,12 +155,22 @@ class PostgresStore implements Store {
     const rows = await queryRows<ClaimRow & { due_at: number }>(
       this.pool,
       'claim deliveries',
-      `WITH due AS (
-         SELECT id, next_attempt_at AS due_at FROM ${this.t.deliveries}
-          WHERE destination = $1 AND status IN ('pending', 'in_flight') AND next_attempt_at <= $2
-          ORDER BY next_attempt_at, id
+      // Sizes first (octet_length of a bytea reads no body), then only the due-order prefix
+      // that fits the byte budget is leased and returned with its body.
+      `WITH candidates AS (
+         SELECT d.id, d.next_attempt_at AS due_at, octet_length(e.body) AS size
+           FROM ${this.t.deliveries} d JOIN ${this.t.events} e ON e.id = d.event_id
+          WHERE d.destination = $1 AND d.status IN ('pending', 'in_flight') AND d.next_attempt_at <= $2
+          ORDER BY d.next_attempt_at, d.id
           LIMIT $3
-          FOR UPDATE SKIP LOCKED
+          FOR UPDATE OF d SKIP LOCKED
+       ), sized AS (
+         SELECT id, due_at,
+                sum(size) OVER (ORDER BY due_at, id ROWS UNBOUNDED PRECEDING) AS running,
+                row_number() OVER (ORDER BY due_at, id) AS position
+           FROM candidates
+       ), due AS (
+         SELECT id, due_at FROM sized WHERE running <= $6 OR (position = 1 AND $7::boolean)
        )
        UPDATE ${this.t.deliveries} d
           SET status = 'in_flight', next_attempt_at = $4, lease_owner = $5, updated_at = $2,
@@ -169,7 +179,15 @@ class PostgresStore implements Store {
          FROM due, ${this.t.events} e
         WHERE d.id = due.id AND e.id = d.event_id
        RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, e.content_type, e.body, e.received_at, due.due_at`,
-      [request.destination, request.now, request.limit, request.leaseExpiresAt, request.owner],
+      [
+        request.destination,
+        request.now,
+        request.limit,
+        request.leaseExpiresAt,
+        request.owner,
+        request.maxBodyBytes ?? Number.MAX_SAFE_INTEGER,
+        request.oversizedFirst ?? false,
+      ],
     );
     return rows
       .sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

@@ -262,20 +262,39 @@ function emptyWal(db: Database): void {
 }
 
 function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
+  // Due rows with their body sizes first (length() of a blob reads no body), then the bodies of
+  // the due-order prefix that fits the byte budget: a claim never loads a body it does not take.
+  // Sorted by the caller, not by SQL, which would copy every body into a temporary sorter.
   const selectDue: Statement = db.prepare(
-    `SELECT d.id, d.event_id, d.destination, d.source, d.status, d.attempts, d.budget_used, e.content_type, e.body, e.received_at
-       FROM deliveries d JOIN events e ON e.id = d.event_id
-      WHERE d.destination = ? AND d.status IN ('pending', 'in_flight') AND d.next_attempt_at <= ?
-      ORDER BY d.next_attempt_at, d.id
-      LIMIT ?`,
+    `WITH due AS (
+       SELECT d.id, d.event_id, d.destination, d.source, d.status, d.attempts, d.budget_used, d.next_attempt_at, length(e.body) AS size
+         FROM deliveries d JOIN events e ON e.id = d.event_id
+        WHERE d.destination = @destination AND d.status IN ('pending', 'in_flight') AND d.next_attempt_at <= @now
+        ORDER BY d.next_attempt_at, d.id
+        LIMIT @limit
+     ), sized AS (
+       SELECT due.*,
+              sum(size) OVER (ORDER BY next_attempt_at, id ROWS UNBOUNDED PRECEDING) AS running,
+              row_number() OVER (ORDER BY next_attempt_at, id) AS position
+         FROM due
+     )
+     SELECT s.id, s.event_id, s.destination, s.source, s.status, s.attempts, s.budget_used, s.position, e.content_type, e.body, e.received_at
+       FROM sized s JOIN events e ON e.id = s.event_id
+      WHERE s.running <= @maxBodyBytes OR (s.position = 1 AND @oversizedFirst)`,
   );
   // Taking over an expired lease: its claimer may have sent the attempt, so the count moves on.
   const lease = db.prepare(
     `UPDATE deliveries SET status = 'in_flight', next_attempt_at = ?, lease_owner = ?, updated_at = ?, attempts = attempts + ? WHERE id = ?`,
   );
   const claim = db.transaction((request: ClaimRequest): ClaimedDelivery[] => {
-    const rows = selectDue.all(request.destination, request.now, request.limit) as (ClaimRow & { status: string })[];
-    return rows.map((row) => {
+    const rows = selectDue.all({
+      destination: request.destination,
+      now: request.now,
+      limit: request.limit,
+      maxBodyBytes: request.maxBodyBytes ?? Number.MAX_SAFE_INTEGER,
+      oversizedFirst: request.oversizedFirst ? 1 : 0,
+    }) as (ClaimRow & { status: string; position: number })[];
+    return rows.sort((a, b) => a.position - b.position).map((row) => {
       const takenOver = row.status === 'in_flight' ? 1 : 0;
       lease.run(request.leaseExpiresAt, request.owner, request.now, takenOver, row.id);
       return toClaimedDelivery({ ...row, attempts: row.attempts + takenOver });

@@ -24,8 +24,29 @@ try {
 }
 
 port.on('message', (request: WorkerRequest) => {
-  void handle(request).then((reply) => port.postMessage(reply));
+  void handle(request).then((reply) => {
+    if (request.method !== 'claimDue') return port.postMessage(reply);
+    try {
+      port.postMessage(reply, claimedBodies(reply));
+    } catch {
+      // A buffer that cannot be moved (none is expected): send copies rather than no answer.
+      port.postMessage(reply);
+    }
+  });
 });
+
+/**
+ * Claimed bodies move to the dispatcher's thread instead of being copied (up to a lane's
+ * whole byte budget per claim). Only a buffer that owns its whole memory is moved, never a
+ * view into a shared pool.
+ */
+function claimedBodies(reply: WorkerReply): ArrayBuffer[] {
+  if (!reply.ok) return [];
+  const owned = (reply.value as { body: Buffer }[])
+    .map(({ body }) => body)
+    .filter((body) => body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer);
+  return [...new Set(owned.map((body) => body.buffer as ArrayBuffer))];
+}
 
 async function handle({ id, method, args }: WorkerRequest): Promise<WorkerReply> {
   try {
