@@ -100,7 +100,7 @@ class SqliteStore implements Store {
     this.statements = prepareDeliveryStatements(db, busyTimeoutMs);
     this.operator = createOperatorQueries(db);
     const insertEvent = db.prepare(
-      `INSERT INTO events (id, source, dedupe_key, content_type, body, received_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO events (id, source, dedupe_key, content_type, content_encoding, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key, source) DO NOTHING`,
     );
     const findEvent = db.prepare('SELECT id FROM events WHERE dedupe_key = ? AND source = ?').pluck();
@@ -112,7 +112,7 @@ class SqliteStore implements Store {
       const now = Date.now();
       return events.map((event) => {
         const id = newId('evt');
-        const inserted = insertEvent.run(id, event.source, event.dedupeKey, event.contentType, event.body, now);
+        const inserted = insertEvent.run(id, event.source, event.dedupeKey, event.contentType, event.contentEncoding ?? null, event.body, now);
         if (inserted.changes === 0) {
           return { id: findEvent.get(event.dedupeKey, event.source) as string, duplicate: true };
         }
@@ -218,7 +218,7 @@ class SqliteStore implements Store {
 
 function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
   const selectDue: Statement = db.prepare(
-    `SELECT d.id, d.event_id, d.destination, d.source, d.status, d.attempts, d.budget_used, e.content_type, e.body, e.received_at
+    `SELECT d.id, d.event_id, d.destination, d.source, d.status, d.attempts, d.budget_used, e.content_type, e.content_encoding, e.body, e.received_at
        FROM deliveries d JOIN events e ON e.id = d.event_id
       WHERE d.destination = ? AND d.status IN ('pending', 'in_flight') AND d.next_attempt_at <= ?
       ORDER BY d.next_attempt_at, d.id
