@@ -6,6 +6,7 @@ import type { Config } from '../config/load.js';
 import { errorBody, httpStatusFor, isHookrelayError, HookrelayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import { decodeContentEncoding } from './decode-body.js';
 import { createDedupeKeyFn } from './dedupe-key.js';
 import { readRawBody, tooLarge } from './read-body.js';
 import { trackRequests } from './request-tracker.js';
@@ -116,8 +117,10 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
         throw error;
       }
       const contentType = req.headers['content-type'] || 'application/octet-stream';
-      const dedupeKey = dedupeKeyOf(req.headers, body, contentType);
-      const result = await store.ingest({ source: source.name, dedupeKey, contentType, body, destinations });
+      const contentEncoding = req.headers['content-encoding'] || null;
+      const decoded = contentEncoding && dedupeKeyOf.readsBody ? await decodeForDedupe(body, contentEncoding, maxBodyBytes, sourceLog) : undefined;
+      const dedupeKey = dedupeKeyOf(req.headers, body, contentType, decoded);
+      const result = await store.ingest({ source: source.name, dedupeKey, contentType, contentEncoding, body, destinations });
       hooks.received?.(source.name, result.duplicate ? 'duplicate' : 'accepted');
       if (!result.duplicate && destinations.length > 0) hooks.committed?.(destinations);
       ctx.status = result.duplicate ? 200 : 202;
@@ -131,6 +134,20 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
 
   app.use(router.routes());
   return app;
+}
+
+/**
+ * The body with its Content-Encoding undone (bounded by maxBodyBytes of output), for `body:`
+ * dedupe rules only; null when it cannot be decoded: the dedupe key then falls back to the
+ * next rule, as for a body that is not JSON, and the operator is told.
+ */
+async function decodeForDedupe(body: Buffer, contentEncoding: string, maxBytes: number, log: Logger): Promise<Buffer | null> {
+  try {
+    return await decodeContentEncoding(body, contentEncoding, maxBytes);
+  } catch (error) {
+    log.warn({ contentEncoding, reason: (error as Error).message }, 'cannot decode the body for its dedupe key: body rules skipped');
+    return null;
+  }
 }
 
 export function createIngress(deps: IngressDeps): Ingress {
