@@ -59,6 +59,19 @@ describe('request tracker', () => {
     expect(harness.tracker.inFlight()).toBe(0);
   });
 
+  it('answers produced out of order (the later request first) still go out in order, the 400 last', async () => {
+    const harness = await startServer();
+    const conversation = rawConversation(harness.port, Buffer.concat([good('/a'), good('/b'), good('/c'), twoLengths('/d')]));
+    await waitFor(() => harness.waiting.length === 3 && harness.clientErrors.length === 1, { what: 'three requests and the parse error' });
+    for (const request of [...harness.waiting].reverse()) request.answer();
+    const result = await conversation;
+    expect(result.statuses).toEqual([200, 200, 200, 400]);
+    const positions = ['answer for /a', 'answer for /b', 'answer for /c', 'HTTP/1.1 400'].map((text) => result.text.indexOf(text));
+    expect(positions.every((position) => position >= 0)).toBe(true);
+    expect(positions).toEqual([...positions].sort((x, y) => x - y));
+    expect(harness.tracker.inFlight()).toBe(0);
+  });
+
   it('a body that breaks mid-read stops counting at once and is answered 400 without waiting for it', async () => {
     const harness = await startServer();
     const result = await rawConversation(harness.port, badChunk('/broken'), { timeoutMs: 5_000 });
