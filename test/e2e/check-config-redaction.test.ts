@@ -31,4 +31,15 @@ describe('check-config redacts URL credentials', () => {
     expect(summary.storage).toEqual({ postgres: { url: 'postgres://relay:***@db.internal:5432/hookrelay?password=***', schema: 'hookrelay' } });
     expect(summary.destinations.map((destination) => destination.url)).toEqual(['https://ops:***@app.example.com/hooks?token=***', 'http://127.0.0.1:3000/hooks']);
   });
+
+  it('a malformed postgres.url exits 2 naming the key, without echoing the URL (it holds a password)', async () => {
+    const path = writeConfig(dir.path, relayConfig(dir.path, { storage: { postgres: { url: `postgres://relay:${secrets.pgPassword}@db internal/hookrelay` } } }), 'bad-url.yaml');
+    for (const args of [['check-config'], ['stats', '--json']]) {
+      const result = await runCli([...args, '--config', path]);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toContain('storage.postgres.url: expected a URL like postgres://user:pass@host:5432/db');
+      expect(result.stderr).not.toContain('Invalid URL');
+      expect(result.stderr + result.stdout).not.toContain(secrets.pgPassword);
+    }
+  });
 });
