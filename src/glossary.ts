@@ -26,6 +26,8 @@ export interface NewEvent {
   source: string;
   dedupeKey: string;
   contentType: string;
+  /** The received `Content-Encoding` (e.g. `gzip`), or null; the body is kept encoded, as received. */
+  contentEncoding: string | null;
   body: Buffer;
   /** Destination names the event fans out to; one pending delivery is created for each. */
   destinations: readonly string[];
@@ -42,6 +44,7 @@ export interface StoredEvent {
   source: string;
   dedupeKey: string;
   contentType: string;
+  contentEncoding: string | null;
   body: Buffer;
   /** Unix milliseconds. */
   receivedAt: number;
@@ -76,6 +79,8 @@ export interface ClaimedDelivery {
   destination: string;
   source: string;
   contentType: string;
+  /** Sent as `Content-Encoding` with every attempt when not null. */
+  contentEncoding: string | null;
   body: Buffer;
   attempts: number;
   budgetUsed: number;

@@ -96,6 +96,9 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     else if (message.startsWith('Invalid input')) message = `expected ${expected}`;
   } else if (issue.code === 'invalid_value' && 'values' in issue) {
     message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  } else if (issue.code === 'invalid_key') {
+    // A record key (a header name) that failed its own schema: its message says why.
+    message = issue.issues[0]?.message ?? message;
   } else if (issue.code === 'invalid_union') {
     message = 'expected a duration in ms or a string like "30s", "5m", "2h"';
   }

@@ -76,8 +76,24 @@ const sqliteSchema = z.strictObject({
   busyTimeoutMs: duration('A commit that cannot finish within this answers 503.').default(5_000),
 });
 
+const POSTGRES_URL = 'expected a URL like postgres://user:pass@host:5432/db (postgres:// or postgresql://)';
+
+/** What the pg driver will parse: a postgres(ql):// URL whose percent-escapes decode. */
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return false;
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURI(url.pathname);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const postgresSchema = z.strictObject({
-  url: z.string().min(1).describe('libpq URL: postgres://user:pass@host:5432/db'),
+  url: z.string().refine(isPostgresUrl, { message: POSTGRES_URL }).describe('libpq URL: postgres://user:pass@host:5432/db'),
   poolSize: positiveInt.default(10),
   schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, { message: 'expected a lower-case SQL identifier' }).default('hookrelay'),
 });
@@ -116,7 +132,12 @@ const dedupeKeyRule = z
 const sourceSchema = z
   .strictObject({
     name: name('source name'),
-    path: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, { message: 'expected an absolute URL path like /webhooks/cerebrium' }),
+    // Segments of unreserved characters; no empty (`//`), `.` or `..` segment: each of those has
+    // other spellings a request could use, and a request must reach exactly the path it names.
+    path: z
+      .string()
+      .regex(/^(?:\/|(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._~-]+)+\/?)$/, { message: 'expected an absolute URL path like /webhooks/cerebrium' })
+      .describe('POST here. Matched exactly: case-sensitive, a trailing slash is part of the path.'),
     verify: z
       .strictObject({
         scheme: z.enum(SCHEMES),
@@ -165,6 +186,20 @@ const circuitBreakerSchema = z
   })
   .prefault({});
 
+/**
+ * Header names the relay's HTTP client (undici) refuses or computes itself: configuring one
+ * would fail every delivery.
+ */
+const CLIENT_OWNED_HEADERS = new Set(['connection', 'content-length', 'expect', 'keep-alive', 'transfer-encoding', 'upgrade']);
+
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { message: 'expected a header name (letters, digits and !#$%&\'*+.^_`|~-, no spaces)' })
+  .refine((name) => !CLIENT_OWNED_HEADERS.has(name.toLowerCase()), { message: 'this header is set by the HTTP client and cannot be configured' });
+
+/** Tab and visible characters only (no CR, LF, NUL or other control characters): what HTTP allows in a value. */
+const headerValue = z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, { message: 'expected a header value without CR, LF, NUL or other control characters' });
+
 const destinationSchema = z.strictObject({
   name: name('destination name'),
   url: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
@@ -174,7 +209,7 @@ const destinationSchema = z.strictObject({
   bodyBudgetBytes: positiveInt
     .default(64 * 1024 * 1024)
     .describe('Most bytes of event bodies the delivery engine holds for this destination (queued and being sent); a single larger body is sent alone.'),
-  headers: z.record(z.string(), z.string()).default({}),
+  headers: z.record(headerName, headerValue).default({}).describe('Added to every delivery.'),
   signingSecret: z.string().min(1, { message: STANDARD_WEBHOOKS_SECRET }).refine(isStandardWebhooksSecret, { message: STANDARD_WEBHOOKS_SECRET }).optional(),
   retry: retrySchema,
   circuitBreaker: circuitBreakerSchema,
@@ -205,10 +240,15 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     uniqueNames(config.sources, ['sources'], ctx);
     uniqueNames(config.destinations, ['destinations'], ctx);
-    const paths = new Map<string, number>();
+    const paths = new Map<string, string>();
     config.sources.forEach((source, index) => {
-      if (paths.has(source.path)) ctx.addIssue({ code: 'custom', path: ['sources', index, 'path'], message: `duplicate path ${source.path}` });
-      paths.set(source.path, index);
+      const spelling = pathSpelling(source.path);
+      const earlier = paths.get(spelling);
+      if (earlier === source.path) ctx.addIssue({ code: 'custom', path: ['sources', index, 'path'], message: `duplicate path ${source.path}` });
+      else if (earlier !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['sources', index, 'path'], message: `${source.path} differs from ${earlier} only by case or a trailing slash` });
+      }
+      if (earlier === undefined) paths.set(spelling, source.path);
       if (['/healthz', '/readyz'].includes(source.path)) ctx.addIssue({ code: 'custom', path: ['sources', index, 'path'], message: `${source.path} is reserved` });
     });
     const known = new Set(config.sources.map((source) => source.name));
@@ -220,6 +260,15 @@ export const configSchema = z
       });
     });
   });
+
+/**
+ * Paths are matched exactly, but two that differ only by case or a trailing slash are one path
+ * to many clients and proxies: an unsigned source beside a signed one must not be reachable by
+ * respelling the signed one's path.
+ */
+function pathSpelling(path: string): string {
+  return path.toLowerCase().replace(/(.)\/$/, '$1');
+}
 
 function uniqueNames(items: { name: string }[], path: (string | number)[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();

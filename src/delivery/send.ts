@@ -52,6 +52,7 @@ export function createSender(destination: DestinationConfig): Sender {
       if (authorization) headers.authorization = authorization;
       for (const [name, value] of configured) headers[name.toLowerCase()] = value;
       headers['content-type'] = delivery.contentType;
+      if (delivery.contentEncoding) headers['content-encoding'] = delivery.contentEncoding;
       headers['user-agent'] = USER_AGENT;
       headers['webhook-id'] = delivery.eventId;
       headers['webhook-timestamp'] = String(timestamp);

@@ -6,8 +6,10 @@ import type { Config } from '../config/load.js';
 import { errorBody, httpStatusFor, isHookrelayError, HookrelayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
+import { decodeContentEncoding } from './decode-body.js';
 import { createDedupeKeyFn } from './dedupe-key.js';
 import { readRawBody, tooLarge } from './read-body.js';
+import { trackRequests } from './request-tracker.js';
 import { createVerifier } from './verify/index.js';
 
 /** After SIGTERM, how long requests on already open keep-alive connections are still answered. */
@@ -47,7 +49,9 @@ export interface Ingress {
 
 export function createIngressApp({ config, store, logger, hooks = {} }: IngressDeps): Koa {
   const app = new Koa({ proxy: false });
-  const router = new Router();
+  // Exact paths: a request reaches the source whose path it spells, byte for byte, or gets 404
+  // (a case-insensitive router let an unsigned /hooks/Partner answer for a signed /hooks/partner).
+  const router = new Router({ sensitive: true, strict: true });
   const log = logger.child({ component: 'ingress' });
   // While storage is down every callback fails the same way (a group commit fails tens at
   // once): one line per STORAGE_ERROR_LOG_INTERVAL_MS with the count, not one per request.
@@ -113,8 +117,10 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
         throw error;
       }
       const contentType = req.headers['content-type'] || 'application/octet-stream';
-      const dedupeKey = dedupeKeyOf(req.headers, body, contentType);
-      const result = await store.ingest({ source: source.name, dedupeKey, contentType, body, destinations });
+      const contentEncoding = req.headers['content-encoding'] || null;
+      const decoded = contentEncoding && dedupeKeyOf.readsBody ? await decodeForDedupe(body, contentEncoding, maxBodyBytes, sourceLog) : undefined;
+      const dedupeKey = dedupeKeyOf(req.headers, body, contentType, decoded);
+      const result = await store.ingest({ source: source.name, dedupeKey, contentType, contentEncoding, body, destinations });
       hooks.received?.(source.name, result.duplicate ? 'duplicate' : 'accepted');
       if (!result.duplicate && destinations.length > 0) hooks.committed?.(destinations);
       ctx.status = result.duplicate ? 200 : 202;
@@ -130,23 +136,36 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
   return app;
 }
 
+/**
+ * The body with its Content-Encoding undone (bounded by maxBodyBytes of output), for `body:`
+ * dedupe rules only; null when it cannot be decoded: the dedupe key then falls back to the
+ * next rule, as for a body that is not JSON, and the operator is told.
+ */
+async function decodeForDedupe(body: Buffer, contentEncoding: string, maxBytes: number, log: Logger): Promise<Buffer | null> {
+  try {
+    return await decodeContentEncoding(body, contentEncoding, maxBytes);
+  } catch (error) {
+    log.warn({ contentEncoding, reason: (error as Error).message }, 'cannot decode the body for its dedupe key: body rules skipped');
+    return null;
+  }
+}
+
 export function createIngress(deps: IngressDeps): Ingress {
   const app = createIngressApp(deps);
   const { server: settings } = deps.config;
-  let active = 0;
   const handler = app.callback();
   // Node enforces headersTimeout/requestTimeout only when it sweeps connections (every 30 s by
   // default): sweep often enough that a slow client is cut close to its deadline.
   const connectionsCheckingInterval = Math.max(50, Math.min(1_000, settings.headersTimeoutMs, settings.requestTimeoutMs));
   let draining = false;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    active++;
     // While shutting down, answer what arrives on open connections, then close them.
     if (draining) res.setHeader('Connection', 'close');
-    res.once('close', () => active--);
+    requests.track(req, res);
     void handler(req, res);
   };
   const server = createServer({ connectionsCheckingInterval }, handle);
+  const requests = trackRequests(server);
   // `Expect: 100-continue` declaring a body over the limit: answer 413 before the client sends
   // it (without this listener Node sends 100 Continue and the whole body would be drained).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -165,7 +184,7 @@ export function createIngress(deps: IngressDeps): Ingress {
 
   return {
     server,
-    inFlight: () => active,
+    inFlight: () => requests.inFlight(),
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -184,7 +203,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       const started = Date.now();
       const deadline = started + graceMs;
       const idleUntil = started + Math.min(KEEP_ALIVE_DRAIN_MS, graceMs);
-      while ((active > 0 || Date.now() < idleUntil) && Date.now() < deadline) {
+      while ((requests.inFlight() > 0 || Date.now() < idleUntil) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
         if (Date.now() >= idleUntil) server.closeIdleConnections();
       }

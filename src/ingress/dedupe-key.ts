@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHeaders } from './verify/index.js';
 
-/** Derives an event's dedupe key from the source's rules; built once per source. */
-export type DedupeKeyFn = (headers: IncomingHeaders, body: Buffer, contentType: string) => string;
+/**
+ * Derives an event's dedupe key from the source's rules; built once per source. `decoded` is
+ * what `body:` rules read when the body arrived with a Content-Encoding: the decoded bytes, or
+ * null when they could not be decoded (body rules then find nothing). Omitted: `body` itself.
+ * The sha256 fallback always hashes the received bytes.
+ */
+export type DedupeKeyFn = ((headers: IncomingHeaders, body: Buffer, contentType: string, decoded?: Buffer | null) => string) & {
+  /** Whether any rule reads the body (only then is an encoded body worth decoding). */
+  readonly readsBody: boolean;
+};
 
 type Rule = { kind: 'body'; path: string[] } | { kind: 'header'; name: string };
 
@@ -17,7 +25,7 @@ export function createDedupeKeyFn(rules: readonly string[]): DedupeKeyFn {
       ? { kind: 'body', path: rule.slice('body:'.length).split('.') }
       : { kind: 'header', name: rule.slice('header:'.length).toLowerCase() },
   );
-  return (headers, body) => {
+  const keyOf = (headers: IncomingHeaders, body: Buffer, _contentType: string, decoded?: Buffer | null): string => {
     let json: unknown;
     let jsonParsed = false;
     for (const rule of parsed) {
@@ -28,7 +36,8 @@ export function createDedupeKeyFn(rules: readonly string[]): DedupeKeyFn {
         continue;
       }
       if (!jsonParsed) {
-        json = parseJson(body);
+        const readable = decoded === undefined ? body : decoded;
+        json = readable === null ? undefined : parseJson(readable);
         jsonParsed = true;
       }
       const value = readPath(json, rule.path);
@@ -36,6 +45,7 @@ export function createDedupeKeyFn(rules: readonly string[]): DedupeKeyFn {
     }
     return `sha256:${createHash('sha256').update(body).digest('hex')}`;
   };
+  return Object.assign(keyOf, { readsBody: parsed.some((rule) => rule.kind === 'body') });
 }
 
 function parseJson(body: Buffer): unknown {

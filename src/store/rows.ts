@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Attempt, ClaimedDelivery, Delivery, DeliveryStatus } from '../glossary.js';
+import type { Attempt, ClaimedDelivery, Delivery, DeliveryStatus, StoredEvent } from '../glossary.js';
 
 /**
  * What both SQL adapters share: the column names of a delivery row joined with its event,
@@ -50,7 +50,32 @@ export function toDelivery(row: DeliveryRow): Delivery {
   };
 }
 
-/** A claimed delivery row joined with its event's content type, body and arrival time. */
+export interface EventRow {
+  id: string;
+  source: string;
+  dedupe_key: string;
+  content_type: string;
+  content_encoding: string | null;
+  body: Buffer;
+  received_at: number;
+}
+
+/** Columns of `events` that make an EventRow. */
+export const EVENT_COLUMNS = 'id, source, dedupe_key, content_type, content_encoding, body, received_at';
+
+export function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    source: row.source,
+    dedupeKey: row.dedupe_key,
+    contentType: row.content_type,
+    contentEncoding: row.content_encoding,
+    body: row.body,
+    receivedAt: Number(row.received_at),
+  };
+}
+
+/** A claimed delivery row joined with its event's content type and encoding, body and arrival time. */
 export interface ClaimRow {
   id: string;
   event_id: string;
@@ -59,6 +84,7 @@ export interface ClaimRow {
   attempts: number;
   budget_used: number;
   content_type: string;
+  content_encoding: string | null;
   body: Buffer;
   received_at: number;
 }
@@ -70,6 +96,7 @@ export function toClaimedDelivery(row: ClaimRow): ClaimedDelivery {
     destination: row.destination,
     source: row.source,
     contentType: row.content_type,
+    contentEncoding: row.content_encoding,
     body: row.body,
     attempts: Number(row.attempts),
     budgetUsed: Number(row.budget_used),

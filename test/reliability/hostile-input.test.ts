@@ -8,7 +8,8 @@ import { sleep, waitFor } from '../helpers/wait.js';
 import { inspectDatabase, openReadOnly } from './support/database.js';
 import { LONG, reportFigures } from './support/figures.js';
 import { callOnce } from './support/http-call.js';
-import { rawExchange, rawRequest } from './support/raw-http.js';
+import { rawConversation, rawExchange, rawRequest } from './support/raw-http.js';
+import { runCli } from '../helpers/cli.js';
 
 /**
  * Hostile input on the public listener of a real relay. Invariants: the server never
@@ -263,5 +264,78 @@ describe('hostile input: no crash, no 5xx, nothing unverified stored, valid traf
     // Cut off long before the 80 s the full dribble would take.
     expect(elapsed).toBeLessThan(30_000);
     await waitFor(() => validAccepted > acceptedBefore + 5, { timeoutMs: 20_000, what: 'valid callbacks to keep being accepted' });
+  });
+});
+
+describe('malformed HTTP: 400 and the connection closed, nothing stored whose 2xx was not written, shutdown not held up', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let relay: RelayProcess;
+  let configPath: string;
+  /** 2xx answers the raw clients below actually read. */
+  let received2xx = 0;
+
+  beforeAll(async () => {
+    dir = tempDir('hookrelay-malformed-');
+    configPath = writeConfig(dir.path, relayConfig(dir.path, { server: { host: '127.0.0.1', port: 0, maxBodyBytes: MAX_BODY_BYTES } }));
+    relay = await startRelay(configPath);
+  });
+
+  afterAll(async () => {
+    await relay?.kill();
+    dir?.cleanup();
+  });
+
+  const storedEvents = async () => {
+    const result = await runCli(['stats', '--json', '--config', configPath]);
+    expect(result.code, result.stderr).toBe(0);
+    return (JSON.parse(result.stdout) as { events: number }).events;
+  };
+  /** A validly signed callback that keeps the connection open for the next pipelined request. */
+  const good = (tag: string) => {
+    const signed = cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: `${tag}-${Math.random().toString(36).slice(2)}` }) });
+    return rawRequest('POST', PATH, Object.entries(signed.headers), signed.body, { keepAlive: true });
+  };
+  const signedHeaders = (tag: string) =>
+    Object.entries(cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: tag }) }).headers).filter(([name]) => name !== 'content-length') as Header[];
+  const badChunk = () => rawRequest('POST', PATH, [...signedHeaders('bad-chunk'), ['transfer-encoding', 'chunked']], Buffer.from('zz\r\nnot hex\r\n0\r\n\r\n'), { keepAlive: true });
+  const lengthAndChunked = () =>
+    rawRequest('POST', PATH, [...signedHeaders('cl-te'), ['content-length', '4'], ['transfer-encoding', 'chunked']], Buffer.from('4\r\nabcd\r\n0\r\n\r\n'), { keepAlive: true });
+  const twoLengths = () => rawRequest('POST', PATH, [...signedHeaders('cl-cl'), ['content-length', '4'], ['content-length', '5']], Buffer.from('abcde'), { keepAlive: true });
+  /** A chunked body that breaks after a first chunk that is, by itself, validly signed. */
+  const brokenAfterSignedChunk = () => {
+    const partial = Buffer.from('{"run_id":"x"}');
+    const signed = cerebriumRequest({ secret: TEST_SECRET, body: partial });
+    const headers = [...Object.entries(signed.headers), ['transfer-encoding', 'chunked']] as Header[];
+    return rawRequest('POST', PATH, headers, Buffer.from(`${partial.length.toString(16)}\r\n${partial.toString('latin1')}\r\nzz\r\n`, 'latin1'), { keepAlive: true });
+  };
+
+  it.each([
+    ['good, then two Content-Length values', () => [good('pipelined'), twoLengths()], [202, 400]],
+    ['good, good, then a bad chunk', () => [good('pipelined'), good('pipelined'), badChunk()], [202, 202, 400]],
+    ['good, then Content-Length with Transfer-Encoding', () => [good('pipelined'), lengthAndChunked()], [202, 400]],
+    ['good, then a chunked body broken after a validly signed chunk', () => [good('pipelined'), brokenAfterSignedChunk()], [202, 400]],
+    ['a bad chunk alone', () => [badChunk()], [400]],
+    ['Content-Length with Transfer-Encoding alone', () => [lengthAndChunked()], [400]],
+    ['two Content-Length values alone', () => [twoLengths()], [400]],
+    ['a chunked body broken after a validly signed chunk alone', () => [brokenAfterSignedChunk()], [400]],
+  ] as [string, () => Buffer[], number[]][])('%s: each answer in order, then closed; stored = 2xx read', async (_what, requests, expected) => {
+    const before = await storedEvents();
+    const conversation = await rawConversation(relay.port, Buffer.concat(requests()), { timeoutMs: 10_000 });
+    expect(conversation.statuses, conversation.text).toEqual(expected);
+    expect(conversation.closed).toBe(true);
+    const accepted = conversation.statuses.filter((status) => status >= 200 && status < 300).length;
+    received2xx += accepted;
+    expect(await storedEvents()).toBe(before + accepted);
+  });
+
+  it('after those connections SIGTERM still exits promptly (0), long before the 10 s grace', { timeout: 30_000 }, async () => {
+    // One more broken pipelined connection left for shutdown to find, its answers unread.
+    const pending = rawConversation(relay.port, Buffer.concat([good('at-shutdown'), good('at-shutdown'), twoLengths()]), { timeoutMs: 10_000 });
+    const settled = await pending;
+    received2xx += settled.statuses.filter((status) => status === 202).length;
+    relay.child.kill('SIGTERM');
+    const code = await Promise.race([relay.exited, sleep(5_000).then(() => 'still running 5 s after SIGTERM')]);
+    expect(code).toBe(0);
+    expect(await storedEvents()).toBe(received2xx);
   });
 });

@@ -29,6 +29,7 @@ function newEvent(dedupeKey: string, overrides: Partial<NewEvent> = {}): NewEven
     source: 'cerebrium',
     dedupeKey,
     contentType: 'application/json',
+    contentEncoding: null,
     body: Buffer.from(JSON.stringify({ run_id: dedupeKey })),
     destinations: DESTINATIONS,
     ...overrides,
@@ -98,6 +99,16 @@ export function defineStoreConformance(harness: StoreHarness): void {
         ]);
         expect(deliveries[0]!.dedupeKey).toBe('run-1');
         expect(deliveries[0]!.leaseExpiresAt).toBeNull();
+      });
+
+      it('keeps the received Content-Encoding (or null) on the event and hands it to every claim', async () => {
+        const gzipped = await store.ingest(newEvent('run-gz', { contentEncoding: 'gzip', body: Buffer.from([0x1f, 0x8b, 8, 0]) }));
+        const plain = await store.ingest(newEvent('run-plain'));
+        expect((await store.getEvent(gzipped.id))!.contentEncoding).toBe('gzip');
+        expect((await store.getEvent(plain.id))!.contentEncoding).toBeNull();
+        const now = Date.now();
+        const claimed = await store.claimDue({ destination: 'app', limit: 10, now, leaseExpiresAt: now + 30_000, owner: 'test' });
+        expect(Object.fromEntries(claimed.map((delivery) => [delivery.eventId, delivery.contentEncoding]))).toEqual({ [gzipped.id]: 'gzip', [plain.id]: null });
       });
 
       it('a duplicate returns the first id and writes nothing', async () => {

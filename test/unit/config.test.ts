@@ -105,6 +105,17 @@ describe('config defaults', () => {
     expect(resolveConfig(raw).admin).toEqual({ host: '127.0.0.1', port: 0, token: '', allowedHosts: [] });
   });
 
+  it('source paths that differ by more than case or a slash, header names and values HTTP allows, postgresql:// URLs', () => {
+    const raw = baseConfig();
+    raw.sources[1].path = '/webhooks/cerebrium-v2/';
+    raw.destinations[0].headers = { "X-Api-Key!#$%&'*+.^_`|~": 'value with spaces\tand tab, ünïcode-latin1' };
+    raw.storage = { postgres: { url: 'postgresql://hookrelay:p%40ss@db.internal:5432/relay?sslmode=disable' } };
+    const config = resolveConfig(raw);
+    expect(config.sources[1]!.path).toBe('/webhooks/cerebrium-v2/');
+    expect(Object.keys(config.destinations[0]!.headers)).toHaveLength(1);
+    expect(config.storage.kind).toBe('postgres');
+  });
+
   it('postgres storage with its defaults', () => {
     const raw = baseConfig();
     raw.storage = { postgres: { url: 'postgres://u:p@localhost:5432/db' } };
@@ -247,6 +258,19 @@ describe('config errors name the key path', () => {
     ['duplicate destination name', (r) => (r.destinations[1].name = 'app'), 'destinations[1].name: duplicate name "app"'],
     ['duplicate source path', (r) => (r.sources[1].path = '/webhooks/cerebrium'), 'sources[1].path: duplicate path /webhooks/cerebrium'],
     ['reserved path', (r) => (r.sources[1].path = '/healthz'), 'sources[1].path: /healthz is reserved'],
+    ['source paths differing only by case', (r) => (r.sources[1].path = '/Webhooks/Cerebrium'), 'sources[1].path: /Webhooks/Cerebrium differs from /webhooks/cerebrium only by case or a trailing slash'],
+    ['source paths differing only by a trailing slash', (r) => (r.sources[1].path = '/webhooks/cerebrium/'), 'sources[1].path: /webhooks/cerebrium/ differs from /webhooks/cerebrium only by case or a trailing slash'],
+    ['empty path segment', (r) => (r.sources[1].path = '/webhooks//github'), 'sources[1].path: expected an absolute URL path like /webhooks/cerebrium'],
+    ['dot-dot path segment', (r) => (r.sources[1].path = '/webhooks/../github'), 'sources[1].path: expected an absolute URL path like /webhooks/cerebrium'],
+    ['percent-encoded path', (r) => (r.sources[1].path = '/webhooks/%67ithub'), 'sources[1].path: expected an absolute URL path like /webhooks/cerebrium'],
+    ['header name with a space', (r) => (r.destinations[0].headers = { 'X Token': 'a' }), "destinations[0].headers.X Token: expected a header name (letters, digits and !#$%&'*+.^_`|~-, no spaces)"],
+    ['header name with a colon', (r) => (r.destinations[0].headers = { 'X-Token:': 'a' }), "destinations[0].headers.X-Token:: expected a header name (letters, digits and !#$%&'*+.^_`|~-, no spaces)"],
+    ['header value with CR/LF', (r) => (r.destinations[1].headers = { Authorization: 'Bearer a\r\nX-Injected: 1' }), 'destinations[1].headers.Authorization: expected a header value without CR, LF, NUL or other control characters'],
+    ['header value with NUL', (r) => (r.destinations[1].headers = { 'X-A': 'a\u0000b' }), 'destinations[1].headers.X-A: expected a header value without CR, LF, NUL or other control characters'],
+    ['header the HTTP client owns', (r) => (r.destinations[0].headers = { 'Transfer-Encoding': 'chunked' }), 'destinations[0].headers.Transfer-Encoding: this header is set by the HTTP client and cannot be configured'],
+    ['postgres url that is not a URL', (r) => (r.storage = { postgres: { url: 'host=db user=hookrelay' } }), 'storage.postgres.url: expected a URL like postgres://user:pass@host:5432/db (postgres:// or postgresql://)'],
+    ['postgres url of another scheme', (r) => (r.storage = { postgres: { url: 'mysql://u:p@h/db' } }), 'storage.postgres.url: expected a URL like postgres://user:pass@host:5432/db (postgres:// or postgresql://)'],
+    ['postgres url with a broken escape', (r) => (r.storage = { postgres: { url: 'postgres://u:p%zz@h/db' } }), 'storage.postgres.url: expected a URL like postgres://user:pass@host:5432/db (postgres:// or postgresql://)'],
     [
       'both sqlite and postgres',
       (r) => (r.storage.postgres = { url: 'postgres://u@h/db' }),

@@ -67,4 +67,25 @@ describe('dedupe key', () => {
     expect(keyOf(['body:data.run-id'], json({ data: { 'run-id': 'r-1' } }))).toBe('r-1');
     expect(keyOf(['body:__proto__', 'header:h'], '{"__proto__": "p"}', { h: 'from-header' })).toBe('p');
   });
+
+  describe('a body that arrived encoded', () => {
+    const gzipped = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01]);
+    it('body rules read the decoded bytes; the sha256 fallback still hashes the received ones', () => {
+      const fn = createDedupeKeyFn(['body:run_id']);
+      expect(fn({}, gzipped, 'application/json', json({ run_id: 'run-gz' }))).toBe('run-gz');
+      expect(fn({}, gzipped, 'application/json', json({ other: 1 }))).toBe(sha(gzipped));
+    });
+
+    it('a body that could not be decoded (null) gives body rules nothing: the next rule, else sha256 of the received bytes', () => {
+      const fn = createDedupeKeyFn(['body:run_id', 'header:x-request-id']);
+      expect(fn({ 'x-request-id': 'req-1' }, json({ run_id: 'looks-like-json' }), 'application/json', null)).toBe('req-1');
+      expect(fn({}, gzipped, 'application/json', null)).toBe(sha(gzipped));
+    });
+
+    it('says whether any rule reads the body', () => {
+      expect(createDedupeKeyFn(['header:x-a', 'body:run_id']).readsBody).toBe(true);
+      expect(createDedupeKeyFn(['header:x-a']).readsBody).toBe(false);
+      expect(createDedupeKeyFn([]).readsBody).toBe(false);
+    });
+  });
 });

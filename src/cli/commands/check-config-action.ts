@@ -1,15 +1,19 @@
 import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
+import { redactUrl } from '../../config/redact-url.js';
 import { printJson } from '../format.js';
 import type { GlobalOptions } from './common-options.js';
 
-/** `check-config`: loads and validates the config, then prints its summary. */
+/** `check-config`: loads and validates the config, then prints its summary (URL passwords and query values redacted). */
 export function runCheckConfig(options: GlobalOptions): void {
   const path = resolveConfigPath(options.config);
   const { config, defaulted } = loadConfigFile(path);
   const summary = {
     ok: true,
     path,
-    storage: config.storage.kind === 'sqlite' ? { sqlite: config.storage.sqlite.path } : { postgres: config.storage.postgres.schema },
+    storage:
+      config.storage.kind === 'sqlite'
+        ? { sqlite: config.storage.sqlite.path }
+        : { postgres: { url: redactUrl(config.storage.postgres.url), schema: config.storage.postgres.schema } },
     server: { host: config.server.host, port: config.server.port },
     admin: config.admin
       ? { host: config.admin.host, port: config.admin.port, token: config.admin.token !== '', allowedHosts: config.admin.allowedHosts }
@@ -23,7 +27,7 @@ export function runCheckConfig(options: GlobalOptions): void {
     })),
     destinations: config.destinations.map((destination) => ({
       name: destination.name,
-      url: destination.url,
+      url: redactUrl(destination.url),
       sources: destination.sources,
       maxAttempts: destination.retry.maxAttempts,
       signed: destination.signingSecret !== undefined,
@@ -36,12 +40,12 @@ export function runCheckConfig(options: GlobalOptions): void {
   }
   const lines = [
     `config ${path}: ok`,
-    `storage: ${config.storage.kind}`,
+    `storage: ${config.storage.kind === 'sqlite' ? 'sqlite' : `postgres ${redactUrl(config.storage.postgres.url)} (schema ${config.storage.postgres.schema})`}`,
     `public listener: ${config.server.host}:${config.server.port}`,
     `admin listener: ${config.admin ? `${config.admin.host}:${config.admin.port}${config.admin.token ? ' (token required)' : ''}` : 'off'}`,
     ...(config.admin && config.admin.allowedHosts.length > 0 ? [`admin allowed hosts: ${config.admin.allowedHosts.join(', ')}`] : []),
     ...config.sources.map((s) => `source ${s.name}: POST ${s.path} (${s.verify.scheme}, ${s.verify.secrets.length} secret(s), dedupe ${s.dedupe.keys.join(', ') || 'sha256 of body'})`),
-    ...config.destinations.map((d) => `destination ${d.name}: ${d.url} <- ${d.sources.join(', ')} (max ${d.retry.maxAttempts} attempts)`),
+    ...config.destinations.map((d) => `destination ${d.name}: ${redactUrl(d.url)} <- ${d.sources.join(', ')} (max ${d.retry.maxAttempts} attempts)`),
     ...defaulted.map((entry) =>
       entry.secret
         ? `warning: ${entry.path} uses the development default of \${${entry.variable}}: set ${entry.variable} before production use`

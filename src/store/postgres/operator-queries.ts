@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Attempt, Delivery, DeliveryStatus, StoredEvent } from '../../glossary.js';
 import { newId } from '../../ids.js';
-import { DELIVERY_COLUMNS, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from '../rows.js';
+import { DELIVERY_COLUMNS, EVENT_COLUMNS, toAttempt, toDelivery, toStoredEvent, type AttemptRow, type DeliveryRow, type EventRow } from '../rows.js';
 import {
   emptyStatusCounts,
   type AttemptBucket,
@@ -113,15 +113,8 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
     },
 
     async getEvent(id: string): Promise<StoredEvent | null> {
-      const [row] = await queryRows<{ id: string; source: string; dedupe_key: string; content_type: string; body: Buffer; received_at: number }>(
-        pool,
-        'read an event',
-        `SELECT id, source, dedupe_key, content_type, body, received_at FROM ${t.events} WHERE id = $1`,
-        [id],
-      );
-      return row
-        ? { id: row.id, source: row.source, dedupeKey: row.dedupe_key, contentType: row.content_type, body: row.body, receivedAt: row.received_at }
-        : null;
+      const [row] = await queryRows<EventRow>(pool, 'read an event', `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE id = $1`, [id]);
+      return row ? toStoredEvent(row) : null;
     },
 
     async findEvents(filter: EventFilter): Promise<EventSummary[]> {

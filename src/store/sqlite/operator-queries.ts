@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { DELIVERY_STATUSES, type Attempt, type Delivery, type DeliveryStatus, type StoredEvent } from '../../glossary.js';
 import { newId } from '../../ids.js';
-import { DELIVERY_COLUMNS, toAttempt, toDelivery, type AttemptRow, type DeliveryRow } from '../rows.js';
+import { DELIVERY_COLUMNS, EVENT_COLUMNS, toAttempt, toDelivery, toStoredEvent, type AttemptRow, type DeliveryRow, type EventRow } from '../rows.js';
 import {
   emptyStatusCounts,
   type AttemptBucket,
@@ -25,7 +25,7 @@ export function createOperatorQueries(db: Database) {
   const deliveriesOfEvent = db.prepare(
     `SELECT ${DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.event_id = ? ORDER BY d.destination`,
   );
-  const getEvent = db.prepare('SELECT id, source, dedupe_key, content_type, body, received_at FROM events WHERE id = ?');
+  const getEvent = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`);
   const attempts = db.prepare(
     `SELECT delivery_id, number, started_at, duration_ms, status_code, error_code, error, response_snippet, outcome
        FROM attempts WHERE delivery_id = ? ORDER BY number`,
@@ -185,12 +185,8 @@ export function createOperatorQueries(db: Database) {
     },
 
     getEvent(id: string): StoredEvent | null {
-      const row = getEvent.get(id) as
-        | { id: string; source: string; dedupe_key: string; content_type: string; body: Buffer; received_at: number }
-        | undefined;
-      return row
-        ? { id: row.id, source: row.source, dedupeKey: row.dedupe_key, contentType: row.content_type, body: row.body, receivedAt: row.received_at }
-        : null;
+      const row = getEvent.get(id) as EventRow | undefined;
+      return row ? toStoredEvent(row) : null;
     },
 
     findEvents(filter: EventFilter): EventSummary[] {

@@ -57,10 +57,48 @@ export function rawExchange(
   });
 }
 
-/** Builds a raw HTTP/1.1 request; headers may repeat (pairs, in order). */
-export function rawRequest(method: string, path: string, headers: [string, string][], body: Buffer | null): Buffer {
+/** What one connection carried back: every status line in order, and whether the server closed it. */
+export interface RawConversation {
+  statuses: number[];
+  /** The server closed the connection (FIN or reset) before `timeoutMs`. */
+  closed: boolean;
+  text: string;
+}
+
+/**
+ * Writes `request` (several pipelined requests, malformed ones included) on ONE connection and
+ * reads every answer until the server closes it or `timeoutMs` passes. Bodies of the answers
+ * must not contain status lines themselves (the relay's JSON bodies do not).
+ */
+export function rawConversation(port: number, request: Buffer, { timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<RawConversation> {
+  return new Promise((resolve) => {
+    const socket: Socket = connect(port, '127.0.0.1');
+    let received = '';
+    let settled = false;
+    const finish = (closed: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const statuses = [...received.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((match) => Number(match[1]));
+      resolve({ statuses, closed, text: received });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('end', () => finish(true));
+    socket.on('error', () => finish(true));
+    socket.on('close', () => finish(true));
+    socket.on('connect', () => socket.write(request));
+  });
+}
+
+/**
+ * Builds a raw HTTP/1.1 request; headers may repeat (pairs, in order). It asks the server to
+ * close the connection after its answer unless `keepAlive` (for pipelining several on one).
+ */
+export function rawRequest(method: string, path: string, headers: [string, string][], body: Buffer | null, { keepAlive = false }: { keepAlive?: boolean } = {}): Buffer {
   const lines = [`${method} ${path} HTTP/1.1`, 'host: 127.0.0.1', ...headers.map(([name, value]) => `${name}: ${value}`)];
   if (body !== null && !headers.some(([name]) => /^(content-length|transfer-encoding)$/i.test(name))) lines.push(`content-length: ${body.length}`);
-  lines.push('connection: close');
+  if (!keepAlive) lines.push('connection: close');
   return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), body ?? Buffer.alloc(0)]);
 }
