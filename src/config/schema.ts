@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RUNS_SOURCE } from '../glossary.js';
 import { parseDurationMs } from './duration.js';
 
 /**
@@ -167,8 +168,6 @@ const retentionSchema = z
 
 /** Where submissions go when `runs.cerebriumUrl` is not set. */
 export const DEFAULT_CEREBRIUM_URL = 'https://api.aws.us-east-1.cerebrium.ai';
-/** The built-in source whose events announce overdue and lost runs. */
-export const RUNS_SOURCE = 'runs';
 
 const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' });
 

@@ -61,6 +61,8 @@ export interface ClaimRow {
   content_type: string;
   body: Buffer;
   received_at: number;
+  /** The metadata of the run the event completed (LEFT JOIN runs), if any. */
+  run_metadata?: string | null;
 }
 
 export function toClaimedDelivery(row: ClaimRow): ClaimedDelivery {
@@ -74,6 +76,7 @@ export function toClaimedDelivery(row: ClaimRow): ClaimedDelivery {
     attempts: Number(row.attempts),
     budgetUsed: Number(row.budget_used),
     receivedAt: Number(row.received_at),
+    runMetadata: row.run_metadata ?? null,
   };
 }
 

@@ -10,6 +10,7 @@ import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
 import { createOperatorQueries, type OperatorQueries } from './operator-queries.js';
+import { createRunQueries, type RunQueries } from './run-queries.js';
 import { openWorkerSqliteStore } from './worker-store.js';
 
 export interface SqliteStoreOptions {
@@ -89,6 +90,7 @@ class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly groupCommit: GroupCommit<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
+  private readonly runs: RunQueries;
   private readonly statements: ReturnType<typeof prepareDeliveryStatements>;
   private closed = false;
 
@@ -99,6 +101,7 @@ class SqliteStore implements Store {
   ) {
     this.statements = prepareDeliveryStatements(db, busyTimeoutMs);
     this.operator = createOperatorQueries(db);
+    const runs = (this.runs = createRunQueries(db));
     const insertEvent = db.prepare(
       `INSERT INTO events (id, source, dedupe_key, content_type, body, received_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key, source) DO NOTHING`,
@@ -119,7 +122,8 @@ class SqliteStore implements Store {
         for (const destination of event.destinations) {
           insertDelivery.run(newId('dlv'), id, destination, event.source, now, now, now);
         }
-        return { id, duplicate: false };
+        const durationMs = event.runId === undefined ? null : runs.completeRun(event.runId, id, now);
+        return durationMs === null ? { id, duplicate: false } : { id, duplicate: false, completedRun: { runId: event.runId!, durationMs } };
       });
     });
     this.groupCommit = createGroupCommit((batch) => {
@@ -185,6 +189,15 @@ class SqliteStore implements Store {
   listAttempts: Store['listAttempts'] = async (deliveryId) => this.operator.listAttempts(deliveryId);
   attemptHistogram: Store['attemptHistogram'] = async (since, bucketMs) => this.operator.attemptHistogram(since, bucketMs);
 
+  recordRun: Store['recordRun'] = async (run, request) => this.write('record the run', () => this.runs.recordRun(run, request));
+  markOverdueRuns: Store['markOverdueRuns'] = async (sweep) => this.write('mark runs overdue', () => this.runs.markOverdueRuns(sweep));
+  claimRunChecks: Store['claimRunChecks'] = async (request) => this.write('claim run checks', () => this.runs.claimRunChecks(request));
+  markRunsLost: Store['markRunsLost'] = async (runIds, now, announceTo) => this.write('mark runs lost', () => this.runs.markRunsLost(runIds, now, announceTo));
+  scheduleRunChecks: Store['scheduleRunChecks'] = async (runIds, at) => this.write('schedule run checks', () => this.runs.scheduleRunChecks(runIds, at));
+  listRuns: Store['listRuns'] = async (filter) => this.runs.listRuns(filter);
+  getRun: Store['getRun'] = async (runId) => this.runs.getRun(runId);
+  runCounts: Store['runCounts'] = async () => this.runs.runCounts();
+
   replayDead: Store['replayDead'] = async (selector, now, dryRun) =>
     this.write('replay', () => this.operator.replayDead(selector, now, dryRun));
 
@@ -218,8 +231,9 @@ class SqliteStore implements Store {
 
 function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
   const selectDue: Statement = db.prepare(
-    `SELECT d.id, d.event_id, d.destination, d.source, d.status, d.attempts, d.budget_used, e.content_type, e.body, e.received_at
-       FROM deliveries d JOIN events e ON e.id = d.event_id
+    `SELECT d.id, d.event_id, d.destination, d.source, d.status, d.attempts, d.budget_used, e.content_type, e.body, e.received_at,
+            r.metadata AS run_metadata
+       FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN runs r ON r.event_id = e.id
       WHERE d.destination = ? AND d.status IN ('pending', 'in_flight') AND d.next_attempt_at <= ?
       ORDER BY d.next_attempt_at, d.id
       LIMIT ?`,
