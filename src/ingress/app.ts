@@ -7,6 +7,7 @@ import { errorBody, httpStatusFor, isHookrelayError, HookrelayError } from '../e
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { createDedupeKeyFn } from './dedupe-key.js';
+import { createRunIdFn } from './run-id.js';
 import { readRawBody, tooLarge } from './read-body.js';
 import { createVerifier } from './verify/index.js';
 
@@ -23,6 +24,8 @@ export interface IngressHooks {
   received?(source: string, outcome: ReceivedOutcome): void;
   /** An event was committed with pending deliveries to these destinations. */
   committed?(destinations: readonly string[]): void;
+  /** A callback completed a tracked run, this long after its submission. */
+  runCompleted?(durationMs: number): void;
 }
 
 export interface IngressDeps {
@@ -98,6 +101,7 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
   for (const source of config.sources) {
     const verify = createVerifier(source.verify);
     const dedupeKeyOf = createDedupeKeyFn(source.dedupe.keys);
+    const runIdOf = config.runs?.source === source.name ? createRunIdFn(source.dedupe.keys) : null;
     const destinations = Object.freeze(destinationsBySource.get(source.name) ?? []);
     const sourceLog = log.child({ source: source.name });
     const maxBodyBytes = config.server.maxBodyBytes;
@@ -114,8 +118,10 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
       }
       const contentType = req.headers['content-type'] || 'application/octet-stream';
       const dedupeKey = dedupeKeyOf(req.headers, body, contentType);
-      const result = await store.ingest({ source: source.name, dedupeKey, contentType, body, destinations });
+      const runId = runIdOf?.(req.headers, body, contentType, dedupeKey);
+      const result = await store.ingest({ source: source.name, dedupeKey, contentType, body, destinations, ...(runId ? { runId } : {}) });
       hooks.received?.(source.name, result.duplicate ? 'duplicate' : 'accepted');
+      if (result.completedRun) hooks.runCompleted?.(result.completedRun.durationMs);
       if (!result.duplicate && destinations.length > 0) hooks.committed?.(destinations);
       ctx.status = result.duplicate ? 200 : 202;
       ctx.body = { id: result.id, duplicate: result.duplicate };

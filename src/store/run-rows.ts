@@ -36,9 +36,14 @@ export function toRun(row: RunRow): Run {
   };
 }
 
-/** Metadata as stored (and echoed in `hookrelay-run-metadata`): compact JSON, or null. */
+/**
+ * Metadata as stored and echoed in the `hookrelay-run-metadata` header: compact JSON, with
+ * every non-ASCII character written as a \u escape (the same JSON value) so it is always a
+ * valid header value; or null.
+ */
 export function metadataText(metadata: Record<string, unknown> | null): string | null {
-  return metadata === null ? null : JSON.stringify(metadata);
+  if (metadata === null) return null;
+  return JSON.stringify(metadata).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export interface Announcement {
