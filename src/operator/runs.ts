@@ -91,3 +91,54 @@ export async function registerRun(context: OperatorContext, registration: RunReg
   const recorded = await context.store.recordRun(run, { overdueAt: submittedAt + runs.overdueAfterMs, callbackSource: runs.source });
   return { run: runView(recorded.run), created: recorded.created };
 }
+
+/** The dashboard's processing-time chart: the last hour of completions in 5-minute buckets. */
+export const RUN_CHART_BUCKET_MS = 5 * 60 * 1000;
+export const RUN_CHART_BUCKETS = 12;
+/** Completions read for the chart: the newest ones (a busier hour is summarised from a sample this size). */
+const RUN_CHART_SAMPLE = 1000;
+
+export interface RunsOverview {
+  counts: Record<RunStatus, number>;
+  /** completed / (completed + overdue + lost): of the runs whose wait is over, the share whose callback came. Null before any. */
+  completionRate: number | null;
+  chart: {
+    since: number;
+    until: number;
+    bucketMs: number;
+    /** Per bucket with completions: how many, and the median and 95th percentile of submission -> callback. */
+    buckets: { at: number; completed: number; p50Ms: number; p95Ms: number }[];
+  };
+}
+
+export async function readRunsOverview(context: OperatorContext): Promise<RunsOverview> {
+  const now = nowOf(context);
+  const counts = await context.store.runCounts();
+  const waited = counts.completed + counts.overdue + counts.lost;
+  const since = Math.floor(now / RUN_CHART_BUCKET_MS) * RUN_CHART_BUCKET_MS - (RUN_CHART_BUCKETS - 1) * RUN_CHART_BUCKET_MS;
+  const { runs } = await context.store.listRuns({ status: 'completed', limit: RUN_CHART_SAMPLE });
+  const byBucket = new Map<number, number[]>();
+  for (const run of runs) {
+    if (run.completedAt === null || run.completedAt < since) continue;
+    const at = Math.floor(run.completedAt / RUN_CHART_BUCKET_MS) * RUN_CHART_BUCKET_MS;
+    const list = byBucket.get(at) ?? [];
+    list.push(Math.max(0, run.completedAt - run.submittedAt));
+    byBucket.set(at, list);
+  }
+  const buckets = [...byBucket]
+    .sort(([a], [b]) => a - b)
+    .map(([at, durations]) => {
+      durations.sort((a, b) => a - b);
+      return { at, completed: durations.length, p50Ms: percentile(durations, 0.5), p95Ms: percentile(durations, 0.95) };
+    });
+  return {
+    counts,
+    completionRate: waited === 0 ? null : counts.completed / waited,
+    chart: { since, until: since + RUN_CHART_BUCKETS * RUN_CHART_BUCKET_MS, bucketMs: RUN_CHART_BUCKET_MS, buckets },
+  };
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { HookrelayError } from '../errors.js';
 import { readRawBody } from '../ingress/read-body.js';
 import type { OperatorContext } from '../operator/context.js';
-import { listRuns, parseRunStatus, registerRun, showRun } from '../operator/runs.js';
+import { listRuns, parseRunStatus, readRunsOverview, registerRun, showRun } from '../operator/runs.js';
 
 /** Largest registration body read. */
 const JSON_BODY_LIMIT = 256 * 1024;
@@ -13,10 +13,14 @@ const JSON_BODY_LIMIT = 256 * 1024;
  * - GET  /admin/api/runs?status=&limit=&cursor=   runs newest first, `{"runs":[…],"nextCursor"}`
  * - GET  /admin/api/runs/:runId                    one run (404 when unknown)
  * - POST /admin/api/runs  {"runId":"…","app":"…"?,"project":"…"?,"metadata":{…}?}   201 recorded, 200 already known
+ * - GET  /admin/api/runs-overview                  counts per status, completion rate, processing times (dashboard)
  */
 export function createRunsApiRouter(operator: OperatorContext): Router {
-  const router = new Router({ prefix: '/admin/api/runs' });
-  router.get('/', async (ctx) => {
+  const router = new Router({ prefix: '/admin/api' });
+  router.get('/runs-overview', async (ctx) => {
+    ctx.body = await readRunsOverview(operator);
+  });
+  router.get('/runs', async (ctx) => {
     const limit = queryString(ctx, 'limit');
     if (limit !== undefined && !/^\d{1,9}$/.test(limit)) throw badRequest('limit: expected a positive integer');
     ctx.body = await listRuns(operator, {
@@ -25,10 +29,10 @@ export function createRunsApiRouter(operator: OperatorContext): Router {
       cursor: queryString(ctx, 'cursor'),
     });
   });
-  router.get('/:runId', async (ctx) => {
+  router.get('/runs/:runId', async (ctx) => {
     ctx.body = await showRun(operator, ctx.params.runId!);
   });
-  router.post('/', async (ctx) => {
+  router.post('/runs', async (ctx) => {
     const body = await readJsonObject(ctx);
     const { runId, app, project, metadata } = body;
     if (typeof runId !== 'string' || runId === '') throw badRequest('runId: expected a non-empty string');
