@@ -15,6 +15,8 @@ const CHECK_LEASE_MS = 60_000;
 /** After a 429, a 5xx or a network error the checks pause: doubling from the first, up to the last. */
 const PAUSE_MIN_MS = 1_000;
 const PAUSE_MAX_MS = 300_000;
+/** Runs named one line each per batch; beyond this a batch adds one line with the count (a backlog after an outage). */
+const LOG_EACH_MAX = 20;
 
 export interface RunCheckerDeps {
   store: Store;
@@ -72,7 +74,8 @@ export function createRunChecker({ store, logger, statusClient, settings, announ
         announceTo: settings.announceTo,
         nextCheckAt: statusClient ? at : null,
       });
-      for (const run of overdue) log.warn({ runId: run.runId, app: run.app, submittedAt: new Date(run.submittedAt).toISOString() }, 'run overdue: no callback yet');
+      for (const run of overdue.slice(0, LOG_EACH_MAX)) log.warn({ runId: run.runId, app: run.app, submittedAt: new Date(run.submittedAt).toISOString() }, 'run overdue: no callback yet');
+      if (overdue.length > LOG_EACH_MAX) log.warn({ count: overdue.length - LOG_EACH_MAX }, 'more runs overdue (see hookrelay runs list --status overdue)');
       if (overdue.length > 0) announce();
       if (overdue.length < SWEEP_BATCH) return;
     }
