@@ -96,9 +96,12 @@ export function createRunQueries(db: Database) {
     for (const runId of runIds) setDue.run(at, runId);
   });
 
+  /** Several records in one transaction (group commit: one fsync for submissions that arrive together). */
+  const recordBatch = db.transaction((items: readonly { run: NewRun; request: RecordRunRequest }[]) => items.map(({ run, request }) => record(run, request)));
+
   return {
     completeRun,
-    recordRun: (run: NewRun, request: RecordRunRequest) => record.immediate(run, request),
+    recordRuns: (items: readonly { run: NewRun; request: RecordRunRequest }[]) => recordBatch.immediate(items),
     markOverdueRuns: (sweep: OverdueSweep) => sweepOverdue.immediate(sweep),
     claimRunChecks: (request: { now: number; limit: number; leaseExpiresAt: number }) => claimChecks.immediate(request),
     markRunsLost: (runIds: readonly string[], now: number, announceTo: readonly string[]) => markLost.immediate(runIds, now, announceTo),

@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { HookrelayError } from '../../errors.js';
-import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent } from '../../glossary.js';
+import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent, NewRun, Run } from '../../glossary.js';
 import { newId } from '../../ids.js';
-import type { ClaimRequest, Store } from '../store.js';
+import type { ClaimRequest, RecordRunRequest, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
@@ -91,6 +91,7 @@ class SqliteStore implements Store {
   private readonly groupCommit: GroupCommit<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
   private readonly runs: RunQueries;
+  private readonly runCommit: GroupCommit<{ run: NewRun; request: RecordRunRequest }, { run: Run; created: boolean }>;
   private readonly statements: ReturnType<typeof prepareDeliveryStatements>;
   private closed = false;
 
@@ -102,6 +103,7 @@ class SqliteStore implements Store {
     this.statements = prepareDeliveryStatements(db, busyTimeoutMs);
     this.operator = createOperatorQueries(db);
     const runs = (this.runs = createRunQueries(db));
+    this.runCommit = createGroupCommit((batch) => this.write('record the run', () => runs.recordRuns(batch)));
     const insertEvent = db.prepare(
       `INSERT INTO events (id, source, dedupe_key, content_type, body, received_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key, source) DO NOTHING`,
@@ -189,7 +191,10 @@ class SqliteStore implements Store {
   listAttempts: Store['listAttempts'] = async (deliveryId) => this.operator.listAttempts(deliveryId);
   attemptHistogram: Store['attemptHistogram'] = async (since, bucketMs) => this.operator.attemptHistogram(since, bucketMs);
 
-  recordRun: Store['recordRun'] = async (run, request) => this.write('record the run', () => this.runs.recordRun(run, request));
+  recordRun: Store['recordRun'] = (run, request) => {
+    if (this.closed) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
+    return this.runCommit.add({ run, request });
+  };
   markOverdueRuns: Store['markOverdueRuns'] = async (sweep) => this.write('mark runs overdue', () => this.runs.markOverdueRuns(sweep));
   claimRunChecks: Store['claimRunChecks'] = async (request) => this.write('claim run checks', () => this.runs.claimRunChecks(request));
   markRunsLost: Store['markRunsLost'] = async (runIds, now, announceTo) => this.write('mark runs lost', () => this.runs.markRunsLost(runIds, now, announceTo));
@@ -211,6 +216,7 @@ class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.groupCommit.drain();
+    await this.runCommit.drain();
     try {
       this.db.pragma('wal_checkpoint(PASSIVE)');
     } catch {
