@@ -165,7 +165,7 @@ function printRuns({ proxy, sweep, ingest }) {
       ['measure', 'value'],
       [
         [`sweep of ${sweep.dueRuns.toLocaleString('en')} due runs (overdue + announcement), all batches`, `${sweep.sweepAllDueMs} ms`],
-        ['one batch of 500: p50 / p99', `${fmt(sweep.batchOf500.p50Ms, 2)} / ${fmt(sweep.batchOf500.p99Ms, 2)} ms`],
+        [`one batch of ${sweep.batchSize} (one transaction): p50 / p99`, `${fmt(sweep.batch.p50Ms, 2)} / ${fmt(sweep.batch.p99Ms, 2)} ms`],
         ['idle sweep (nothing due): p50 / p99', `${fmt(sweep.idleSweep.p50Ms, 3)} / ${fmt(sweep.idleSweep.p99Ms, 3)} ms`],
       ],
     ),

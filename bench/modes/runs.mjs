@@ -108,16 +108,17 @@ async function measureSweep(runDir, total, due) {
   const dbPath = join(runDir, 'hookrelay.db');
   await fillRuns(dbPath, total, due, Date.now() - 1);
   const { openSqliteStore } = await import(join(ROOT, 'dist/store/sqlite/sqlite-store.js'));
+  const { SWEEP_BATCH } = await import(join(ROOT, 'dist/runs/checker.js'));
   const store = openSqliteStore({ path: dbPath, busyTimeoutMs: 5_000, role: 'cli', thread: 'inline' });
   try {
-    const sweepOnce = (now) => store.markOverdueRuns({ now, limit: 500, callbackSource: 'cerebrium', announceTo: ['pager'], nextCheckAt: null });
+    const sweepOnce = (now) => store.markOverdueRuns({ now, limit: SWEEP_BATCH, callbackSource: 'cerebrium', announceTo: ['pager'], nextCheckAt: null });
     const batchMs = [];
     const started = performance.now();
     for (;;) {
       const at = performance.now();
       const overdue = await sweepOnce(Date.now());
       batchMs.push(performance.now() - at);
-      if (overdue.length < 500) break;
+      if (overdue.length < SWEEP_BATCH) break;
     }
     const allMs = performance.now() - started;
     const idle = [];
@@ -132,7 +133,8 @@ async function measureSweep(runDir, total, due) {
       dueRuns: due,
       overdueAfter: counts.overdue,
       sweepAllDueMs: round(allMs, 0),
-      batchOf500: { p50Ms: round(percentile(batchMs, 50), 2), p99Ms: round(percentile(batchMs, 99), 2) },
+      batchSize: SWEEP_BATCH,
+      batch: { p50Ms: round(percentile(batchMs, 50), 2), p99Ms: round(percentile(batchMs, 99), 2) },
       idleSweep: { p50Ms: round(percentile(idle, 50), 3), p99Ms: round(percentile(idle, 99), 3) },
     };
   } finally {
