@@ -72,6 +72,8 @@ describe('run tracking end to end (SQLite)', () => {
     expect(unknown.stderr).toContain('nope');
     const bad = await runCli(['runs', 'list', '--status', 'bogus', '--config', relay.configPath]);
     expect(bad.code).toBe(2);
+    const checked = await runCli(['check-config', '--json', '--config', relay.configPath]);
+    expect(JSON.parse(checked.stdout).runs).toMatchObject({ source: 'cerebrium', statusApi: false, announceTo: ['pager'] });
     const table = await runCli(['runs', 'list', '--config', relay.configPath]);
     expect(table.stdout).toContain('registered-1');
     expect(table.stdout).toContain('overdue');

@@ -1,4 +1,5 @@
 import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
+import { RUNS_SOURCE } from '../../glossary.js';
 import { printJson } from '../format.js';
 import type { GlobalOptions } from './common-options.js';
 
@@ -26,6 +27,15 @@ export function runCheckConfig(options: GlobalOptions): void {
       maxAttempts: destination.retry.maxAttempts,
       signed: destination.signingSecret !== undefined,
     })),
+    runs: config.runs
+      ? {
+          source: config.runs.source,
+          webhookEndpoint: `${config.runs.publicUrl.replace(/\/+$/, '')}${config.sources.find((s) => s.name === config.runs!.source)?.path ?? ''}`,
+          overdueAfterMs: config.runs.overdueAfterMs,
+          statusApi: config.runs.status !== undefined,
+          announceTo: config.destinations.filter((d) => d.sources.includes(RUNS_SOURCE)).map((d) => d.name),
+        }
+      : null,
     defaulted: defaulted.map((entry) => `${entry.path} <- \${${entry.variable}} default`),
   };
   if (options.json) {
@@ -39,6 +49,7 @@ export function runCheckConfig(options: GlobalOptions): void {
     `admin listener: ${config.admin ? `${config.admin.host}:${config.admin.port}${config.admin.token ? ' (token required)' : ''}` : 'off'}`,
     ...config.sources.map((s) => `source ${s.name}: POST ${s.path} (${s.verify.scheme}, ${s.verify.secrets.length} secret(s), dedupe ${s.dedupe.keys.join(', ') || 'sha256 of body'})`),
     ...config.destinations.map((d) => `destination ${d.name}: ${d.url} <- ${d.sources.join(', ')} (max ${d.retry.maxAttempts} attempts)`),
+    ...(summary.runs ? runLines(summary.runs, config.admin !== undefined) : []),
     ...defaulted.map((entry) =>
       entry.secret
         ? `warning: ${entry.path} uses the development default of \${${entry.variable}}: set ${entry.variable} before production use`
@@ -46,4 +57,12 @@ export function runCheckConfig(options: GlobalOptions): void {
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function runLines(runs: { source: string; webhookEndpoint: string; overdueAfterMs: number; statusApi: boolean; announceTo: string[] }, adminOn: boolean): string[] {
+  return [
+    `runs: callbacks on ${runs.source} at ${runs.webhookEndpoint}, overdue after ${runs.overdueAfterMs} ms, ${runs.statusApi ? 'status API on (overdue -> lost)' : 'no status API (overdue is the last state)'}, announced to ${runs.announceTo.join(', ') || 'no destination'}`,
+    ...(adminOn ? [] : ['warning: runs is configured but admin is off: POST /cerebrium/* and /admin/api/runs live on the admin listener']),
+    ...(runs.announceTo.length > 0 ? [] : ['warning: no destination lists the source runs: overdue and lost runs are announced to nobody (hookrelay runs list still shows them)']),
+  ];
 }
