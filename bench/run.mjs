@@ -9,10 +9,11 @@ import { e2eMode } from './modes/e2e.mjs';
 import { backlogMode } from './modes/backlog.mjs';
 import { sizeMode } from './modes/size.mjs';
 import { postgresMode } from './modes/postgres.mjs';
+import { runsMode } from './modes/runs.mjs';
 import { printMode } from './lib/print.mjs';
 import { probeDisk } from './lib/disk-probe.mjs';
 
-const MODES = { ingest: ingestMode, e2e: e2eMode, backlog: backlogMode, size: sizeMode, postgres: postgresMode };
+const MODES = { ingest: ingestMode, e2e: e2eMode, backlog: backlogMode, size: sizeMode, postgres: postgresMode, runs: runsMode };
 
 const { values } = parseArgs({
   options: {
@@ -34,7 +35,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size,postgres] [--duration S] [--smoke] [--profile]
+  console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size,postgres,runs] [--duration S] [--smoke] [--profile]
   [--connections N] [--backlog-events N] [--size-events N] [--keep-temp]
   [--paced-rate N]   (e2e: the fixed offered rate, default 1000/s)
   [--destination-concurrency N] [--rounds N]   (ingest: measure every server N times, report medians)   (the destination's attempts in flight; default: the relay's default)

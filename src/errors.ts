@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   HOOKRELAY_UNKNOWN_DESTINATION: { http: 400, exit: 1 },
   HOOKRELAY_UNKNOWN_SOURCE: { http: 400, exit: 1 },
   HOOKRELAY_RELAY_UNREACHABLE: { http: 502, exit: 1 },
+  HOOKRELAY_CEREBRIUM_UNREACHABLE: { http: 502, exit: 1 },
+  HOOKRELAY_RUN_NOT_FOUND: { http: 404, exit: 1 },
   HOOKRELAY_INTERNAL: { http: 500, exit: 1 },
 } as const satisfies Record<string, { http: number; exit: 0 | 1 | 2 }>;
 

@@ -16,6 +16,11 @@
  * - **dead letter**: a delivery in status `dead`.
  * - **replay**: moving dead letters back to `pending` with a fresh attempt budget.
  * - **redeliver**: sending an event again to destinations that already received it (or newly added ones).
+ * - **run**: a Cerebrium job whose callback the relay waits for (config `runs`), known by its run id.
+ *   Status: `submitted` (waiting for its callback), `completed` (a verified callback carried its run
+ *   id; linked to that event), `overdue` (no callback within `overdueAfterMs`), `lost` (overdue, and
+ *   Cerebrium says it finished: the callback will never come). A late callback still completes it.
+ * - **announcement**: the event on the built-in source `runs` that says a run became overdue or lost.
  */
 
 export const DELIVERY_STATUSES = ['pending', 'in_flight', 'delivered', 'dead'] as const;
@@ -24,6 +29,8 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /** A callback as accepted by ingress, before it is stored. */
 export interface NewEvent {
   source: string;
+  /** The run this callback reports on (`runs.source` only): the run, if tracked, is completed in the same commit. */
+  runId?: string;
   dedupeKey: string;
   contentType: string;
   /** The received `Content-Encoding` (e.g. `gzip`), or null; the body is kept encoded, as received. */
@@ -37,6 +44,8 @@ export interface IngestResult {
   /** The stored event id (the first event's id when `duplicate`). */
   id: string;
   duplicate: boolean;
+  /** Set when this event completed a tracked run: submission -> callback in ms. */
+  completedRun?: { runId: string; durationMs: number };
 }
 
 export interface StoredEvent {
@@ -85,6 +94,8 @@ export interface ClaimedDelivery {
   attempts: number;
   budgetUsed: number;
   receivedAt: number;
+  /** The tracked run's metadata as compact JSON, when the event completed a run that had some. */
+  runMetadata?: string | null;
 }
 
 export type AttemptOutcome = 'delivered' | 'failed';
@@ -118,3 +129,35 @@ export interface AttemptCompletion {
   /** Whether the attempt counts against the budget (always true for attempts actually sent). */
   countsAgainstBudget: boolean;
 }
+
+/** The built-in source whose events announce overdue and lost runs (a reserved source name). */
+export const RUNS_SOURCE = 'runs';
+
+export const RUN_STATUSES = ['submitted', 'completed', 'overdue', 'lost'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A run as submitted or registered, before it is stored. */
+export interface NewRun {
+  runId: string;
+  /** Cerebrium project and app, from the submission path `/v4/<project>/<app>/…` (or the registration). */
+  project: string | null;
+  app: string | null;
+  metadata: Record<string, unknown> | null;
+  submittedAt: number;
+}
+
+export interface Run {
+  runId: string;
+  project: string | null;
+  app: string | null;
+  status: RunStatus;
+  metadata: Record<string, unknown> | null;
+  submittedAt: number;
+  completedAt: number | null;
+  /** The callback's event, once completed. */
+  eventId: string | null;
+  overdueAt: number | null;
+  lostAt: number | null;
+}
+
+export type AnnouncementKind = 'run.overdue' | 'run.lost';

@@ -4,6 +4,7 @@ import { createDispatcher } from './delivery/dispatcher.js';
 import { createIngress } from './ingress/app.js';
 import { createLogger, type Logger } from './log.js';
 import { createRetention } from './operator/retention.js';
+import { createRunTracking } from './runs/run-tracking.js';
 import { openStore } from './store/open-store.js';
 
 /** How long in-flight ingress requests may take to finish after SIGTERM. */
@@ -48,16 +49,19 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
   }
   const retention = createRetention({ config, store, logger });
   retention.start();
+  const runTracking = createRunTracking({ config, store, logger, wake: (destinations) => dispatcher.wake(destinations) });
+  runTracking?.checker.start();
   const ingress = createIngress({
     config,
     store,
     logger,
-    hooks: { received: metrics?.received, committed: (destinations) => dispatcher.wake(destinations) },
+    hooks: { received: metrics?.received, committed: (destinations) => dispatcher.wake(destinations), runCompleted: metrics?.runCompleted },
   });
   let port: number;
   try {
     port = await ingress.listen();
   } catch (error) {
+    await runTracking?.checker.stop();
     await retention.stop();
     await dispatcher.stop(0);
     await store.close();
@@ -71,12 +75,14 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
     admin = createAdminListener({
       config, store, logger, metrics, breakerStates: () => dispatcher.breakerStates(),
       allowRequest: (headers) => dashboard.session.allowsCookieRequest(headers, Date.now()),
-      routes: [dashboard.api, dashboard.pages],
+      routes: [...(runTracking?.adminRoutes ?? []), dashboard.api, dashboard.pages],
+      forwardedPrefixes: runTracking?.forwardedPrefixes,
     });
     try {
       adminPort = await admin.listen();
     } catch (error) {
       await ingress.close(0);
+      await runTracking?.checker.stop();
       await retention.stop();
       await dispatcher.stop(0);
       await store.close();
@@ -95,6 +101,7 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
         logger.info('shutting down: closing listeners');
         await Promise.all([admin?.close(), ingress.close(INGRESS_GRACE_MS)]);
         logger.info('listeners closed: draining deliveries');
+        await runTracking?.checker.stop();
         await retention.stop();
         await dispatcher.stop(DELIVERY_GRACE_MS);
         await store.close();

@@ -147,7 +147,42 @@ function printPostgres(result) {
   console.log(`exactly once (every acked event delivered, none twice) in every run: ${result.exactlyOnce ? 'yes' : 'NO'}`);
 }
 
+function printRuns({ proxy, sweep, ingest }) {
+  console.log(`== runs: submit proxy overhead (${proxy.concurrency} at a time) ==`);
+  console.log(
+    table(
+      ['path', 'submissions', 'per s', 'p50 ms', 'p99 ms'],
+      [
+        ['fake Cerebrium, direct', proxy.direct.requests, proxy.direct.perSecond, fmt(proxy.direct.p50Ms, 2), fmt(proxy.direct.p99Ms, 2)],
+        ['through the relay (run committed)', proxy.proxied.requests, proxy.proxied.perSecond, fmt(proxy.proxied.p50Ms, 2), fmt(proxy.proxied.p99Ms, 2)],
+      ],
+    ),
+  );
+  console.log(`added latency: p50 ${fmt(proxy.addedP50Ms, 2)} ms, p99 ${fmt(proxy.addedP99Ms, 2)} ms`);
+  console.log(`\n== runs: checker at ${sweep.totalRuns.toLocaleString('en')} tracked runs ==`);
+  console.log(
+    table(
+      ['measure', 'value'],
+      [
+        [`sweep of ${sweep.dueRuns.toLocaleString('en')} due runs (overdue + announcement), all batches`, `${sweep.sweepAllDueMs} ms`],
+        [`one batch of ${sweep.batchSize} (one transaction): p50 / p99`, `${fmt(sweep.batch.p50Ms, 2)} / ${fmt(sweep.batch.p99Ms, 2)} ms`],
+        ['idle sweep (nothing due): p50 / p99', `${fmt(sweep.idleSweep.p50Ms, 3)} / ${fmt(sweep.idleSweep.p99Ms, 3)} ms`],
+      ],
+    ),
+  );
+  console.log(`\n== runs: ingest with ${ingest.totalRuns.toLocaleString('en')} runs tracked, nothing due vs the checker sweeping ${ingest.dueRuns.toLocaleString('en')} ==`);
+  console.log(
+    table(
+      ['relay', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx'],
+      [
+        ['nothing due (baseline)', fmt(ingest.nothingDue.rps), fmt(ingest.nothingDue.p50Ms, 2), fmt(ingest.nothingDue.p99Ms, 2), ingest.nothingDue.non2xx],
+        ['checker sweeping', fmt(ingest.sweeping.rps), fmt(ingest.sweeping.p50Ms, 2), fmt(ingest.sweeping.p99Ms, 2), ingest.sweeping.non2xx],
+      ],
+    ),
+  );
+}
+
 export function printMode(mode, result) {
   console.log('');
-  ({ ingest: printIngest, e2e: printE2e, backlog: printBacklog, size: printSize, postgres: printPostgres })[mode](result);
+  ({ ingest: printIngest, e2e: printE2e, backlog: printBacklog, size: printSize, postgres: printPostgres, runs: printRuns })[mode](result);
 }

@@ -24,6 +24,8 @@ export interface AdminAppDeps {
   allowRequest?: (headers: IncomingHttpHeaders) => boolean;
   /** Middleware mounted after /metrics and /admin/api (e.g. the dashboard's pages and assets). */
   routes?: readonly Middleware[];
+  /** Path prefixes among `routes` that forward requests as they come (any content type; see browserPolicy). */
+  forwardedPrefixes?: readonly string[];
   now?: () => number;
 }
 
@@ -65,7 +67,7 @@ export function createAdminApp(deps: AdminAppDeps): AdminApp {
   // In this order: one spelling per path, then what a browser page could forge, then the token.
   const token = config.admin?.token ?? '';
   app.use(refuseNonCanonicalPaths());
-  app.use(browserPolicy({ tokenRequired: token !== '', allowedHosts: config.admin?.allowedHosts ?? [] }));
+  app.use(browserPolicy({ tokenRequired: token !== '', allowedHosts: config.admin?.allowedHosts ?? [], forwardedPrefixes: deps.forwardedPrefixes }));
   app.use(adminAuth({ token, allowRequest: deps.allowRequest }));
 
   router.get('/metrics', async (ctx) => {

@@ -7,6 +7,12 @@ export interface BrowserPolicyOptions {
   tokenRequired: boolean;
   /** `admin.allowedHosts`: host names (no port) accepted in `Host` besides IP literals and localhost. */
   allowedHosts: readonly string[];
+  /**
+   * Path prefixes whose requests are forwarded as they come (the Cerebrium submit proxy): any
+   * content type passes there. A cross-site page still cannot use them: its Origin is refused,
+   * and what is forwarded needs the caller's own upstream credentials, which a page cannot add.
+   */
+  forwardedPrefixes?: readonly string[];
 }
 
 /** Methods that change nothing: they need no JSON body and no same-origin proof. */
@@ -24,8 +30,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * The Origin and JSON rules hold with a token too: the dashboard's session cookie is a
  * credential a browser sends on its own.
  */
-export function browserPolicy({ tokenRequired, allowedHosts }: BrowserPolicyOptions): Middleware {
+export function browserPolicy({ tokenRequired, allowedHosts, forwardedPrefixes = [] }: BrowserPolicyOptions): Middleware {
   const allowed = new Set(allowedHosts.map((name) => name.toLowerCase()));
+  const forwarded = (path: string) => forwardedPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
   return async (ctx, next) => {
     const host = ctx.get('Host');
     if (!tokenRequired && !hostAllowed(host, allowed)) {
@@ -35,7 +42,7 @@ export function browserPolicy({ tokenRequired, allowedHosts }: BrowserPolicyOpti
     if (origin !== '' && !originMatchesHost(origin, host)) {
       throw new HookrelayError('HOOKRELAY_ORIGIN_NOT_ALLOWED', `requests from origin "${origin}" are refused: the admin listener serves its own pages only`);
     }
-    if (!SAFE_METHODS.has(ctx.method) && mediaType(ctx.get('Content-Type')) !== 'application/json') {
+    if (!SAFE_METHODS.has(ctx.method) && mediaType(ctx.get('Content-Type')) !== 'application/json' && !forwarded(ctx.path)) {
       throw new HookrelayError('HOOKRELAY_JSON_REQUIRED', `${ctx.method} on the admin listener needs "Content-Type: application/json"`);
     }
     return next();

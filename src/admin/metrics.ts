@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config/load.js';
 import type { DeliveryObserver } from '../delivery/observer.js';
-import { DELIVERY_STATUSES } from '../glossary.js';
+import { DELIVERY_STATUSES, RUN_STATUSES } from '../glossary.js';
 import type { IngressHooks, ReceivedOutcome } from '../ingress/app.js';
 import type { Store } from '../store/store.js';
 
@@ -9,6 +9,8 @@ const RECEIVED_OUTCOMES: readonly ReceivedOutcome[] = ['accepted', 'duplicate', 
 const ATTEMPT_OUTCOMES = ['delivered', 'failed'] as const;
 /** Seconds; from a fast local consumer to one that needs most of its timeout. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Seconds from a run's submission to its callback: a quick inference to a long batch job. */
+const RUN_DURATION_BUCKETS = [0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600];
 
 export interface MetricsDeps {
   config: Config;
@@ -23,6 +25,8 @@ export interface RelayMetrics {
   readonly observer: DeliveryObserver;
   /** The ingress hook: one call per callback on a source path. */
   readonly received: NonNullable<IngressHooks['received']>;
+  /** The ingress hook: a callback completed a tracked run. */
+  readonly runCompleted: NonNullable<IngressHooks['runCompleted']>;
   /** The Prometheus text exposition; queue depths are read from the store at this moment. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -35,6 +39,8 @@ export interface RelayMetrics {
  * - hookrelay_deliveries{destination,status}   gauge, from the store at scrape time
  * - hookrelay_circuit_open{destination}   1 while open or half-open
  * - hookrelay_delivery_duration_seconds{destination}   histogram of attempt durations
+ * - hookrelay_runs{status}   gauge, from the store at scrape time   status: submitted | completed | overdue | lost
+ * - hookrelay_run_duration_seconds   histogram, a tracked run's submission -> callback
  * Every known label combination is present from the start with 0, so rates and alerts work
  * before the first event.
  */
@@ -81,6 +87,23 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
     },
   });
 
+  new Gauge({
+    name: 'hookrelay_runs',
+    help: 'Tracked runs by status (submitted, completed, overdue, lost), read from storage at scrape time.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await store.runCounts();
+      for (const status of RUN_STATUSES) this.set({ status }, counts[status]);
+    },
+  });
+  const runDuration = new Histogram({
+    name: 'hookrelay_run_duration_seconds',
+    help: 'Time from a tracked run\'s submission to its callback.',
+    buckets: RUN_DURATION_BUCKETS,
+    registers: [registry],
+  });
+
   for (const source of config.sources) {
     for (const outcome of RECEIVED_OUTCOMES) received.inc({ source: source.name, outcome }, 0);
   }
@@ -104,6 +127,9 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
     },
     received(source, outcome) {
       received.inc({ source, outcome });
+    },
+    runCompleted(durationMs) {
+      runDuration.observe(durationMs / 1000);
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -5,6 +5,7 @@ import { registerDeliveries } from './commands/deliveries.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerRedeliver } from './commands/redeliver.js';
 import { registerReplay } from './commands/replay.js';
+import { registerRuns } from './commands/runs.js';
 import { registerSendTest } from './commands/send-test.js';
 import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerRedeliver(program);
   registerDeliveries(program);
   registerSendTest(program);
+  registerRuns(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

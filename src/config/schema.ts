@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RUNS_SOURCE } from '../glossary.js';
 import { parseDurationMs } from './duration.js';
 
 /**
@@ -223,6 +224,26 @@ const retentionSchema = z
   })
   .prefault({});
 
+/** Where submissions go when `runs.cerebriumUrl` is not set. */
+export const DEFAULT_CEREBRIUM_URL = 'https://api.aws.us-east-1.cerebrium.ai';
+
+const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' });
+
+const runsSchema = z.strictObject({
+  source: z.string().min(1).describe('The source (scheme cerebrium) that receives the runs\' callbacks.'),
+  publicUrl: httpUrl.describe('The public listener as Cerebrium reaches it; webhookEndpoint = publicUrl + the source path.'),
+  cerebriumUrl: httpUrl.default(DEFAULT_CEREBRIUM_URL).describe('Where POST /cerebrium/* on the admin listener is forwarded.'),
+  overdueAfterMs: duration('No callback this long after submission -> overdue.').default(1_800_000),
+  status: z
+    .strictObject({
+      url: z.string().regex(/^https?:\/\/.*\{run_id\}/, { message: 'expected an http(s) URL containing {run_id} (and optionally {project}, {app})' }),
+      token: z.string().min(1, { message: 'a token must not be empty' }).describe('Sent as "Authorization: Bearer <token>".'),
+      everyMs: duration('How often an overdue run is checked.').default(60_000),
+    })
+    .optional()
+    .describe('Ask Cerebrium about overdue runs; one that finished without a callback becomes lost.'),
+});
+
 const logSchema = z
   .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
   .prefault({});
@@ -236,6 +257,7 @@ export const configSchema = z
     destinations: z.array(destinationSchema).default([]),
     retention: retentionSchema,
     log: logSchema,
+    runs: runsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     uniqueNames(config.sources, ['sources'], ctx);
@@ -252,6 +274,8 @@ export const configSchema = z
       if (['/healthz', '/readyz'].includes(source.path)) ctx.addIssue({ code: 'custom', path: ['sources', index, 'path'], message: `${source.path} is reserved` });
     });
     const known = new Set(config.sources.map((source) => source.name));
+    checkRuns(config, ctx);
+    known.add(RUNS_SOURCE);
     config.destinations.forEach((destination, index) => {
       destination.sources?.forEach((sourceName, j) => {
         if (!known.has(sourceName)) {
@@ -268,6 +292,19 @@ export const configSchema = z
  */
 function pathSpelling(path: string): string {
   return path.toLowerCase().replace(/(.)\/$/, '$1');
+}
+
+/** `runs` is the built-in announcements source; `runs.source` must be a cerebrium source. */
+function checkRuns(config: { sources: { name: string; verify: { scheme: string } }[]; runs?: { source: string } }, ctx: z.RefinementCtx): void {
+  config.sources.forEach((source, index) => {
+    if (source.name === RUNS_SOURCE) ctx.addIssue({ code: 'custom', path: ['sources', index, 'name'], message: `"${RUNS_SOURCE}" is reserved for run announcements` });
+  });
+  if (!config.runs) return;
+  const source = config.sources.find((candidate) => candidate.name === config.runs!.source);
+  if (!source) ctx.addIssue({ code: 'custom', path: ['runs', 'source'], message: `unknown source "${config.runs.source}"` });
+  else if (source.verify.scheme !== 'cerebrium') {
+    ctx.addIssue({ code: 'custom', path: ['runs', 'source'], message: `source "${source.name}" has scheme ${source.verify.scheme}; runs need a cerebrium source` });
+  }
 }
 
 function uniqueNames(items: { name: string }[], path: (string | number)[], ctx: z.RefinementCtx): void {

@@ -59,6 +59,7 @@ export function createSender(destination: DestinationConfig): Sender {
       if (sign) headers['webhook-signature'] = sign(delivery.eventId, timestamp, delivery.body);
       headers['hookrelay-attempt'] = String(attemptNumber);
       headers['hookrelay-source'] = delivery.source;
+      if (delivery.runMetadata) headers['hookrelay-run-metadata'] = delivery.runMetadata;
 
       const signal = AbortSignal.timeout(destination.timeoutMs);
       try {

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { decodeContentEncoding } from './decode-body.js';
 import { createDedupeKeyFn } from './dedupe-key.js';
+import { createRunIdFn } from './run-id.js';
 import { readRawBody, tooLarge } from './read-body.js';
 import { trackRequests } from './request-tracker.js';
 import { createVerifier } from './verify/index.js';
@@ -25,6 +26,8 @@ export interface IngressHooks {
   received?(source: string, outcome: ReceivedOutcome): void;
   /** An event was committed with pending deliveries to these destinations. */
   committed?(destinations: readonly string[]): void;
+  /** A callback completed a tracked run, this long after its submission. */
+  runCompleted?(durationMs: number): void;
 }
 
 export interface IngressDeps {
@@ -102,6 +105,7 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
   for (const source of config.sources) {
     const verify = createVerifier(source.verify);
     const dedupeKeyOf = createDedupeKeyFn(source.dedupe.keys);
+    const runIdOf = config.runs?.source === source.name ? createRunIdFn(source.dedupe.keys) : null;
     const destinations = Object.freeze(destinationsBySource.get(source.name) ?? []);
     const sourceLog = log.child({ source: source.name });
     const maxBodyBytes = config.server.maxBodyBytes;
@@ -120,8 +124,10 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
       const contentEncoding = req.headers['content-encoding'] || null;
       const decoded = contentEncoding && dedupeKeyOf.readsBody ? await decodeForDedupe(body, contentEncoding, maxBodyBytes, sourceLog) : undefined;
       const dedupeKey = dedupeKeyOf(req.headers, body, contentType, decoded);
-      const result = await store.ingest({ source: source.name, dedupeKey, contentType, contentEncoding, body, destinations });
+      const runId = runIdOf?.(req.headers, decoded ?? body, contentType, dedupeKey);
+      const result = await store.ingest({ source: source.name, dedupeKey, contentType, contentEncoding, body, destinations, ...(runId ? { runId } : {}) });
       hooks.received?.(source.name, result.duplicate ? 'duplicate' : 'accepted');
+      if (result.completedRun) hooks.runCompleted?.(result.completedRun.durationMs);
       if (!result.duplicate && destinations.length > 0) hooks.committed?.(destinations);
       ctx.status = result.duplicate ? 200 : 202;
       ctx.body = { id: result.id, duplicate: result.duplicate };

@@ -87,6 +87,8 @@ export interface ClaimRow {
   content_encoding: string | null;
   body: Buffer;
   received_at: number;
+  /** The metadata of the run the event completed (LEFT JOIN runs), if any. */
+  run_metadata?: string | null;
 }
 
 export function toClaimedDelivery(row: ClaimRow): ClaimedDelivery {
@@ -101,6 +103,7 @@ export function toClaimedDelivery(row: ClaimRow): ClaimedDelivery {
     attempts: Number(row.attempts),
     budgetUsed: Number(row.budget_used),
     receivedAt: Number(row.received_at),
+    runMetadata: row.run_metadata ?? null,
   };
 }
 

@@ -6,6 +6,9 @@ import type {
   DeliveryStatus,
   IngestResult,
   NewEvent,
+  NewRun,
+  Run,
+  RunStatus,
   StoredEvent,
 } from '../glossary.js';
 
@@ -102,7 +105,62 @@ export interface Store {
   /** Delivery/attempt counts for the last hour per destination (dashboard chart). */
   attemptHistogram(since: number, bucketMs: number): Promise<AttemptBucket[]>;
 
+  // ---- runs (config `runs`) ---------------------------------------------------------------
+  /**
+   * Records a run as `submitted`, due to fall overdue at `request.overdueAt`; a run id already
+   * known is left as it is (`created: false`). When `request.callbackSource` already holds an
+   * event whose dedupe key is the run id (the callback beat the record), the run is completed
+   * with it at once.
+   */
+  recordRun(run: NewRun, request: RecordRunRequest): Promise<{ run: Run; created: boolean }>;
+  /**
+   * One batch of submitted runs whose overdue time has come, in one transaction: a run whose
+   * callback is stored after all (same check as recordRun) is completed; the others become
+   * `overdue`, due for a status check at `nextCheckAt` (null: never), and each commits its
+   * `run.overdue` announcement (once per run: the announcement's dedupe key) with one pending
+   * delivery per `announceTo`. Several processes sweep at once without overlap. Resolves with
+   * the runs that became overdue.
+   */
+  markOverdueRuns(request: OverdueSweep): Promise<Run[]>;
+  /** Overdue runs due for a status check (oldest due first), each leased until `leaseExpiresAt`. */
+  claimRunChecks(request: { now: number; limit: number; leaseExpiresAt: number }): Promise<Run[]>;
+  /** Overdue runs -> `lost`, each with its `run.lost` announcement, in one transaction. Runs no longer overdue are left alone. */
+  markRunsLost(runIds: readonly string[], now: number, announceTo: readonly string[]): Promise<Run[]>;
+  /** The next status check of these overdue runs happens at `at`. */
+  scheduleRunChecks(runIds: readonly string[], at: number): Promise<void>;
+  /** Runs newest first (by submission). */
+  listRuns(filter: RunFilter): Promise<RunPage>;
+  getRun(runId: string): Promise<Run | null>;
+  runCounts(): Promise<Record<RunStatus, number>>;
+
   close(): Promise<void>;
+}
+
+export interface RecordRunRequest {
+  overdueAt: number;
+  callbackSource: string;
+}
+
+export interface OverdueSweep {
+  now: number;
+  limit: number;
+  /** `runs.source`: where a run's callback would be stored. */
+  callbackSource: string;
+  /** Destinations that list the source `runs`. */
+  announceTo: readonly string[];
+  nextCheckAt: number | null;
+}
+
+export interface RunFilter {
+  status?: RunStatus;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface RunPage {
+  runs: Run[];
+  nextCursor: string | null;
 }
 
 export interface ClaimRequest {
@@ -172,6 +230,10 @@ export interface AttemptBucket {
   at: number;
   delivered: number;
   failed: number;
+}
+
+export function emptyRunCounts(): Record<RunStatus, number> {
+  return { submitted: 0, completed: 0, overdue: 0, lost: 0 };
 }
 
 export function emptyStatusCounts(): Record<DeliveryStatus, number> {

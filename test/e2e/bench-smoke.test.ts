@@ -130,4 +130,23 @@ describe('bench smoke run', () => {
     },
     RUN_TIMEOUT_MS + 30_000,
   );
+  it(
+    'runs the runs mode: proxy overhead, the sweep at scale and ingest during a sweep, as numbers',
+    async () => {
+      const run = await runBench(['--smoke', '--mode', 'runs', '--duration', '1']);
+      expect(run.code, `stderr:\n${run.stderr}\nstdout:\n${run.stdout}`).toBe(0);
+      expect(run.stdout).toContain('== runs: submit proxy overhead');
+      const resultPath = /results: (\S+\.json)/.exec(run.stdout)?.[1];
+      expect(resultPath).toBeDefined();
+      created.push(resultPath!);
+      const { proxy, sweep, ingest } = JSON.parse(readFileSync(resultPath!, 'utf8')).modes.runs;
+      for (const value of [proxy.direct.p99Ms, proxy.proxied.p99Ms, proxy.addedP50Ms, sweep.sweepAllDueMs, sweep.idleSweep.p99Ms, ingest.nothingDue.p99Ms, ingest.sweeping.p99Ms]) {
+        expect(isNumber(value), JSON.stringify({ proxy, sweep, ingest })).toBe(true);
+      }
+      // Not a speed: every due run was swept, and no ingest request failed.
+      expect(sweep.overdueAfter).toBe(sweep.dueRuns);
+      expect(ingest.nothingDue.non2xx + ingest.sweeping.non2xx).toBe(0);
+    },
+    RUN_TIMEOUT_MS + 30_000,
+  );
 });

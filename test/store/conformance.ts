@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isHookrelayError } from '../../src/errors.js';
 import type { AttemptCompletion, AttemptDecision, ClaimedDelivery, NewEvent } from '../../src/glossary.js';
 import type { Store } from '../../src/store/store.js';
+import { defineRunConformance } from './run-conformance.js';
 
 /**
  * The store contract, written against the Store interface only. Each adapter's test file
@@ -541,6 +542,8 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect((await store.stats([])).events).toBe(1);
       });
     });
+
+    defineRunConformance(() => store, open);
 
     describe('storage errors and lifecycle', () => {
       it('a write that cannot commit rejects with HOOKRELAY_STORAGE_UNAVAILABLE, and works again afterwards', async () => {

@@ -390,7 +390,7 @@ describe('config files', () => {
 
   it('the JSON Schema describes the config keys users write', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown>; required?: string[] };
-    expect(Object.keys(schema.properties).sort()).toEqual(['admin', 'destinations', 'log', 'retention', 'server', 'sources', 'storage']);
+    expect(Object.keys(schema.properties).sort()).toEqual(['admin', 'destinations', 'log', 'retention', 'runs', 'server', 'sources', 'storage']);
     expect(schema.required).toEqual(['sources']);
   });
 });

@@ -1,5 +1,6 @@
 import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
 import { redactUrl } from '../../config/redact-url.js';
+import { RUNS_SOURCE } from '../../glossary.js';
 import { printJson } from '../format.js';
 import type { GlobalOptions } from './common-options.js';
 
@@ -32,6 +33,15 @@ export function runCheckConfig(options: GlobalOptions): void {
       maxAttempts: destination.retry.maxAttempts,
       signed: destination.signingSecret !== undefined,
     })),
+    runs: config.runs
+      ? {
+          source: config.runs.source,
+          webhookEndpoint: `${config.runs.publicUrl.replace(/\/+$/, '')}${config.sources.find((s) => s.name === config.runs!.source)?.path ?? ''}`,
+          overdueAfterMs: config.runs.overdueAfterMs,
+          statusApi: config.runs.status !== undefined,
+          announceTo: config.destinations.filter((d) => d.sources.includes(RUNS_SOURCE)).map((d) => d.name),
+        }
+      : null,
     defaulted: defaulted.map((entry) => `${entry.path} <- \${${entry.variable}} default`),
   };
   if (options.json) {
@@ -46,6 +56,7 @@ export function runCheckConfig(options: GlobalOptions): void {
     ...(config.admin && config.admin.allowedHosts.length > 0 ? [`admin allowed hosts: ${config.admin.allowedHosts.join(', ')}`] : []),
     ...config.sources.map((s) => `source ${s.name}: POST ${s.path} (${s.verify.scheme}, ${s.verify.secrets.length} secret(s), dedupe ${s.dedupe.keys.join(', ') || 'sha256 of body'})`),
     ...config.destinations.map((d) => `destination ${d.name}: ${redactUrl(d.url)} <- ${d.sources.join(', ')} (max ${d.retry.maxAttempts} attempts)`),
+    ...(summary.runs ? runLines(summary.runs, config.admin !== undefined) : []),
     ...defaulted.map((entry) =>
       entry.secret
         ? `warning: ${entry.path} uses the development default of \${${entry.variable}}: set ${entry.variable} before production use`
@@ -53,4 +64,12 @@ export function runCheckConfig(options: GlobalOptions): void {
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function runLines(runs: { source: string; webhookEndpoint: string; overdueAfterMs: number; statusApi: boolean; announceTo: string[] }, adminOn: boolean): string[] {
+  return [
+    `runs: callbacks on ${runs.source} at ${runs.webhookEndpoint}, overdue after ${runs.overdueAfterMs} ms, ${runs.statusApi ? 'status API on (overdue -> lost)' : 'no status API (overdue is the last state)'}, announced to ${runs.announceTo.join(', ') || 'no destination'}`,
+    ...(adminOn ? [] : ['warning: runs is configured but admin is off: POST /cerebrium/* and /admin/api/runs live on the admin listener']),
+    ...(runs.announceTo.length > 0 ? [] : ['warning: no destination lists the source runs: overdue and lost runs are announced to nobody (hookrelay runs list still shows them)']),
+  ];
 }

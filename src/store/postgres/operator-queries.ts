@@ -247,6 +247,8 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
         if (ids.length === 0) return 0;
         await client.query(`DELETE FROM ${t.attempts} WHERE delivery_id IN (SELECT id FROM ${t.deliveries} WHERE event_id = ANY($1::text[]))`, [ids]);
         await client.query(`DELETE FROM ${t.deliveries} WHERE event_id = ANY($1::text[])`, [ids]);
+        // Completed runs go with their callback's event; overdue and lost runs stay until an operator acts.
+        await client.query(`DELETE FROM ${t.runs} WHERE event_id = ANY($1::text[]) AND status = 'completed'`, [ids]);
         await client.query(`DELETE FROM ${t.events} WHERE id = ANY($1::text[])`, [ids]);
         return ids.length;
       });

@@ -8,6 +8,7 @@ import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { createDueListener, type DueListener } from './due-listener.js';
 import { migrate } from './migrate.js';
 import { createOperatorQueries, notifyDue, type OperatorQueries } from './operator-queries.js';
+import { createRunQueries, type RunQueries } from './run-queries.js';
 import { tablesOf, type Tables } from './sql.js';
 import { toStorageError } from './storage-error.js';
 import { inTransaction, queryRows } from './transaction.js';
@@ -63,6 +64,7 @@ class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly groupCommit: AsyncGroupCommit<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
+  private readonly runs: RunQueries;
   private closed = false;
 
   constructor(
@@ -71,6 +73,7 @@ class PostgresStore implements Store {
     private readonly dueListener: DueListener,
   ) {
     this.operator = createOperatorQueries(pool, t);
+    this.runs = createRunQueries(pool, t);
     this.groupCommit = createAsyncGroupCommit((batch) => inTransaction(pool, 'commit the event', (client) => this.ingestBatch(client, batch)));
   }
 
@@ -135,7 +138,16 @@ class PostgresStore implements Store {
       );
       await notifyDue(client, this.t, deliveries.map((d) => d.destination));
     }
-    return results;
+    const completions = events.flatMap((event, index) =>
+      event.runId !== undefined && fresh.has(ids[index]!) ? [{ runId: event.runId, eventId: ids[index]!, at: now }] : [],
+    );
+    const completed = await this.runs.completeRuns(client, completions);
+    if (completed.size === 0) return results;
+    return results.map((result, index) => {
+      const runId = events[index]!.runId;
+      const durationMs = runId === undefined || result.duplicate ? undefined : completed.get(runId);
+      return durationMs === undefined ? result : { ...result, completedRun: { runId: runId!, durationMs } };
+    });
   }
 
   async isWritable(): Promise<boolean> {
@@ -179,7 +191,8 @@ class PostgresStore implements Store {
               attempts = d.attempts + CASE WHEN d.status = 'in_flight' THEN 1 ELSE 0 END
          FROM due, ${this.t.events} e
         WHERE d.id = due.id AND e.id = d.event_id
-       RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, e.content_type, e.content_encoding, e.body, e.received_at, due.due_at`,
+       RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, e.content_type, e.content_encoding, e.body, e.received_at, due.due_at,
+                 (SELECT r.metadata FROM ${this.t.runs} r WHERE r.event_id = e.id) AS run_metadata`,
       [
         request.destination,
         request.now,
@@ -315,6 +328,14 @@ class PostgresStore implements Store {
   listDeliveriesOfEvent: Store['listDeliveriesOfEvent'] = (eventId) => this.operator.listDeliveriesOfEvent(eventId);
   listAttempts: Store['listAttempts'] = (deliveryId) => this.operator.listAttempts(deliveryId);
   attemptHistogram: Store['attemptHistogram'] = (since, bucketMs) => this.operator.attemptHistogram(since, bucketMs);
+  recordRun: Store['recordRun'] = (run, request) => this.runs.recordRun(run, request);
+  markOverdueRuns: Store['markOverdueRuns'] = (sweep) => this.runs.markOverdueRuns(sweep);
+  claimRunChecks: Store['claimRunChecks'] = (request) => this.runs.claimRunChecks(request);
+  markRunsLost: Store['markRunsLost'] = (runIds, now, announceTo) => this.runs.markRunsLost(runIds, now, announceTo);
+  scheduleRunChecks: Store['scheduleRunChecks'] = (runIds, at) => this.runs.scheduleRunChecks(runIds, at);
+  listRuns: Store['listRuns'] = (filter) => this.runs.listRuns(filter);
+  getRun: Store['getRun'] = (runId) => this.runs.getRun(runId);
+  runCounts: Store['runCounts'] = () => this.runs.runCounts();
   replayDead: Store['replayDead'] = (selector, now, dryRun) => this.operator.replayDead(selector, now, dryRun);
   redeliver: Store['redeliver'] = (eventId, destinations, now) => this.operator.redeliver(eventId, destinations, now);
   pruneDelivered: Store['pruneDelivered'] = (before, limit) => this.operator.pruneDelivered(before, limit);

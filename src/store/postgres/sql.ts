@@ -9,6 +9,7 @@ export interface Tables {
   events: string;
   deliveries: string;
   attempts: string;
+  runs: string;
   readiness: string;
   /** LISTEN/NOTIFY channel on which committed due deliveries are announced. */
   channel: string;
@@ -21,6 +22,7 @@ export function tablesOf(schema: string): Tables {
     events: `${q}.events`,
     deliveries: `${q}.deliveries`,
     attempts: `${q}.attempts`,
+    runs: `${q}.runs`,
     readiness: `${q}.readiness_probe`,
     channel: `hookrelay_due:${schema}`.slice(0, 63),
   };

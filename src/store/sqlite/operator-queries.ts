@@ -54,6 +54,8 @@ export function createOperatorQueries(db: Database) {
     .pluck();
   const deleteAttempts = db.prepare('DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ?)');
   const deleteDeliveries = db.prepare('DELETE FROM deliveries WHERE event_id = ?');
+  // Completed runs go with their callback's event; overdue and lost runs stay until an operator acts.
+  const deleteCompletedRun = db.prepare("DELETE FROM runs WHERE event_id = ? AND status = 'completed'");
   const deleteEvent = db.prepare('DELETE FROM events WHERE id = ?');
 
   const replayWhere = (selector: ReplaySelector, params: unknown[]): string => {
@@ -121,6 +123,7 @@ export function createOperatorQueries(db: Database) {
     for (const id of ids) {
       deleteAttempts.run(id);
       deleteDeliveries.run(id);
+      deleteCompletedRun.run(id);
       deleteEvent.run(id);
     }
     return ids.length;

@@ -2,15 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { HookrelayError } from '../../errors.js';
-import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent } from '../../glossary.js';
+import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent, NewRun, Run } from '../../glossary.js';
 import { newId } from '../../ids.js';
-import type { ClaimRequest, Store } from '../store.js';
+import type { ClaimRequest, RecordRunRequest, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { locateDatabase, watchDatabaseFiles, type DatabaseFilesCheck, type DatabaseLocation } from './database-files.js';
 import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
 import { createOperatorQueries, type OperatorQueries } from './operator-queries.js';
+import { createRunQueries, type RunQueries } from './run-queries.js';
 import { openWorkerSqliteStore } from './worker-store.js';
 
 export interface SqliteStoreOptions {
@@ -108,6 +109,8 @@ class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly groupCommit: GroupCommit<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
+  private readonly runs: RunQueries;
+  private readonly runCommit: GroupCommit<{ run: NewRun; request: RecordRunRequest }, { run: Run; created: boolean }>;
   private readonly statements: ReturnType<typeof prepareDeliveryStatements>;
   private closed = false;
 
@@ -119,6 +122,8 @@ class SqliteStore implements Store {
   ) {
     this.statements = prepareDeliveryStatements(db, busyTimeoutMs);
     this.operator = createOperatorQueries(db);
+    const runs = (this.runs = createRunQueries(db));
+    this.runCommit = createGroupCommit((batch) => this.write('record the run', () => runs.recordRuns(batch)));
     const insertEvent = db.prepare(
       `INSERT INTO events (id, source, dedupe_key, content_type, content_encoding, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key, source) DO NOTHING`,
@@ -139,7 +144,8 @@ class SqliteStore implements Store {
         for (const destination of event.destinations) {
           insertDelivery.run(newId('dlv'), id, destination, event.source, now, now, now);
         }
-        return { id, duplicate: false };
+        const durationMs = event.runId === undefined ? null : runs.completeRun(event.runId, id, now);
+        return durationMs === null ? { id, duplicate: false } : { id, duplicate: false, completedRun: { runId: event.runId!, durationMs } };
       });
     });
     this.groupCommit = createGroupCommit((batch) => {
@@ -213,6 +219,18 @@ class SqliteStore implements Store {
   listAttempts: Store['listAttempts'] = async (deliveryId) => this.operator.listAttempts(deliveryId);
   attemptHistogram: Store['attemptHistogram'] = async (since, bucketMs) => this.operator.attemptHistogram(since, bucketMs);
 
+  recordRun: Store['recordRun'] = (run, request) => {
+    if (this.closed) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
+    return this.runCommit.add({ run, request });
+  };
+  markOverdueRuns: Store['markOverdueRuns'] = async (sweep) => this.write('mark runs overdue', () => this.runs.markOverdueRuns(sweep));
+  claimRunChecks: Store['claimRunChecks'] = async (request) => this.write('claim run checks', () => this.runs.claimRunChecks(request));
+  markRunsLost: Store['markRunsLost'] = async (runIds, now, announceTo) => this.write('mark runs lost', () => this.runs.markRunsLost(runIds, now, announceTo));
+  scheduleRunChecks: Store['scheduleRunChecks'] = async (runIds, at) => this.write('schedule run checks', () => this.runs.scheduleRunChecks(runIds, at));
+  listRuns: Store['listRuns'] = async (filter) => this.runs.listRuns(filter);
+  getRun: Store['getRun'] = async (runId) => this.runs.getRun(runId);
+  runCounts: Store['runCounts'] = async () => this.runs.runCounts();
+
   replayDead: Store['replayDead'] = async (selector, now, dryRun) =>
     this.write('replay', () => this.operator.replayDead(selector, now, dryRun));
 
@@ -226,6 +244,7 @@ class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.groupCommit.drain();
+    await this.runCommit.drain();
     // Files changed since the last write: empty our WAL before it is left beside a stranger.
     if (this.files?.problem()) emptyWal(this.db);
     try {
@@ -278,8 +297,9 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
               row_number() OVER (ORDER BY next_attempt_at, id) AS position
          FROM due
      )
-     SELECT s.id, s.event_id, s.destination, s.source, s.status, s.attempts, s.budget_used, s.position, e.content_type, e.content_encoding, e.body, e.received_at
-       FROM sized s JOIN events e ON e.id = s.event_id
+     SELECT s.id, s.event_id, s.destination, s.source, s.status, s.attempts, s.budget_used, s.position, e.content_type, e.content_encoding, e.body, e.received_at,
+            r.metadata AS run_metadata
+       FROM sized s JOIN events e ON e.id = s.event_id LEFT JOIN runs r ON r.event_id = e.id
       WHERE s.running <= @maxBodyBytes OR (s.position = 1 AND @oversizedFirst)`,
   );
   // Taking over an expired lease: its claimer may have sent the attempt, so the count moves on.

@@ -20,6 +20,7 @@ interface QueuedIngest {
 /** Operator reads: answered by a second thread on its own connection (see openWorkerSqliteStore). */
 const READ_METHODS = new Set<WorkerRequest['method']>([
   'stats', 'listDeliveries', 'getDelivery', 'getEvent', 'findEvents', 'listDeliveriesOfEvent', 'listAttempts', 'attemptHistogram',
+  'listRuns', 'getRun', 'runCounts',
 ]);
 
 interface StoreThread {
@@ -168,6 +169,14 @@ export async function openWorkerSqliteStore(options: { location: DatabaseLocatio
     redeliver: (eventId, destinations, now) => call('redeliver', eventId, destinations, now),
     pruneDelivered: (before, limit) => call('pruneDelivered', before, limit),
     attemptHistogram: (since, bucketMs) => call('attemptHistogram', since, bucketMs),
+    recordRun: (run, request) => call('recordRun', run, request),
+    markOverdueRuns: (sweep) => call('markOverdueRuns', sweep),
+    claimRunChecks: (request) => call('claimRunChecks', request),
+    markRunsLost: (runIds, now, announceTo) => call('markRunsLost', runIds, now, announceTo),
+    scheduleRunChecks: (runIds, at) => call('scheduleRunChecks', runIds, at),
+    listRuns: (filter) => call('listRuns', filter),
+    getRun: (runId) => call('getRun', runId),
+    runCounts: () => call('runCounts'),
     async close() {
       if (closed) return;
       closed = true;

@@ -47,3 +47,5 @@ export const getEvent = (id) => api(`/events/${encodeURIComponent(id)}`);
 export const listDeliveries = (query) => api('/deliveries', { query });
 export const replay = (selector) => api('/replay', { method: 'POST', body: selector });
 export const redeliver = (body) => api('/redeliver', { method: 'POST', body });
+export const getRunsOverview = () => api('/runs-overview');
+export const listRuns = (query) => api('/runs', { query });

@@ -6,6 +6,7 @@ import { deadLettersView } from './views/dead-letters.js';
 import { eventView } from './views/event.js';
 import { eventsView } from './views/events.js';
 import { overviewView } from './views/overview.js';
+import { runsView } from './views/runs.js';
 
 const POLL_MS = 2000;
 
@@ -23,6 +24,7 @@ function parseRoute() {
   if (parts[0] === 'events' && parts[1]) return { name: 'event', params, id: parts[1], make: eventView };
   if (parts[0] === 'events') return { name: 'events', params, make: eventsView };
   if (parts[0] === 'dead-letters') return { name: 'dead-letters', params, make: deadLettersView };
+  if (parts[0] === 'runs') return { name: 'runs', params, make: runsView };
   return { name: 'overview', params, make: overviewView };
 }
 
