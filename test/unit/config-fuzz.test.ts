@@ -61,6 +61,7 @@ function fullConfig(storage: 'sqlite' | 'postgres'): Record<string, any> {
         dedupe: { keys: ['body:run_id', 'header:x-request-id'] },
       },
       { name: 'github', path: '/webhooks/github', verify: { scheme: 'hmac-sha256', secrets: ['gh'] } },
+      { name: 'jobs', path: '/webhooks/jobs', verify: { scheme: 'cerebrium', secrets: ['jobs-secret'] } },
     ],
     destinations: [
       {
@@ -74,8 +75,15 @@ function fullConfig(storage: 'sqlite' | 'postgres'): Record<string, any> {
         retry: { maxAttempts: 12, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 3_600_000 },
         circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindowMs: 10_000, resetTimeoutMs: 30_000 },
       },
-      { name: 'audit', url: 'https://audit.example.com/in' },
+      { name: 'audit', url: 'https://audit.example.com/in', sources: ['github', 'runs'] },
     ],
+    runs: {
+      source: 'jobs',
+      publicUrl: 'https://relay.example.com',
+      cerebriumUrl: 'https://api.example.com',
+      overdueAfterMs: '30m',
+      status: { url: 'https://rest.example.com/v2/projects/{project}/apps/{project}-{app}/runs/{run_id}', token: 'status-token', everyMs: 60_000 },
+    },
     retention: { deliveredMaxAgeMs: '7d', intervalMs: 60_000, batchSize: 500 },
     log: { level: 'info' },
   };
