@@ -1,8 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { BreakerState } from '../delivery/observer.js';
-import { HookrelayError } from '../errors.js';
-import { readRawBody } from '../ingress/read-body.js';
 import type { OperatorContext } from '../operator/context.js';
 import { listDeadLetters } from '../operator/dead-letters.js';
 import { listDeliveries, showDelivery } from '../operator/deliveries.js';
@@ -11,6 +9,7 @@ import { redeliverEvent } from '../operator/redeliver.js';
 import { replayDeadLetters, type ReplayRequest } from '../operator/replay.js';
 import { parseSince } from '../operator/since.js';
 import { readStats } from '../operator/stats.js';
+import { badRequest, queryInt, queryString, readJsonObject } from './json-request.js';
 import { createAdminRouter } from './request-path.js';
 
 /** Largest JSON body the API reads (a replay of many ids fits easily). */
@@ -74,11 +73,11 @@ export function createApiRouter({ operator, breakerStates }: ApiRoutesDeps): Rou
     ctx.body = { ...(await readStats(operator)), ...(breakerStates ? { circuits: breakerStates() } : {}) };
   });
   router.post('/replay', async (ctx) => {
-    const body = await readJsonObject(ctx);
+    const body = await readJsonObject(ctx, JSON_BODY_LIMIT);
     ctx.body = await replayDeadLetters(operator, replayRequestOf(body, now()));
   });
   router.post('/redeliver', async (ctx) => {
-    const body = await readJsonObject(ctx);
+    const body = await readJsonObject(ctx, JSON_BODY_LIMIT);
     const eventId = body.eventId;
     if (typeof eventId !== 'string' || eventId === '') throw badRequest('eventId: expected a non-empty string');
     const destination = body.destination;
@@ -115,36 +114,7 @@ function replayRequestOf(body: Record<string, unknown>, now: number): ReplayRequ
   return request;
 }
 
-async function readJsonObject(ctx: Context): Promise<Record<string, unknown>> {
-  const raw = await readRawBody(ctx.req, JSON_BODY_LIMIT);
-  let value: unknown;
-  try {
-    value = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw badRequest('the body is not valid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badRequest('the body must be a JSON object');
-  return value as Record<string, unknown>;
-}
-
-function queryString(ctx: Context, name: string): string | undefined {
-  const value = ctx.query[name];
-  const single = Array.isArray(value) ? value[value.length - 1] : value;
-  return single === undefined || single === '' ? undefined : single;
-}
-
-function queryInt(ctx: Context, name: string): number | undefined {
-  const value = queryString(ctx, name);
-  if (value === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(value)) throw badRequest(`${name}: expected a positive integer`);
-  return Number(value);
-}
-
 function querySince(ctx: Context, name: string, now: number): number | undefined {
   const value = queryString(ctx, name);
   return value === undefined ? undefined : parseSince(value, now);
-}
-
-function badRequest(message: string): HookrelayError {
-  return new HookrelayError('HOOKRELAY_BAD_REQUEST', message);
 }

@@ -1,8 +1,6 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import { badRequest, isPlainObject, queryString, readJsonObject } from '../admin/json-request.js';
 import { createAdminRouter } from '../admin/request-path.js';
-import { HookrelayError } from '../errors.js';
-import { readRawBody } from '../ingress/read-body.js';
 import type { OperatorContext } from '../operator/context.js';
 import { listRuns, parseRunStatus, readRunsOverview, registerRun, showRun } from '../operator/runs.js';
 
@@ -34,7 +32,7 @@ export function createRunsApiRouter(operator: OperatorContext): Router {
     ctx.body = await showRun(operator, ctx.params.runId!);
   });
   router.post('/runs', async (ctx) => {
-    const body = await readJsonObject(ctx);
+    const body = await readJsonObject(ctx, JSON_BODY_LIMIT);
     const { runId, app, project, metadata } = body;
     if (typeof runId !== 'string' || runId === '') throw badRequest('runId: expected a non-empty string');
     if (app !== undefined && app !== null && typeof app !== 'string') throw badRequest('app: expected a string');
@@ -50,30 +48,4 @@ export function createRunsApiRouter(operator: OperatorContext): Router {
     ctx.body = result.run;
   });
   return router;
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function readJsonObject(ctx: Context): Promise<Record<string, unknown>> {
-  const raw = await readRawBody(ctx.req, JSON_BODY_LIMIT);
-  let value: unknown;
-  try {
-    value = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw badRequest('the body is not valid JSON');
-  }
-  if (!isPlainObject(value)) throw badRequest('the body must be a JSON object');
-  return value;
-}
-
-function queryString(ctx: Context, name: string): string | undefined {
-  const value = ctx.query[name];
-  const single = Array.isArray(value) ? value[value.length - 1] : value;
-  return single === undefined || single === '' ? undefined : single;
-}
-
-function badRequest(message: string): HookrelayError {
-  return new HookrelayError('HOOKRELAY_BAD_REQUEST', message);
 }
