@@ -9,6 +9,17 @@ export const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 
 export const TEST_SECRET = 'test-cerebrium-secret';
 
+/**
+ * The default cerebrium source answering 503 when storage cannot commit (its default is to
+ * close the connection without an answer): for tests of the 503 path.
+ */
+export const RESPONDING_CEREBRIUM_SOURCE = {
+  name: 'cerebrium',
+  path: '/webhooks/cerebrium',
+  verify: { scheme: 'cerebrium', secrets: [TEST_SECRET] },
+  onStorageFailure: 'respond',
+};
+
 /** A minimal valid config object: one cerebrium source, the given destinations, SQLite in `dir`. */
 export function relayConfig(dir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {

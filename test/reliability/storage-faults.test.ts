@@ -4,7 +4,7 @@ import DatabaseConstructor from 'better-sqlite3';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
+import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
 import { cerebriumRequest } from '../helpers/signed-request.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { tempDir } from '../helpers/temp.js';
@@ -43,6 +43,7 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     const dbPath = join(dbDir, 'hookrelay.db');
     const config = relayConfig(configDir, {
       storage: { sqlite: { path: dbPath, busyTimeoutMs: BUSY_TIMEOUT_MS } },
+      sources: [RESPONDING_CEREBRIUM_SOURCE],
       // A short timeout keeps leases short (2 x timeout + 5 s): an attempt whose outcome could not be
       // recorded while storage was down is sent again when its lease expires.
       destinations: [{ name: 'app', url: sink.url, timeoutMs: 1_000, retry: { maxAttempts: 50, initialDelayMs: 50, maxDelayMs: 500 } }],
@@ -155,6 +156,7 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     const dbPath = join(dir.path, 'hookrelay.db');
     const config = relayConfig(dir.path, {
       storage: { sqlite: { path: dbPath, busyTimeoutMs } },
+      sources: [RESPONDING_CEREBRIUM_SOURCE],
       destinations: Array.from({ length: 8 }, (_, index) => ({ name: `d${index}`, url: sink.url })),
     });
     const relay = await startRelay(writeConfig(dir.path, config));
