@@ -5,6 +5,7 @@ import Koa, { type Middleware } from 'koa';
 import type { Config } from '../config/load.js';
 import type { BreakerState } from '../delivery/observer.js';
 import { errorBody, httpStatusFor, HookrelayError } from '../errors.js';
+import type { ListenHandle } from '../ingress/app.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { createApiRouter } from './api-routes.js';
@@ -85,8 +86,8 @@ export function createAdminApp(deps: AdminAppDeps): AdminApp {
 
 export interface AdminListener extends AdminApp {
   readonly server: Server;
-  /** Starts listening on `admin.host`/`admin.port`; resolves with the bound port. */
-  listen(): Promise<number>;
+  /** Starts listening on `admin.host`/`admin.port`, or on a handed-over `handle`; resolves with the bound port. */
+  listen(handle?: ListenHandle): Promise<number>;
   /** Stops accepting, lets requests in progress finish briefly, then closes every connection. */
   close(): Promise<void>;
 }
@@ -102,13 +103,15 @@ export function createAdminListener(deps: AdminAppDeps): AdminListener {
   return {
     ...admin,
     server,
-    listen: () =>
+    listen: (handle) =>
       new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(settings.port, settings.host, () => {
+        const listening = () => {
           server.off('error', reject);
           resolve((server.address() as AddressInfo).port);
-        });
+        };
+        server.once('error', reject);
+        if (handle) server.listen(handle, listening);
+        else server.listen(settings.port, settings.host, listening);
       }),
     close: async () => {
       if (!server.listening) return;
