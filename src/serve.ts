@@ -48,9 +48,16 @@ export async function startRelay(
     );
   }
 
-  // The admin listener, its metrics and dashboard (Koa, prom-client) are loaded only when it is on.
-  const adminModules = config.admin ? await loadAdminModules() : null;
-  const store = await openStore(config.storage, 'serve');
+  // The admin listener, its metrics and dashboard (Koa, prom-client) are loaded only when it is
+  // on, while storage opens (in its own threads): start-up takes the longer of the two, not both.
+  const [adminLoaded, storeOpened] = await Promise.allSettled([config.admin ? loadAdminModules() : null, openStore(config.storage, 'serve')]);
+  if (storeOpened.status === 'rejected') throw storeOpened.reason;
+  const store = storeOpened.value;
+  if (adminLoaded.status === 'rejected') {
+    await store.close();
+    throw adminLoaded.reason;
+  }
+  const adminModules = adminLoaded.value;
   const metrics = adminModules ? adminModules.createMetrics({ config, store }) : null;
   const dispatcher = createDispatcher({ config, store, logger, observer: metrics?.observer });
   try {
