@@ -74,8 +74,8 @@ describe('a relay on PostgreSQL when the database cannot commit', () => {
         if (result.status === 202) acked.add(String(result.json!.id));
       }
     });
-    // Only this relay's connections: other suites use the same server meanwhile.
-    const applicationName = `hookrelay-serve pid=${relay.child.pid}`;
+    // Only this relay's connections (its relay process's): other suites use the same server meanwhile.
+    const applicationName = `hookrelay-serve pid=${relay.relayPid}`;
     let terminated = 0;
     for (let round = 0; round < 5; round++) {
       await sleep(400);

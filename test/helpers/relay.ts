@@ -43,6 +43,8 @@ export interface RelayProcess {
   child: ChildProcess;
   port: number;
   adminPort: number | null;
+  /** The relay process serve runs (its child; `child.pid` is serve itself, the pid to signal). */
+  relayPid: number;
   url: string;
   /** Every stdout line so far (pino JSON). */
   lines: string[];
@@ -101,7 +103,7 @@ export async function startRelay(
       () => {
         if (exitedEarly !== null) return null;
         const line = lines.find((candidate) => candidate.includes('"msg":"listening"'));
-        return line ? (JSON.parse(line) as { port: number; adminPort?: number }) : null;
+        return line ? (JSON.parse(line) as { port: number; adminPort?: number; relayPid: number }) : null;
       },
       { timeoutMs, what: 'the relay to listen' },
     ),
@@ -122,6 +124,7 @@ export async function startRelay(
     child,
     port: listening.port,
     adminPort: listening.adminPort ?? null,
+    relayPid: listening.relayPid,
     url: `http://127.0.0.1:${listening.port}`,
     lines,
     stderr: () => stderr,

@@ -113,11 +113,11 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     const before = ['full-before-1', 'full-before-2', 'full-before-3'];
     for (const runId of before) expect(await harness.send(runId)).toBe(202);
 
-    disk.fill(harness.relay.child.pid!);
+    disk.fill(harness.relay.relayPid);
     const refused = ['full-during-1', 'full-during-2', 'full-during-3'];
     // Bodies larger than any free page: the WAL has to grow to take them.
     await expectRefusing(harness, refused, 256 * 1024);
-    disk.clear(harness.relay.child.pid!);
+    disk.clear(harness.relay.relayPid);
     const after = await expectRecovered(harness, before, refused, 256 * 1024);
     reportFigures('storage-disk-full', { how: disk.how, acked: before.length + refused.length, refusedWith503: refused.length, ...after });
   });
