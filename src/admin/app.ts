@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Config } from '../config/load.js';
@@ -37,6 +37,8 @@ export interface AdminApp {
 
 /** How long admin requests in progress may take to finish on shutdown (they are short reads). */
 const CLOSE_GRACE_MS = 2_000;
+/** On close, how long requests on open keep-alive connections are still answered (with `Connection: close`). */
+const KEEP_ALIVE_DRAIN_MS = 500;
 
 /**
  * The admin listener's Koa app: `GET /metrics` (Prometheus text, no token), the JSON API under
@@ -96,7 +98,18 @@ export function createAdminListener(deps: AdminAppDeps): AdminListener {
   const settings = deps.config.admin;
   if (!settings) throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', 'admin: not configured');
   const admin = createAdminApp(deps);
-  const server = createServer(admin.app.callback());
+  const handler = admin.app.callback();
+  let draining = false;
+  const server = createServer((req, res) => {
+    // While closing, requests still arriving on open keep-alive connections are answered, then those close.
+    if (draining) res.setHeader('Connection', 'close');
+    void handler(req, res);
+  });
+  let connections = 0;
+  server.on('connection', (socket: Socket) => {
+    connections++;
+    socket.once('close', () => connections--);
+  });
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
 
@@ -115,7 +128,13 @@ export function createAdminListener(deps: AdminAppDeps): AdminListener {
       }),
     close: async () => {
       if (!server.listening) return;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      draining = true;
+      // Stop accepting without cutting idle keep-alive connections at once (http.Server#close
+      // would): a scraper writing a request on one right now would see a reset, and on a reload
+      // the listening socket lives on in the next relay process, so nothing else is refused.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      const idleAt = Date.now() + KEEP_ALIVE_DRAIN_MS;
+      while (connections > 0 && Date.now() < idleAt) await new Promise((resolve) => setTimeout(resolve, 20));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
       await closed;

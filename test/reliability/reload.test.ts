@@ -1,3 +1,4 @@
+import { Agent, get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import { request } from 'undici';
@@ -157,6 +158,43 @@ describe('reload (SIGHUP): the front door never drops a run', () => {
     await waitFor(() => second.received.some((delivery) => runIdOf(delivery.body) === 'after-broken-reload'), { what: 'the old config to keep serving' });
     expect(logged(relay).filter((line) => (line.level ?? 0) >= 50)).toHaveLength(errorsBefore + 1);
     expect(withMessage(relay, 'reloaded')).toHaveLength(1);
+    expect(await relay.stop()).toBe(0);
+  });
+
+  it('keep-alive clients on both listeners across 3 reloads: every request answered, none reset', { timeout: 90_000 }, async () => {
+    const dir = tempDir('hookrelay-reload-keepalive-');
+    cleanups.push(dir.cleanup);
+    const relay = await startRelay(writeConfig(dir.path, relayConfig(dir.path, { admin: { host: '127.0.0.1', port: 0 } })));
+    cleanups.push(() => relay.kill());
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    cleanups.push(() => agent.destroy());
+    const results = new Map<string, number>();
+    let running = true;
+    const loop = async (url: string) => {
+      while (running) {
+        const outcome = await new Promise<string>((resolve) => {
+          const req = httpGet(url, { agent, timeout: 10_000 }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(String(res.statusCode)));
+            res.on('error', (error: NodeJS.ErrnoException) => resolve(`error:${error.code}`));
+          });
+          req.on('error', (error: NodeJS.ErrnoException) => resolve(`error:${error.code}`));
+        });
+        results.set(outcome, (results.get(outcome) ?? 0) + 1);
+        await sleep(5);
+      }
+    };
+    const loops = [loop(`${relay.url}/healthz`), loop(`http://127.0.0.1:${relay.adminPort}/metrics`)];
+    for (let index = 0; index < 3; index++) {
+      await sleep(500);
+      await reload(relay);
+    }
+    await sleep(500);
+    running = false;
+    await Promise.all(loops);
+    reportFigures('reload-keep-alive', { reloads: 3, answers: Object.fromEntries(results) });
+    expect([...results.keys()]).toEqual(['200']);
+    expect(results.get('200')).toBeGreaterThan(20);
     expect(await relay.stop()).toBe(0);
   });
 
