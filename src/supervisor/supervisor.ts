@@ -103,8 +103,8 @@ export async function runSupervisor(configPath: string): Promise<void> {
     void relay.exited.then(({ code, signal }) => {
       if (relay.stopRequested || stopping || current !== relay) return;
       current = null;
-      const delay = RESTART_DELAYS_MS[Math.min(crashes, RESTART_DELAYS_MS.length - 1)]!;
       if (Date.now() - servingSince > STABLE_AFTER_MS) crashes = 0;
+      const delay = RESTART_DELAYS_MS[Math.min(crashes, RESTART_DELAYS_MS.length - 1)]!;
       crashes++;
       logger.error({ relayPid: relay.pid, code, signal, restartInMs: delay }, 'the relay process exited unexpectedly: starting it again');
       scheduleRestart(delay);

@@ -1,4 +1,5 @@
 import { Agent, get as httpGet } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import { request } from 'undici';
@@ -31,6 +32,15 @@ interface Logged {
   handoverMs?: number;
   level?: number;
   error?: string;
+}
+
+/** True while `pid` runs (a zombie has ended: it only waits to be reaped). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 const logged = (relay: RelayProcess): Logged[] => relay.lines.map((line) => JSON.parse(line) as Logged);
@@ -159,6 +169,30 @@ describe('reload (SIGHUP): the front door never drops a run', () => {
     expect(logged(relay).filter((line) => (line.level ?? 0) >= 50)).toHaveLength(errorsBefore + 1);
     expect(withMessage(relay, 'reloaded')).toHaveLength(1);
     expect(await relay.stop()).toBe(0);
+  });
+
+  it('a crashed relay process is started again on the same socket and pid; SIGKILL of serve leaves no relay process behind', { timeout: 90_000 }, async () => {
+    const dir = tempDir('hookrelay-relay-crash-');
+    cleanups.push(dir.cleanup);
+    const sink = await startSink();
+    cleanups.push(() => sink.close());
+    const relay = await startRelay(writeConfig(dir.path, relayConfig(dir.path, { destinations: [{ name: 'app', url: sink.url }] })));
+    cleanups.push(() => relay.kill());
+    const url = `${relay.url}${SOURCE_PATH}`;
+    const send = async (runId: string) => (await post(url, cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: runId }) }))).status;
+    expect(await send('before-crash')).toBe(202);
+
+    process.kill(relay.relayPid, 'SIGKILL');
+    const restarted = await waitFor(() => withMessage(relay, 'relay process restarted')[0], { timeoutMs: 30_000, what: 'the restart line' });
+    expect(restarted.pid).toBe(relay.child.pid);
+    expect(restarted.relayPid).not.toBe(relay.relayPid);
+    expect(logged(relay).some((line) => line.msg?.startsWith('the relay process exited unexpectedly'))).toBe(true);
+    expect(await send('after-crash')).toBe(202);
+    await waitFor(() => sink.received.length === 2, { what: 'both deliveries' });
+
+    await relay.kill();
+    // The orphaned relay process ends by itself (gone, or a zombie waiting for init to reap it).
+    await waitFor(() => !isRunning(restarted.relayPid!), { timeoutMs: 10_000, what: 'the relay process to end with serve' });
   });
 
   it('keep-alive clients on both listeners across 3 reloads: every request answered, none reset', { timeout: 90_000 }, async () => {
