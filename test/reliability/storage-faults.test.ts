@@ -205,7 +205,7 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     expect(await first.relay.stop()).toBe(0);
 
     chmodSync(first.dbPath, 0o444);
-    const refusal = await startHarness(dir.path, dir.path, { ...user, timeoutMs: 5_000 }, first.sink).then(
+    const refusal = await startHarness(dir.path, dir.path, { ...user, timeoutMs: 15_000 }, first.sink).then(
       (harness) => harness,
       (error: unknown) => error as Error,
     );
