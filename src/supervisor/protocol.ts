@@ -7,7 +7,8 @@
  * starts a new relay process and hands it the same sockets once the old one has let go of
  * storage; connections arriving meanwhile wait in the kernel's accept queue.
  *
- * Start-up of a relay process:
+ * Start-up of a relay process (the config path is its argument, or — when it was forked before
+ * the CLI had parsed its options — the `configure` message):
  *   relay -> `configured` (config read and valid) | `failed` (then it exits)
  *   supervisor -> `listener` (one per socket, the socket handle attached) ... `start`
  *   relay -> `ready` (serving) | `failed`
@@ -32,7 +33,11 @@ export type RelayMessage =
   | { type: 'ready'; port: number; adminPort: number | null }
   | { type: 'failed'; code: string | null; message: string };
 
-export type SupervisorMessage = { type: 'listener'; name: ListenerName } | { type: 'start' } | { type: 'stop' };
+export type SupervisorMessage =
+  | { type: 'configure'; configPath: string }
+  | { type: 'listener'; name: ListenerName }
+  | { type: 'start' }
+  | { type: 'stop' };
 
 export function isRelayMessage(value: unknown): value is RelayMessage {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

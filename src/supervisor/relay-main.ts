@@ -6,7 +6,7 @@ import type { ListenerName, RelayMessage, SupervisorMessage } from './protocol.j
 
 /**
  * The relay process: started by the `serve` supervisor (child_process.fork) with the config
- * path as its argument, so every start — the first, a reload, a restart after a crash — runs
+ * path as its argument (or in a `configure` message), so every start — the first, a reload, a restart after a crash — runs
  * the code and the config on disk now. It speaks the protocol in protocol.ts.
  */
 
@@ -15,14 +15,18 @@ const STORE_LOCKED_WAIT_MS = 2_000;
 
 const send = (message: RelayMessage) => process.send?.(message);
 
-async function main(configPath: string): Promise<void> {
+async function main(givenConfigPath: string | undefined): Promise<void> {
   // The supervisor decides when to stop: a signal meant for the whole process group (Ctrl-C,
   // systemd's control-group kill, a closing terminal) must not end requests half-way.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
   // Without its supervisor this process would hold the socket and the database alone: end at
   // once, as the supervisor did (process.exit waits for the SQLite threads, over a second under
   // load, and a new serve may be starting on the same database). Nothing acknowledged is lost.
-  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  // It may have gone while this process was still loading its modules.
+  const orphaned = () => process.kill(process.pid, 'SIGKILL');
+  process.on('disconnect', orphaned);
+  if (!process.connected) orphaned();
+  const configPath = givenConfigPath ?? (await configPathFromSupervisor());
 
   let loaded: LoadedConfig;
   try {
@@ -93,14 +97,24 @@ function fail(error: unknown): void {
   process.send?.({ type: 'failed', code: isHookrelayError(error) ? error.code : null, message } satisfies RelayMessage, () => process.exit(1));
 }
 
+function configPathFromSupervisor(): Promise<string> {
+  return new Promise((resolve) => {
+    const onMessage = (message: SupervisorMessage) => {
+      if (message.type !== 'configure') return;
+      process.off('message', onMessage);
+      resolve(message.configPath);
+    };
+    process.on('message', onMessage);
+  });
+}
+
 function flush(logger: Logger): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
 }
 
-const configPath = process.argv[2];
-if (!configPath || !process.send) {
+if (!process.send) {
   process.stderr.write('relay-main is started by `hookrelay serve`, not directly\n');
   process.exitCode = 2;
 } else {
-  await main(configPath);
+  await main(process.argv[2]);
 }

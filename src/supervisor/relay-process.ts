@@ -1,4 +1,5 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { forwardLines } from './output-lines.js';
 import { isRelayMessage, type ListenerName, type RelayMessage, type SupervisorMessage } from './protocol.js';
@@ -38,8 +39,37 @@ export interface RelayProcess {
   kill(): void;
 }
 
+const STDIO = ['ignore', 'pipe', 'pipe', 'ipc'] as const;
+let prestarted: ChildProcess | null = null;
+
+/**
+ * Forks a relay process before the CLI has even parsed its options (see cli/main.ts), so it
+ * loads its modules — most of a start-up — while the supervisor loads its own: the first
+ * forkRelay() takes it over. Unreferenced until then, so a `serve` that ends at a usage error
+ * exits as before; the relay process ends when its supervisor does.
+ */
+export function prestartRelay(): void {
+  prestarted = fork(RELAY_MAIN, [], { stdio: [...STDIO] });
+  setReferenced(prestarted, false);
+}
+
+function setReferenced(child: ChildProcess, referenced: boolean): void {
+  for (const handle of [child, child.channel, child.stdout as Socket | null, child.stderr as Socket | null]) {
+    if (referenced) handle?.ref();
+    else handle?.unref();
+  }
+}
+
 export function forkRelay(configPath: string, output: { stdout: (text: string) => void; stderr: (text: string) => void }): RelayProcess {
-  const child = fork(RELAY_MAIN, [configPath], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  let child: ChildProcess;
+  if (prestarted) {
+    child = prestarted;
+    prestarted = null;
+    setReferenced(child, true);
+    child.send({ type: 'configure', configPath } satisfies SupervisorMessage);
+  } else {
+    child = fork(RELAY_MAIN, [configPath], { stdio: [...STDIO] });
+  }
   const flushStdout = forwardLines(child.stdout!, output.stdout);
   const flushStderr = forwardLines(child.stderr!, output.stderr);
   let stopRequested = false;
