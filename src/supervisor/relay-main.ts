@@ -1,13 +1,14 @@
-import { loadConfigFile, type LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
 import { isHookrelayError } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
-import { startRelay, type RelayListeners, type RunningRelay } from '../serve.js';
+import type { Logger } from '../log.js';
+import type { RelayListeners, RunningRelay } from '../serve.js';
 import type { ListenerName, RelayMessage, SupervisorMessage } from './protocol.js';
 
 /**
  * The relay process: started by the `serve` supervisor (child_process.fork) with the config
- * path as its argument (or in a `configure` message), so every start — the first, a reload, a restart after a crash — runs
- * the code and the config on disk now. It speaks the protocol in protocol.ts.
+ * path as its argument (or in a `configure` message), so every start — the first, a reload, a
+ * restart after a crash — runs the code and the config on disk now. It speaks the protocol in
+ * protocol.ts.
  */
 
 /** A relay process that just crashed may still hold the SQLite lock for a moment: wait this long for it. */
@@ -22,11 +23,16 @@ async function main(givenConfigPath: string | undefined): Promise<void> {
   // Without its supervisor this process would hold the socket and the database alone: end at
   // once, as the supervisor did (process.exit waits for the SQLite threads, over a second under
   // load, and a new serve may be starting on the same database). Nothing acknowledged is lost.
-  // It may have gone while this process was still loading its modules.
-  const orphaned = () => process.kill(process.pid, 'SIGKILL');
-  process.on('disconnect', orphaned);
-  if (!process.connected) orphaned();
-  const configPath = givenConfigPath ?? (await configPathFromSupervisor());
+  process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  // Listening before the relay's modules load (most of a start-up), so the config path cannot
+  // arrive before anyone listens for it.
+  const configPathGiven = givenConfigPath === undefined ? configPathFromSupervisor() : Promise.resolve(givenConfigPath);
+  const [{ loadConfigFile }, { createLogger }, { startRelay }] = await Promise.all([
+    import('../config/load.js'),
+    import('../log.js'),
+    import('../serve.js'),
+  ]);
+  const configPath = await configPathGiven;
 
   let loaded: LoadedConfig;
   try {
@@ -56,7 +62,7 @@ async function main(givenConfigPath: string | undefined): Promise<void> {
 
   let relay: RunningRelay;
   try {
-    relay = await startWhenStoreFree(loaded, logger, listeners);
+    relay = await startWhenStoreFree(() => startRelay(loaded, logger, listeners));
   } catch (error) {
     await flush(logger);
     return fail(error);
@@ -67,11 +73,11 @@ async function main(givenConfigPath: string | undefined): Promise<void> {
   send({ type: 'ready', port: relay.port, adminPort: relay.adminPort });
 }
 
-async function startWhenStoreFree(loaded: LoadedConfig, logger: Logger, listeners: RelayListeners): Promise<RunningRelay> {
+async function startWhenStoreFree(start: () => Promise<RunningRelay>): Promise<RunningRelay> {
   const deadline = Date.now() + STORE_LOCKED_WAIT_MS;
   for (;;) {
     try {
-      return await startRelay(loaded, logger, listeners);
+      return await start();
     } catch (error) {
       if (!isHookrelayError(error, 'HOOKRELAY_STORE_LOCKED') || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));
