@@ -1,7 +1,7 @@
 import type { AdminListener } from './admin/app.js';
 import type { LoadedConfig } from './config/load.js';
 import { createDispatcher } from './delivery/dispatcher.js';
-import { createIngress } from './ingress/app.js';
+import { createIngress, type ListenHandle } from './ingress/app.js';
 import { createLogger, type Logger } from './log.js';
 import { createRetention } from './operator/retention.js';
 import { createRunTracking } from './runs/run-tracking.js';
@@ -16,6 +16,12 @@ const INGRESS_GRACE_MS = 10_000;
  */
 const DELIVERY_GRACE_MS = 5_000;
 
+/** Listening sockets handed over by the `serve` supervisor; without them the relay binds its own. */
+export interface RelayListeners {
+  public?: ListenHandle;
+  admin?: ListenHandle;
+}
+
 export interface RunningRelay {
   port: number;
   adminPort: number | null;
@@ -27,8 +33,15 @@ export interface RunningRelay {
  * The composition root: config -> log -> store -> delivery -> ingress (and admin).
  * Shutdown runs in reverse: close the listeners first (new connections are refused, requests
  * already received are committed and answered), then drain deliveries, then close storage.
+ * With `listeners` handed over by the supervisor, closing ours leaves the supervisor's copy
+ * open: new connections then wait in the kernel's accept queue for the next relay process.
+ * The caller logs the `listening` line (the supervisor, whose pid it carries).
  */
-export async function startRelay({ config, defaulted }: LoadedConfig, logger: Logger = createLogger({ level: config.log.level })): Promise<RunningRelay> {
+export async function startRelay(
+  { config, defaulted }: LoadedConfig,
+  logger: Logger = createLogger({ level: config.log.level }),
+  listeners: RelayListeners = {},
+): Promise<RunningRelay> {
   for (const entry of defaulted.filter((candidate) => candidate.secret)) {
     logger.warn(
       { key: entry.path, variable: entry.variable },
@@ -36,9 +49,16 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
     );
   }
 
-  // The admin listener, its metrics and dashboard (Koa, prom-client) are loaded only when it is on.
-  const adminModules = config.admin ? await loadAdminModules() : null;
-  const store = await openStore(config.storage, 'serve');
+  // The admin listener, its metrics and dashboard (Koa, prom-client) are loaded only when it is
+  // on, while storage opens (in its own threads): start-up takes the longer of the two, not both.
+  const [adminLoaded, storeOpened] = await Promise.allSettled([config.admin ? loadAdminModules() : null, openStore(config.storage, 'serve')]);
+  if (storeOpened.status === 'rejected') throw storeOpened.reason;
+  const store = storeOpened.value;
+  if (adminLoaded.status === 'rejected') {
+    await store.close();
+    throw adminLoaded.reason;
+  }
+  const adminModules = adminLoaded.value;
   const metrics = adminModules ? adminModules.createMetrics({ config, store }) : null;
   const dispatcher = createDispatcher({ config, store, logger, observer: metrics?.observer });
   try {
@@ -59,7 +79,7 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
   });
   let port: number;
   try {
-    port = await ingress.listen();
+    port = await ingress.listen(listeners.public);
   } catch (error) {
     await runTracking?.checker.stop();
     await retention.stop();
@@ -79,7 +99,7 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
       forwardedPrefixes: runTracking?.forwardedPrefixes,
     });
     try {
-      adminPort = await admin.listen();
+      adminPort = await admin.listen(listeners.admin);
     } catch (error) {
       await ingress.close(0);
       await runTracking?.checker.stop();
@@ -89,9 +109,6 @@ export async function startRelay({ config, defaulted }: LoadedConfig, logger: Lo
       throw error;
     }
   }
-  // Scripts wait for this line: it is written whatever the configured log level.
-  logger.child({}, { level: 'info' }).info({ port, ...(adminPort === null ? {} : { adminPort }) }, 'listening');
-
   let stopping: Promise<void> | null = null;
   return {
     port,

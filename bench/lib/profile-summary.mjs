@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -13,12 +13,15 @@ function shortUrl(url) {
 }
 
 /**
- * Self time per function of the newest `.cpuprofile` in `dir` (V8's --cpu-prof output):
+ * Self time per function of the largest `.cpuprofile` in `dir` (V8's --cpu-prof output; serve
+ * writes two, its supervisor's and its relay process's, and the relay's is the busy one):
  * the time the sampler found each function on top of the stack, summed over its nodes.
  * Percentages are of the busy time (idle excluded); also totals by package.
  */
 export function summarizeProfile(dir, top = 25) {
-  const files = readdirSync(dir).filter((file) => file.endsWith('.cpuprofile')).sort();
+  const files = readdirSync(dir)
+    .filter((file) => file.endsWith('.cpuprofile'))
+    .sort((a, b) => statSync(join(dir, a)).size - statSync(join(dir, b)).size);
   if (files.length === 0) return { error: `no .cpuprofile in ${dir}` };
   const file = join(dir, files[files.length - 1]);
   const profile = JSON.parse(readFileSync(file, 'utf8'));

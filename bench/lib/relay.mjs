@@ -36,7 +36,9 @@ export async function startRelay(configPath, { profileDir, timeoutMs = 60_000 } 
   const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const handle = startNode('relay', CLI, ['serve', '--config', configPath], { nodeArgs, cwd: ROOT });
   const listening = await waitListening(handle, timeoutMs);
-  return { handle, port: listening.port, adminPort: listening.adminPort ?? null, url: `http://127.0.0.1:${listening.port}${SOURCE_PATH}`, startupMs: listening.at - handle.startedAt };
+  // serve runs the relay in a child process (relayPid): its memory is the relay's, not serve's own.
+  const relayPid = listening.relayPid ?? handle.pid;
+  return { handle, relayPid, port: listening.port, adminPort: listening.adminPort ?? null, url: `http://127.0.0.1:${listening.port}${SOURCE_PATH}`, startupMs: listening.at - handle.startedAt };
 }
 
 /** Starts one of the bench/targets servers (or the sink) and waits for its listening line. */

@@ -54,7 +54,7 @@ export async function backlogMode(ctx) {
     const withBacklog = await runLoad(relay.url, load);
     const atUp = await stats(configPath);
     const pendingAtUp = atUp.deliveries.pending + atUp.deliveries.inFlight;
-    const rssBeforeDrainMb = rssMb(relay.handle.pid);
+    const rssBeforeDrainMb = rssMb(relay.relayPid);
 
     log(`backlog: destination up, draining ${pendingAtUp}`);
     sink = await startTarget('sink', 'sink.mjs', [String(sinkPort)]);
@@ -68,7 +68,7 @@ export async function backlogMode(ctx) {
     let last = -1;
     for (;;) {
       count = await sink.handle.ask({ type: 'count' });
-      maxRss = Math.max(maxRss, rssMb(relay.handle.pid) ?? 0);
+      maxRss = Math.max(maxRss, rssMb(relay.relayPid) ?? 0);
       const at = performance.timeOrigin + performance.now();
       for (const fraction of [0.1, 0.9]) if (marks[fraction] === undefined && count.unique >= pendingAtUp * fraction) marks[fraction] = { at, count: count.unique };
       if (count.unique >= pendingAtUp) break;

@@ -38,7 +38,7 @@ async function oneRun(ctx, key, drive) {
   try {
     const acksPath = join(runDir, 'acks.txt');
     const load = await drive(relay.url, acksPath);
-    const relayRss = rssMb(relay.handle.pid);
+    const relayRss = rssMb(relay.relayPid);
     const count = await waitDelivered(sink, load.acks);
     const arrivalsPath = join(runDir, 'arrivals.txt');
     await sink.handle.ask({ type: 'dump', path: arrivalsPath });

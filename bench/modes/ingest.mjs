@@ -44,7 +44,7 @@ export async function ingestMode(ctx) {
     let row;
     try {
       const result = await runLoad(relay.url, load);
-      const relayRss = rssMb(relay.handle.pid);
+      const relayRss = rssMb(relay.relayPid);
       const delivered = sink ? (await sink.handle.ask({ type: 'count' })).unique : null;
       row = { label, ...result, rssMb: relayRss, deliveredDuringRun: delivered, startupMs: round(relay.startupMs, 1) };
     } finally {

@@ -94,7 +94,7 @@ async function measureSetup(ctx, { key, label, processes, storageFor, pass }) {
         runLoad(relay.url, { connections: shares[index], durationS: opts.duration, warmupS: opts.warmup, bodyBytes: opts.bodyBytes, acksPath: acksPaths[index] }),
       ),
     );
-    const rss = relays.map((relay) => rssMb(relay.handle.pid));
+    const rss = relays.map((relay) => rssMb(relay.relayPid));
     const startedAt = Math.min(...loads.map((load) => load.startedAt));
     const endedAt = Math.max(...loads.map((load) => load.endedAt));
     const acks = new Map();

@@ -44,7 +44,7 @@ async function scrapeImpact(configPath, durationS) {
       withScrapes: { p50: scraped.latencyMs.p50, p99: scraped.latencyMs.p99, mean: scraped.latencyMs.mean, non2xx: scraped.non2xx },
       scrapes: scrapeMs.length,
       scrapeMs: { p50: round(sorted[Math.floor(sorted.length / 2)] ?? 0, 1), max: round(sorted.at(-1) ?? 0, 1) },
-      rssAfterMb: rssMb(relay.handle.pid),
+      rssAfterMb: rssMb(relay.relayPid),
     };
   } finally {
     await relay.handle.stop(30_000);
@@ -55,7 +55,7 @@ async function idleRelay(configPath) {
   const relay = await startRelay(configPath);
   try {
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-    const rss = rssMb(relay.handle.pid);
+    const rss = rssMb(relay.relayPid);
     const statsRuns = [await stats(configPath), await stats(configPath)];
     return { startupMs: round(relay.startupMs, 1), rssIdleMb: rss, stats: statsRuns };
   } finally {

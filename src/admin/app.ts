@@ -1,10 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type Router from '@koa/router';
 import Koa, { type Middleware } from 'koa';
 import type { Config } from '../config/load.js';
 import type { BreakerState } from '../delivery/observer.js';
 import { errorBody, httpStatusFor, HookrelayError } from '../errors.js';
+import type { ListenHandle } from '../ingress/app.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { createApiRouter } from './api-routes.js';
@@ -40,6 +41,8 @@ export interface AdminApp {
 
 /** How long admin requests in progress may take to finish on shutdown (they are short reads). */
 const CLOSE_GRACE_MS = 2_000;
+/** On close, how long requests on open keep-alive connections are still answered (with `Connection: close`). */
+const KEEP_ALIVE_DRAIN_MS = 500;
 
 /**
  * The admin listener's Koa app: `GET /metrics` (Prometheus text, no token), the JSON API under
@@ -93,8 +96,8 @@ export function createAdminApp(deps: AdminAppDeps): AdminApp {
 
 export interface AdminListener extends AdminApp {
   readonly server: Server;
-  /** Starts listening on `admin.host`/`admin.port`; resolves with the bound port. */
-  listen(): Promise<number>;
+  /** Starts listening on `admin.host`/`admin.port`, or on a handed-over `handle`; resolves with the bound port. */
+  listen(handle?: ListenHandle): Promise<number>;
   /** Stops accepting, lets requests in progress finish briefly, then closes every connection. */
   close(): Promise<void>;
 }
@@ -103,24 +106,43 @@ export function createAdminListener(deps: AdminAppDeps): AdminListener {
   const settings = deps.config.admin;
   if (!settings) throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', 'admin: not configured');
   const admin = createAdminApp(deps);
-  const server = createServer(admin.app.callback());
+  const handler = admin.app.callback();
+  let draining = false;
+  const server = createServer((req, res) => {
+    // While closing, requests still arriving on open keep-alive connections are answered, then those close.
+    if (draining) res.setHeader('Connection', 'close');
+    void handler(req, res);
+  });
+  let connections = 0;
+  server.on('connection', (socket: Socket) => {
+    connections++;
+    socket.once('close', () => connections--);
+  });
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
 
   return {
     ...admin,
     server,
-    listen: () =>
+    listen: (handle) =>
       new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(settings.port, settings.host, () => {
+        const listening = () => {
           server.off('error', reject);
           resolve((server.address() as AddressInfo).port);
-        });
+        };
+        server.once('error', reject);
+        if (handle) server.listen(handle, listening);
+        else server.listen(settings.port, settings.host, listening);
       }),
     close: async () => {
       if (!server.listening) return;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      draining = true;
+      // Stop accepting without cutting idle keep-alive connections at once (http.Server#close
+      // would): a scraper writing a request on one right now would see a reset, and on a reload
+      // the listening socket lives on in the next relay process, so nothing else is refused.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      const idleAt = Date.now() + KEEP_ALIVE_DRAIN_MS;
+      while (connections > 0 && Date.now() < idleAt) await new Promise((resolve) => setTimeout(resolve, 20));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
       await closed;

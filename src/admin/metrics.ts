@@ -5,7 +5,7 @@ import { DELIVERY_STATUSES, RUN_STATUSES } from '../glossary.js';
 import type { IngressHooks, ReceivedOutcome } from '../ingress/app.js';
 import type { Store } from '../store/store.js';
 
-const RECEIVED_OUTCOMES: readonly ReceivedOutcome[] = ['accepted', 'duplicate', 'rejected'];
+const RECEIVED_OUTCOMES: readonly ReceivedOutcome[] = ['accepted', 'duplicate', 'rejected', 'unavailable'];
 const ATTEMPT_OUTCOMES = ['delivered', 'failed'] as const;
 /** Seconds; from a fast local consumer to one that needs most of its timeout. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -34,7 +34,7 @@ export interface RelayMetrics {
 /**
  * The relay's Prometheus metrics, on a registry of their own (several relays in one process,
  * as in tests, do not mix). Names and labels are the contract's:
- * - hookrelay_events_received_total{source,outcome}   outcome: accepted | duplicate | rejected
+ * - hookrelay_events_received_total{source,outcome}   outcome: accepted | duplicate | rejected | unavailable
  * - hookrelay_delivery_attempts_total{destination,outcome}   outcome: delivered | failed
  * - hookrelay_deliveries{destination,status}   gauge, from the store at scrape time
  * - hookrelay_circuit_open{destination}   1 while open or half-open
@@ -50,7 +50,7 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
 
   const received = new Counter({
     name: 'hookrelay_events_received_total',
-    help: 'Callbacks received on a source path, by how they ended (accepted, duplicate, rejected).',
+    help: 'Callbacks received on a source path, by how they ended (accepted, duplicate, rejected, unavailable: storage could not commit it).',
     labelNames: ['source', 'outcome'] as const,
     registers: [registry],
   });

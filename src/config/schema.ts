@@ -116,6 +116,9 @@ const storageSchema = z
 
 const SCHEMES = ['cerebrium', 'standard-webhooks', 'hmac-sha256', 'none'] as const;
 
+/** What a source's sender gets when storage cannot commit its callback. */
+const STORAGE_FAILURE_ANSWERS = ['respond', 'disconnect'] as const;
+
 const STANDARD_WEBHOOKS_SECRET = 'expected a Standard Webhooks secret: "whsec_" followed by base64';
 
 /** A Standard Webhooks key is the base64 after `whsec_`: anything else would silently decode to a wrong key. */
@@ -157,11 +160,23 @@ const sourceSchema = z
         }
       }),
     dedupe: z.strictObject({ keys: z.array(dedupeKeyRule) }).optional(),
+    onStorageFailure: z
+      .enum(STORAGE_FAILURE_ANSWERS)
+      .optional()
+      .describe(
+        'When a commit cannot finish within busyTimeoutMs: "respond" answers 503, "disconnect" closes the connection without an answer (a network error, which senders such as Cerebrium retry). Default: disconnect for scheme cerebrium, respond otherwise.',
+      ),
   })
   .transform((source) => ({
     ...source,
     dedupe: { keys: source.dedupe?.keys ?? defaultDedupeKeys(source.verify.scheme) },
+    onStorageFailure: source.onStorageFailure ?? defaultStorageFailureAnswer(source.verify.scheme),
   }));
+
+/** Cerebrium never retries a 5xx but does retry a network error: for it, no answer is the better answer. */
+function defaultStorageFailureAnswer(scheme: (typeof SCHEMES)[number]): (typeof STORAGE_FAILURE_ANSWERS)[number] {
+  return scheme === 'cerebrium' ? 'disconnect' : 'respond';
+}
 
 function defaultDedupeKeys(scheme: (typeof SCHEMES)[number]): string[] {
   if (scheme === 'cerebrium') return ['body:run_id', 'header:x-request-id'];

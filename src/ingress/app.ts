@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Server as NetServer, type AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from '../config/load.js';
@@ -15,10 +15,11 @@ import { createVerifier } from './verify/index.js';
 
 /** After SIGTERM, how long requests on already open keep-alive connections are still answered. */
 const KEEP_ALIVE_DRAIN_MS = 500;
-/** At most one 'storage unavailable' line per this many ms; it counts the 503s since the last one. */
+/** At most one 'storage unavailable' line per this many ms; it counts the failed callbacks since the last one. */
 const STORAGE_ERROR_LOG_INTERVAL_MS = 5_000;
 
-export type ReceivedOutcome = 'accepted' | 'duplicate' | 'rejected';
+/** `unavailable`: storage could not commit it (answered 503, or the connection closed without an answer). */
+export type ReceivedOutcome = 'accepted' | 'duplicate' | 'rejected' | 'unavailable';
 
 /** What ingress tells the rest of the relay; wired in the composition root. */
 export interface IngressHooks {
@@ -37,9 +38,15 @@ export interface IngressDeps {
   hooks?: IngressHooks;
 }
 
+/**
+ * A listening socket handed over by another process (the `serve` supervisor keeps it open
+ * across reloads): anything `net.Server#listen(handle)` accepts.
+ */
+export type ListenHandle = object;
+
 export interface Ingress {
-  /** Starts listening; resolves with the bound port. */
-  listen(): Promise<number>;
+  /** Starts listening on `server.host`/`server.port`, or on `handle`; resolves with the bound port. */
+  listen(handle?: ListenHandle): Promise<number>;
   /**
    * Stops accepting connections (new ones are refused), lets requests already received
    * finish (their commits included) for up to `graceMs`, then closes what is left.
@@ -57,17 +64,23 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
   const router = new Router({ sensitive: true, strict: true });
   const log = logger.child({ component: 'ingress' });
   // While storage is down every callback fails the same way (a group commit fails tens at
-  // once): one line per STORAGE_ERROR_LOG_INTERVAL_MS with the count, not one per request.
-  let storageErrorLoggedAt = 0;
-  let storageErrorsUnlogged = 0;
-  const logServerError = (error: unknown, path: string) => {
-    if (!isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')) return log.error({ err: error, path }, 'request failed');
-    storageErrorsUnlogged++;
+  // once): one line per STORAGE_ERROR_LOG_INTERVAL_MS and answer, with the count, not one per request.
+  const storageFailureLog = {
+    respond: { message: 'storage unavailable: answering 503', loggedAt: 0, unlogged: 0 },
+    disconnect: { message: 'storage unavailable: closing the connection without an answer', loggedAt: 0, unlogged: 0 },
+  };
+  const logStorageFailure = (error: unknown, path: string, answer: 'respond' | 'disconnect') => {
+    const entry = storageFailureLog[answer];
+    entry.unlogged++;
     const now = Date.now();
-    if (now - storageErrorLoggedAt < STORAGE_ERROR_LOG_INTERVAL_MS) return;
-    log.error({ err: error, path, requests: storageErrorsUnlogged }, 'storage unavailable: answering 503');
-    storageErrorLoggedAt = now;
-    storageErrorsUnlogged = 0;
+    if (now - entry.loggedAt < STORAGE_ERROR_LOG_INTERVAL_MS) return;
+    log.error({ err: error, path, requests: entry.unlogged }, entry.message);
+    entry.loggedAt = now;
+    entry.unlogged = 0;
+  };
+  const logServerError = (error: unknown, path: string) => {
+    if (isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')) return logStorageFailure(error, path, 'respond');
+    log.error({ err: error, path }, 'request failed');
   };
 
   app.use(async (ctx, next) => {
@@ -125,7 +138,19 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
       const decoded = contentEncoding && dedupeKeyOf.readsBody ? await decodeForDedupe(body, contentEncoding, maxBodyBytes, sourceLog) : undefined;
       const dedupeKey = dedupeKeyOf(req.headers, body, contentType, decoded);
       const runId = runIdOf?.(req.headers, decoded ?? body, contentType, dedupeKey);
-      const result = await store.ingest({ source: source.name, dedupeKey, contentType, contentEncoding, body, destinations, ...(runId ? { runId } : {}) });
+      let result;
+      try {
+        result = await store.ingest({ source: source.name, dedupeKey, contentType, contentEncoding, body, destinations, ...(runId ? { runId } : {}) });
+      } catch (error) {
+        if (!isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')) throw error;
+        hooks.received?.(source.name, 'unavailable');
+        if (source.onStorageFailure === 'respond') throw error;
+        // No answer at all: the sender sees a network error, which it retries (a 503 it would not).
+        logStorageFailure(error, ctx.path, 'disconnect');
+        ctx.respond = false;
+        req.socket.destroy();
+        return;
+      }
       hooks.received?.(source.name, result.duplicate ? 'duplicate' : 'accepted');
       if (result.completedRun) hooks.runCompleted?.(result.completedRun.durationMs);
       if (!result.duplicate && destinations.length > 0) hooks.committed?.(destinations);
@@ -172,6 +197,12 @@ export function createIngress(deps: IngressDeps): Ingress {
   };
   const server = createServer({ connectionsCheckingInterval }, handle);
   const requests = trackRequests(server);
+  // Open connections: on close, keep-alive ones get a short while to send what they are writing.
+  let connections = 0;
+  server.on('connection', (socket: Socket) => {
+    connections++;
+    socket.once('close', () => connections--);
+  });
   // `Expect: 100-continue` declaring a body over the limit: answer 413 before the client sends
   // it (without this listener Node sends 100 Continue and the whole body would be drained).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -191,13 +222,15 @@ export function createIngress(deps: IngressDeps): Ingress {
   return {
     server,
     inFlight: () => requests.inFlight(),
-    listen: () =>
+    listen: (handle) =>
       new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(settings.port, settings.host, () => {
+        const listening = () => {
           server.off('error', reject);
           resolve((server.address() as AddressInfo).port);
-        });
+        };
+        server.once('error', reject);
+        if (handle) server.listen(handle, listening);
+        else server.listen(settings.port, settings.host, listening);
       }),
     close: async (graceMs) => {
       draining = true;
@@ -209,7 +242,8 @@ export function createIngress(deps: IngressDeps): Ingress {
       const started = Date.now();
       const deadline = started + graceMs;
       const idleUntil = started + Math.min(KEEP_ALIVE_DRAIN_MS, graceMs);
-      while ((requests.inFlight() > 0 || Date.now() < idleUntil) && Date.now() < deadline) {
+      // With no connection open there is nothing to wait for: the next process may start at once.
+      while ((requests.inFlight() > 0 || (connections > 0 && Date.now() < idleUntil)) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
         if (Date.now() >= idleUntil) server.closeIdleConnections();
       }

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { post, type PostResult } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
+import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
 import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest, type SignedRequest } from '../helpers/signed-request.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { tempDir } from '../helpers/temp.js';
@@ -391,7 +391,7 @@ describe('ingress: 503 when storage cannot commit', () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
     const dbPath = join(dir.path, 'hookrelay.db');
-    const config = relayConfig(dir.path, { storage: { sqlite: { path: dbPath, busyTimeoutMs: 300 } } });
+    const config = relayConfig(dir.path, { storage: { sqlite: { path: dbPath, busyTimeoutMs: 300 } }, sources: [RESPONDING_CEREBRIUM_SOURCE] });
     const relay = await startRelay(writeConfig(dir.path, config));
     cleanups.push(() => relay.kill());
     const url = `${relay.url}/webhooks/cerebrium`;

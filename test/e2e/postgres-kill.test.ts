@@ -47,7 +47,7 @@ describe('a relay SIGKILLed under load on a shared PostgreSQL database', () => {
         if (!killed && sent >= 40) {
           killed = true;
           // Kill the victim while it holds leases (in-flight attempts it will never record).
-          const pid = victim.child.pid!;
+          const pid = victim.relayPid;
           const leasedByVictim = async () =>
             database.query<{ id: string; event_id: string }>(`SELECT id, event_id FROM ${deliveries} WHERE status = 'in_flight' AND lease_owner LIKE $1`, [
               `%:${pid}:%`,

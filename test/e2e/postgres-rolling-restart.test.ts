@@ -13,7 +13,8 @@ describe('rolling restart of three relays on one PostgreSQL database', () => {
     cleanups.length = 0;
   });
 
-  it('a sender that retries like Cerebrium keeps sending: every result is acknowledged and delivered exactly once', async () => {
+  // Six serve start-ups (each now boots a supervisor and a relay process) on a shared 2-core machine.
+  it('a sender that retries like Cerebrium keeps sending: every result is acknowledged and delivered exactly once', { timeout: 90_000 }, async () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
     const database = testSchema('e2e_roll');

@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { quoteIdentifier } from '../../src/store/postgres/sql.js';
 import { post } from '../helpers/post.js';
-import { TEST_SECRET } from '../helpers/relay.js';
+import { RESPONDING_CEREBRIUM_SOURCE, TEST_SECRET } from '../helpers/relay.js';
 import { testSchema } from '../helpers/postgres.js';
 import { cerebriumRequest } from '../helpers/signed-request.js';
 import { startSink } from '../helpers/sink.js';
@@ -25,7 +25,7 @@ describe('a relay on PostgreSQL when the database cannot commit', () => {
     cleanups.push(() => database.drop());
     const sink = await startSink();
     cleanups.push(() => sink.close());
-    const fleet = await startFleet({ dir: dir.path, count: 1, postgresUrl: database.url, schema: database.schema, sink });
+    const fleet = await startFleet({ dir: dir.path, count: 1, postgresUrl: database.url, schema: database.schema, sink, extra: { sources: [RESPONDING_CEREBRIUM_SOURCE] } });
     cleanups.push(() => fleet.stopAll());
     const relay = fleet.relays[0]!;
     const body = JSON.stringify({ run_id: 'while-locked' });
@@ -60,7 +60,7 @@ describe('a relay on PostgreSQL when the database cannot commit', () => {
     cleanups.push(() => sink.close());
     // A short attempt timeout keeps leases short (2 x timeout + 5 s): a claim whose answer was
     // lost with its connection is sent once the lease expires, within this test's wait.
-    const fleet = await startFleet({ dir: dir.path, count: 1, postgresUrl: database.url, schema: database.schema, sink, destination: { timeoutMs: 2_000 } });
+    const fleet = await startFleet({ dir: dir.path, count: 1, postgresUrl: database.url, schema: database.schema, sink, destination: { timeoutMs: 2_000 }, extra: { sources: [RESPONDING_CEREBRIUM_SOURCE] } });
     cleanups.push(() => fleet.stopAll());
     const relay = fleet.relays[0]!;
 
@@ -74,8 +74,8 @@ describe('a relay on PostgreSQL when the database cannot commit', () => {
         if (result.status === 202) acked.add(String(result.json!.id));
       }
     });
-    // Only this relay's connections: other suites use the same server meanwhile.
-    const applicationName = `hookrelay-serve pid=${relay.child.pid}`;
+    // Only this relay's connections (its relay process's): other suites use the same server meanwhile.
+    const applicationName = `hookrelay-serve pid=${relay.relayPid}`;
     let terminated = 0;
     for (let round = 0; round < 5; round++) {
       await sleep(400);

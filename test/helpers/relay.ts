@@ -9,6 +9,17 @@ export const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 
 export const TEST_SECRET = 'test-cerebrium-secret';
 
+/**
+ * The default cerebrium source answering 503 when storage cannot commit (its default is to
+ * close the connection without an answer): for tests of the 503 path.
+ */
+export const RESPONDING_CEREBRIUM_SOURCE = {
+  name: 'cerebrium',
+  path: '/webhooks/cerebrium',
+  verify: { scheme: 'cerebrium', secrets: [TEST_SECRET] },
+  onStorageFailure: 'respond',
+};
+
 /** A minimal valid config object: one cerebrium source, the given destinations, SQLite in `dir`. */
 export function relayConfig(dir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -32,6 +43,8 @@ export interface RelayProcess {
   child: ChildProcess;
   port: number;
   adminPort: number | null;
+  /** The relay process serve runs (its child; `child.pid` is serve itself, the pid to signal). */
+  relayPid: number;
   url: string;
   /** Every stdout line so far (pino JSON). */
   lines: string[];
@@ -90,7 +103,7 @@ export async function startRelay(
       () => {
         if (exitedEarly !== null) return null;
         const line = lines.find((candidate) => candidate.includes('"msg":"listening"'));
-        return line ? (JSON.parse(line) as { port: number; adminPort?: number }) : null;
+        return line ? (JSON.parse(line) as { port: number; adminPort?: number; relayPid: number }) : null;
       },
       { timeoutMs, what: 'the relay to listen' },
     ),
@@ -111,6 +124,7 @@ export async function startRelay(
     child,
     port: listening.port,
     adminPort: listening.adminPort ?? null,
+    relayPid: listening.relayPid,
     url: `http://127.0.0.1:${listening.port}`,
     lines,
     stderr: () => stderr,

@@ -86,7 +86,7 @@ describe('destination faults: each ends delivered or dead per the retry rules, n
     const dbPath = join(dir.path, 'hookrelay.db');
     const relay = await startRelay(writeConfig(dir.path, relayConfig(dir.path, { destinations })));
     cleanups.push(() => relay.kill());
-    const pid = relay.child.pid!;
+    const pid = relay.relayPid;
     const rssAtStart = rssBytes(pid);
     let rssPeak = rssAtStart;
     const sampler = setInterval(() => {

@@ -4,7 +4,7 @@ import DatabaseConstructor from 'better-sqlite3';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
+import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
 import { cerebriumRequest } from '../helpers/signed-request.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { tempDir } from '../helpers/temp.js';
@@ -43,6 +43,7 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     const dbPath = join(dbDir, 'hookrelay.db');
     const config = relayConfig(configDir, {
       storage: { sqlite: { path: dbPath, busyTimeoutMs: BUSY_TIMEOUT_MS } },
+      sources: [RESPONDING_CEREBRIUM_SOURCE],
       // A short timeout keeps leases short (2 x timeout + 5 s): an attempt whose outcome could not be
       // recorded while storage was down is sent again when its lease expires.
       destinations: [{ name: 'app', url: sink.url, timeoutMs: 1_000, retry: { maxAttempts: 50, initialDelayMs: 50, maxDelayMs: 500 } }],
@@ -112,11 +113,11 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     const before = ['full-before-1', 'full-before-2', 'full-before-3'];
     for (const runId of before) expect(await harness.send(runId)).toBe(202);
 
-    disk.fill(harness.relay.child.pid!);
+    disk.fill(harness.relay.relayPid);
     const refused = ['full-during-1', 'full-during-2', 'full-during-3'];
     // Bodies larger than any free page: the WAL has to grow to take them.
     await expectRefusing(harness, refused, 256 * 1024);
-    disk.clear(harness.relay.child.pid!);
+    disk.clear(harness.relay.relayPid);
     const after = await expectRecovered(harness, before, refused, 256 * 1024);
     reportFigures('storage-disk-full', { how: disk.how, acked: before.length + refused.length, refusedWith503: refused.length, ...after });
   });
@@ -155,6 +156,7 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     const dbPath = join(dir.path, 'hookrelay.db');
     const config = relayConfig(dir.path, {
       storage: { sqlite: { path: dbPath, busyTimeoutMs } },
+      sources: [RESPONDING_CEREBRIUM_SOURCE],
       destinations: Array.from({ length: 8 }, (_, index) => ({ name: `d${index}`, url: sink.url })),
     });
     const relay = await startRelay(writeConfig(dir.path, config));
@@ -203,7 +205,7 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     expect(await first.relay.stop()).toBe(0);
 
     chmodSync(first.dbPath, 0o444);
-    const refusal = await startHarness(dir.path, dir.path, { ...user, timeoutMs: 5_000 }, first.sink).then(
+    const refusal = await startHarness(dir.path, dir.path, { ...user, timeoutMs: 15_000 }, first.sink).then(
       (harness) => harness,
       (error: unknown) => error as Error,
     );

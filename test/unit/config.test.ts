@@ -84,6 +84,19 @@ describe('config defaults', () => {
     expect(config.sources[0]!.dedupe.keys).toEqual(keys);
   });
 
+  it.each([
+    ['cerebrium', undefined, 'disconnect'],
+    ['standard-webhooks', undefined, 'respond'],
+    ['hmac-sha256', undefined, 'respond'],
+    ['none', undefined, 'respond'],
+    ['cerebrium', 'respond', 'respond'],
+    ['standard-webhooks', 'disconnect', 'disconnect'],
+  ])('onStorageFailure of scheme %s set to %s: %s', (scheme, onStorageFailure, expected) => {
+    const secrets = scheme === 'none' ? [] : ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'];
+    const config = resolveConfig({ sources: [{ name: 'a', path: '/a', verify: { scheme, secrets }, ...(onStorageFailure ? { onStorageFailure } : {}) }] });
+    expect(config.sources[0]!.onStorageFailure).toBe(expected);
+  });
+
   it('keeps explicit dedupe keys', () => {
     const raw = baseConfig();
     raw.sources[0].dedupe = { keys: ['header:X-Run', 'body:result.job.id'] };
@@ -235,6 +248,7 @@ describe('config errors name the key path', () => {
     ['missing required key', (r) => delete r.sources[1].path, 'sources[1].path: required (expected string)'],
     ['missing sources', (r) => delete r.sources, 'sources: required (expected array)'],
     ['empty sources', (r) => (r.sources = []), 'sources: at least one source is required'],
+    ['bad onStorageFailure', (r) => (r.sources[0].onStorageFailure = 'retry'), 'sources[0].onStorageFailure: expected one of "respond", "disconnect"'],
     ['bad scheme', (r) => (r.sources[0].verify.scheme = 'jwt'), 'sources[0].verify.scheme: expected one of "cerebrium", "standard-webhooks", "hmac-sha256", "none"'],
     ['scheme without secrets', (r) => (r.sources[1].verify.secrets = []), 'sources[1].verify.secrets: scheme hmac-sha256 needs at least one secret'],
     ['empty secret', (r) => (r.sources[0].verify.secrets = ['ok', '']), 'sources[0].verify.secrets[1]: a secret must not be empty'],

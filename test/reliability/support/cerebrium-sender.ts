@@ -20,14 +20,37 @@ export interface CerebriumSender {
   stop(): Promise<void>;
 }
 
-const RETRIED = (result: CallResult) =>
-  result.kind === 'refused' || result.kind === 'timeout' || (result.kind === 'response' && result.status === 404);
+export interface SenderPolicy {
+  attempts?: number;
+  /** Between attempts: a fixed delay, or one drawn per retry. */
+  retryDelayMs?: number | (() => number);
+  timeoutMs?: number;
+  /**
+   * Also retry a connection closed or reset without an answer and a 3xx, as Cerebrium's
+   * documentation reads ("network errors"). Off: only refused, timeout and 404 (the strictest
+   * reading, under which a reset loses the result).
+   */
+  retryNetworkErrors?: boolean;
+}
+
+/** Cerebrium as documented: 3 attempts, 1-5 s apart, network errors (resets included), timeouts, 404 and 3xx retried. */
+export const CEREBRIUM_FAITHFUL: SenderPolicy = {
+  attempts: 3,
+  retryDelayMs: () => 1_000 + Math.floor(Math.random() * 4_001),
+  retryNetworkErrors: true,
+};
+
+const retried = (result: CallResult, networkErrors: boolean) =>
+  result.kind === 'refused' ||
+  result.kind === 'timeout' ||
+  (networkErrors && result.kind === 'reset') ||
+  (result.kind === 'response' && (result.status === 404 || (networkErrors && result.status >= 300 && result.status < 400)));
 
 export async function sendLikeCerebrium(
   url: string,
   secret: string,
   runId: string,
-  { attempts = 3, retryDelayMs = 4_000, timeoutMs = 5_000 }: { attempts?: number; retryDelayMs?: number; timeoutMs?: number } = {},
+  { attempts = 3, retryDelayMs = 4_000, timeoutMs = 5_000, retryNetworkErrors = false }: SenderPolicy = {},
 ): Promise<ResultOutcome> {
   const body = JSON.stringify({ run_id: runId, status: 'success', result: { text: `result of ${runId}` } });
   const requestId = `req-${runId}`;
@@ -37,8 +60,8 @@ export async function sendLikeCerebrium(
     const result = await callOnce(url, signed.headers, signed.body, timeoutMs);
     seen.push(result.kind === 'response' ? String(result.status) : result.kind === 'reset' ? `reset:${result.code}` : result.kind);
     if (result.kind === 'response' && result.status >= 200 && result.status < 300) return { runId, acknowledged: true, attempts: seen };
-    if (!RETRIED(result) || attempt === attempts) break;
-    await sleep(retryDelayMs);
+    if (!retried(result, retryNetworkErrors) || attempt === attempts) break;
+    await sleep(typeof retryDelayMs === 'number' ? retryDelayMs : retryDelayMs());
   }
   return { runId, acknowledged: false, attempts: seen };
 }
@@ -47,14 +70,14 @@ export async function sendLikeCerebrium(
 export function startCerebriumSender(
   url: string,
   secret: string,
-  { concurrency, runPrefix, pauseMs = 100 }: { concurrency: number; runPrefix: string; pauseMs?: number },
+  { concurrency, runPrefix, pauseMs = 100, policy }: { concurrency: number; runPrefix: string; pauseMs?: number; policy?: SenderPolicy },
 ): CerebriumSender {
   const outcomes: ResultOutcome[] = [];
   let running = true;
   let counter = 0;
   const streams = Array.from({ length: concurrency }, async () => {
     while (running) {
-      outcomes.push(await sendLikeCerebrium(url, secret, `${runPrefix}-${++counter}`));
+      outcomes.push(await sendLikeCerebrium(url, secret, `${runPrefix}-${++counter}`, policy));
       await sleep(pauseMs);
     }
   });

@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { testSchema } from '../helpers/postgres.js';
+import { TEST_SECRET, type RelayProcess } from '../helpers/relay.js';
+import { startSink, type Sink } from '../helpers/sink.js';
+import { tempDir } from '../helpers/temp.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+import { CEREBRIUM_FAITHFUL, startCerebriumSender, type ResultOutcome } from '../reliability/support/cerebrium-sender.js';
+import { reportFigures } from '../reliability/support/figures.js';
+import { startFleet } from './postgres-harness.js';
+
+/** SIGHUP on PostgreSQL: the new relay process serves before the old one drains (both may run at once there). */
+const SOURCE_PATH = '/webhooks/cerebrium';
+
+interface Logged {
+  msg?: string;
+  handoverMs?: number;
+}
+
+const reloadedLines = (relay: RelayProcess) => relay.lines.map((line) => JSON.parse(line) as Logged).filter((line) => line.msg === 'reloaded');
+
+async function reload(relay: RelayProcess): Promise<Logged> {
+  const before = reloadedLines(relay).length;
+  relay.child.kill('SIGHUP');
+  return waitFor(() => reloadedLines(relay)[before], { timeoutMs: 20_000, what: 'the reloaded line' });
+}
+
+function perRunDeliveries(sink: Sink): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const delivery of sink.received) {
+    const runId = (JSON.parse(delivery.body.toString('utf8')) as { run_id: string }).run_id;
+    counts.set(runId, (counts.get(runId) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function tally(outcomes: readonly ResultOutcome[]): Record<string, number> {
+  const seen: Record<string, number> = {};
+  for (const outcome of outcomes) for (const attempt of outcome.attempts) seen[attempt] = (seen[attempt] ?? 0) + 1;
+  return seen;
+}
+
+describe('reload (SIGHUP) on PostgreSQL', () => {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups.length = 0;
+  });
+
+  it('on PostgreSQL the new relay process serves before the old one drains: 3 reloads under the sender, 0 refused or reset, 0 lost, each run delivered once', { timeout: 90_000 }, async () => {
+    const dir = tempDir('hookrelay-reload-pg-');
+    cleanups.push(dir.cleanup);
+    const database = testSchema('reload');
+    cleanups.push(() => database.drop());
+    const sink = await startSink();
+    cleanups.push(() => sink.close());
+    const fleet = await startFleet({ dir: dir.path, count: 1, postgresUrl: database.url, schema: database.schema, sink });
+    cleanups.push(() => fleet.stopAll());
+    const relay = fleet.relays[0]!;
+    const sender = startCerebriumSender(`${relay.url}${SOURCE_PATH}`, TEST_SECRET, { concurrency: 4, pauseMs: 100, runPrefix: `reload-pg-${Date.now()}`, policy: CEREBRIUM_FAITHFUL });
+    cleanups.push(() => sender.stop());
+    const reloads: Logged[] = [];
+    for (let index = 0; index < 3; index++) {
+      await sleep(1_000);
+      reloads.push(await reload(relay));
+    }
+    await sleep(500);
+    await sender.stop();
+    const seen = tally(sender.outcomes);
+    const acked = new Set(sender.outcomes.filter((outcome) => outcome.acknowledged).map((outcome) => outcome.runId));
+    await waitFor(() => [...acked].every((runId) => perRunDeliveries(sink).has(runId)), { timeoutMs: 30_000, what: 'every acknowledged run to be delivered' });
+    reportFigures('reload-postgres', { reloads: reloads.length, runs: sender.outcomes.length, attemptOutcomes: seen, handoverMs: reloads.map((line) => line.handoverMs) });
+    expect(Object.keys(seen)).toEqual(['202']);
+    expect(acked.size).toBe(sender.outcomes.length);
+    expect([...perRunDeliveries(sink)].filter(([, count]) => count > 1)).toEqual([]);
+    expect(await relay.stop()).toBe(0);
+  });
+
+});
