@@ -76,7 +76,7 @@ step "starting the relay as uid $uid: CMD node dist/cli/main.js serve"
 relay_pid=$!
 
 port=""
-for _ in $(seq 1 150); do
+for _ in $(seq 1 300); do # up to 30 s
   port="$(grep '"msg":"listening"' "$work/relay.log" | sed -n 's/.*[{,]"port":\([0-9][0-9]*\).*/\1/p' | head -n 1 || true)"
   [ -n "$port" ] && break
   kill -0 "$relay_pid" 2>/dev/null || break

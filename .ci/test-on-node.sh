@@ -3,8 +3,8 @@
 # with-node.sh) without touching this checkout's node_modules, which stay built for the
 # machine's Node:
 #
-#   .ci/test-on-node.sh 24                                    # the whole suite
-#   .ci/test-on-node.sh 24 -- test/unit test/e2e/ingest.test.ts  # arguments after -- go to vitest
+#   .ci/test-on-node.sh 26                                    # the whole suite
+#   .ci/test-on-node.sh 26 -- test/unit test/e2e/ingest.test.ts  # arguments after -- go to vitest
 #
 # It copies the working tree (uncommitted changes included; not dist/, data/, test-results/)
 # and node_modules to a temp folder, rebuilds better-sqlite3 there from source for that Node,
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 if [ $# -lt 1 ] || ! [[ "$1" =~ ^[0-9]+$ ]]; then
-  echo "usage: $0 <node major version, e.g. 24> [-- vitest args...]" >&2
+  echo "usage: $0 <node major version, e.g. 26> [-- vitest args...]" >&2
   exit 2
 fi
 major="$1"

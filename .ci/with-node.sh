@@ -2,8 +2,8 @@
 # Runs a command with another Node.js line first on PATH, taken from the npm registry's `node`
 # package (the real binary and its headers; no other download).
 #
-#   .ci/with-node.sh 24 node --version
-#   .ci/with-node.sh 24 npm rebuild better-sqlite3     # native addons built for that Node
+#   .ci/with-node.sh 26 node --version
+#   .ci/with-node.sh 26 npm rebuild better-sqlite3     # native addons built for that Node
 #
 # The binary is kept in ${HOOKRELAY_NODE_CACHE:-/tmp/hookrelay-node}/<major> (world-readable:
 # tests run the relay as an unprivileged user with this same binary) and reused while it
@@ -14,7 +14,7 @@
 set -euo pipefail
 
 if [ $# -lt 2 ] || ! [[ "$1" =~ ^[0-9]+$ ]]; then
-  echo "usage: $0 <node major version, e.g. 24> <command> [args...]" >&2
+  echo "usage: $0 <node major version, e.g. 26> <command> [args...]" >&2
   exit 2
 fi
 major="$1"
