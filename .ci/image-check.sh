@@ -6,11 +6,12 @@
 # with-node.sh), then starts the result as the image does: from the runtime folder, as an
 # unprivileged user (uid 65534 when root; the image's `node` user), with the baked config and
 # the image's environment. Passes when the Dockerfile's HEALTHCHECK command succeeds, a signed
-# callback gets 202, and SIGTERM stops the relay with exit 0.
+# callback gets 202, the docker compose example's hookrelay.yaml (docs/deployment.md) passes
+# check-config, and SIGTERM stops the relay with exit 0.
 #
 # Keep the steps below in the Dockerfile's order; what differs: no apt-get (the build tools are
 # the machine's), and ports 0 (free ones) instead of 8080/9090. Needs the npm registry
-# (npm ci, node@<major>) and a C++ toolchain; about 2 minutes, most of it compiling SQLite.
+# (npm ci, node@<major>) and a C++ toolchain; about 1.5 minutes, most of it compiling SQLite.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
