@@ -13,7 +13,7 @@
 # already received, then lets in-flight deliveries finish for up to 10 s each step.
 
 # ---- build: compile better-sqlite3 from source, compile TypeScript, drop dev dependencies ----
-FROM node:20-bookworm-slim AS build
+FROM node:26-bookworm-slim AS build
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -39,7 +39,7 @@ RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime: production dependencies, compiled code and config only, as a non-root user ----
-FROM node:20-bookworm-slim AS runtime
+FROM node:26-bookworm-slim AS runtime
 
 ENV NODE_ENV=production \
     HOOKRELAY_DB_PATH=/data/hookrelay.db

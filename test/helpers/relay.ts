@@ -61,12 +61,15 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts `hookrelay serve` as a child process and waits for its `listening` line. */
+/**
+ * Starts `hookrelay serve` as a child process and waits for its `listening` line. `cli` runs
+ * another built CLI (a copy another user can read: see runtime-copy.ts).
+ */
 export async function startRelay(
   configPath: string,
-  { env = {}, timeoutMs = 15_000, cwd, uid, gid }: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; uid?: number; gid?: number } = {},
+  { env = {}, timeoutMs = 15_000, cwd, uid, gid, cli = CLI }: { env?: Record<string, string>; timeoutMs?: number; cwd?: string; uid?: number; gid?: number; cli?: string } = {},
 ): Promise<RelayProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath], {
+  const child = spawn(process.execPath, [cli, 'serve', '--config', configPath], {
     cwd,
     ...(uid === undefined ? {} : { uid }),
     ...(gid === undefined ? {} : { gid }),

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { post } from '../helpers/post.js';
 import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
 import { cerebriumRequest } from '../helpers/signed-request.js';
+import { copyRuntimeForOtherUsers } from '../helpers/runtime-copy.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { tempDir } from '../helpers/temp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -37,7 +38,7 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     cleanups.length = 0;
   });
 
-  async function startHarness(dbDir: string, configDir: string, spawn: { uid?: number; gid?: number; timeoutMs?: number } = {}, existingSink?: Sink): Promise<Harness> {
+  async function startHarness(dbDir: string, configDir: string, spawn: { uid?: number; gid?: number; cli?: string; timeoutMs?: number } = {}, existingSink?: Sink): Promise<Harness> {
     const sink = existingSink ?? (await startSink());
     if (!existingSink) cleanups.push(() => sink.close());
     const dbPath = join(dbDir, 'hookrelay.db');
@@ -48,7 +49,9 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
       // recorded while storage was down is sent again when its lease expires.
       destinations: [{ name: 'app', url: sink.url, timeoutMs: 1_000, retry: { maxAttempts: 50, initialDelayMs: 50, maxDelayMs: 500 } }],
     });
-    const relay = await startRelay(writeConfig(configDir, config), spawn);
+    const configPath = writeConfig(configDir, config);
+    chmodSync(configPath, 0o644); // readable by the unprivileged user whatever the umask
+    const relay = await startRelay(configPath, spawn);
     cleanups.push(() => relay.kill());
     const bodies = new Map<string, Buffer>();
     return {
@@ -196,8 +199,14 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
   it('read-only database file at start-up (unprivileged user): refuses to serve, nothing lost once writable again', async () => {
     const dir = tempDir('hookrelay-readonly-');
     cleanups.push(dir.cleanup);
-    // The relay runs as an unprivileged user (root ignores file modes), on a folder it may write.
-    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    // The relay runs as an unprivileged user (root ignores file modes), on a folder it may write,
+    // from a copy of the built relay that user can read (the checkout may be in a private folder).
+    let user = {};
+    if (process.getuid?.() === 0) {
+      const runtime = copyRuntimeForOtherUsers();
+      cleanups.push(runtime.cleanup);
+      user = { uid: 65534, gid: 65534, cli: runtime.cli };
+    }
     chmodSync(dir.path, 0o777);
     const first = await startHarness(dir.path, dir.path, user);
     expect(await first.send('ro-before-1')).toBe(202);
