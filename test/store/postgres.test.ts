@@ -2,9 +2,10 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isHookrelayError } from '../../src/errors.js';
 import { readMigrations } from '../../src/store/postgres/migrate.js';
+import { createPool } from '../../src/store/postgres/pool.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { quoteIdentifier } from '../../src/store/postgres/sql.js';
-import { inTransaction } from '../../src/store/postgres/transaction.js';
+import { checkout, inTransaction } from '../../src/store/postgres/transaction.js';
 import { testSchema, type TestSchema } from '../helpers/postgres.js';
 import { defineStoreConformance } from './conformance.js';
 
@@ -122,6 +123,23 @@ describe('postgres store specifics', () => {
       expect(await inTransaction(pool, 'test the pool', async (client) => (await client.query('SELECT 1 AS one')).rows[0])).toEqual({ one: 1 });
     } finally {
       await killer.end();
+      await pool.end();
+    }
+  });
+
+  it("a server error that reaches a connection after it was handed back as broken does not crash the process", async () => {
+    // Seen under load: a transaction failed, its connection was released as broken (the pool
+    // closes it and no longer listens), then the server's "terminating connection" message
+    // arrived on it: pg emitted 'error' with no listener and `serve` exited.
+    const { url } = freshSchema();
+    const pool = createPool({ connectionString: url, max: 1 });
+    try {
+      const { client, release } = await checkout(pool, 'test the connection');
+      release(true);
+      expect(() => client.emit('error', new Error('terminating connection due to administrator command'))).not.toThrow();
+      // The broken connection was closed, not pooled.
+      expect(await inTransaction(pool, 'test the pool', async (next) => (await next.query('SELECT 1 AS one')).rows[0])).toEqual({ one: 1 });
+    } finally {
       await pool.end();
     }
   });

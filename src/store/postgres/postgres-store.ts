@@ -7,6 +7,7 @@ import type { ClaimRequest, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { createDueListener, type DueListener } from './due-listener.js';
 import { migrate } from './migrate.js';
+import { createPool } from './pool.js';
 import { createOperatorQueries, notifyDue, type OperatorQueries } from './operator-queries.js';
 import { createRunQueries, type RunQueries } from './run-queries.js';
 import { tablesOf, type Tables } from './sql.js';
@@ -48,9 +49,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     application_name: `hookrelay-${options.role} pid=${process.pid}`,
     types,
   };
-  const pool = new pg.Pool({ ...clientConfig, max: options.poolSize });
-  // An idle connection that breaks is dropped by the pool; the next query opens a new one.
-  pool.on('error', () => undefined);
+  const pool = createPool({ ...clientConfig, max: options.poolSize });
   try {
     await migrate(pool, options.schema);
   } catch (error) {
