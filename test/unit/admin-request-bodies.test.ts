@@ -98,7 +98,7 @@ describe('admin listener request bodies', () => {
       store: fixture.store,
       logger,
       metrics,
-      allowRequest: (headers) => dashboard.session.allowsCookieRequest(headers, Date.now()),
+      allowRequest: (ctx) => dashboard.session.allowsCookieRequest(ctx, Date.now()),
       routes: [...tracking.adminRoutes, dashboard.api, dashboard.pages],
       forwardedPrefixes: tracking.forwardedPrefixes,
     });

@@ -60,7 +60,7 @@ export function createDashboardRoutes({ session, root = import.meta.dirname, now
     ctx.set(SECURITY_HEADERS);
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'text/html; charset=utf-8';
-    if (session.required && !session.hasValidCookie(ctx.req.headers, now())) {
+    if (session.required && !session.hasValidCookie(ctx, now())) {
       ctx.status = 401;
       ctx.body = loginPage();
       return;
@@ -74,12 +74,12 @@ export function createDashboardRoutes({ session, root = import.meta.dirname, now
     if (session.required && !session.tokenMatches(token)) {
       throw new HookrelayError('HOOKRELAY_UNAUTHORIZED', 'that token is not the admin token');
     }
-    if (session.required) ctx.set('Set-Cookie', session.issueCookie(now()));
+    if (session.required) session.issueCookie(ctx, now());
     ctx.status = 204;
   });
 
   router.post('/logout', refuseCrossSite, (ctx) => {
-    ctx.set('Set-Cookie', session.clearCookie());
+    session.clearCookie(ctx);
     ctx.status = 204;
   });
 
