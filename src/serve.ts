@@ -94,7 +94,7 @@ export async function startRelay(
     const dashboard = createDashboard({ operator: { config, store } });
     admin = createAdminListener({
       config, store, logger, metrics, breakerStates: () => dispatcher.breakerStates(),
-      allowRequest: (headers) => dashboard.session.allowsCookieRequest(headers, Date.now()),
+      allowRequest: (ctx) => dashboard.session.allowsCookieRequest(ctx, Date.now()),
       routes: [...(runTracking?.adminRoutes ?? []), dashboard.api, dashboard.pages],
       forwardedPrefixes: runTracking?.forwardedPrefixes,
     });

@@ -1,7 +1,7 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import type Router from '@koa/router';
-import Koa, { type Middleware } from 'koa';
+import Koa, { type Context, type Middleware } from 'koa';
 import type { Config } from '../config/load.js';
 import type { BreakerState } from '../delivery/observer.js';
 import { errorBody, httpStatusFor, HookrelayError } from '../errors.js';
@@ -22,7 +22,7 @@ export interface AdminAppDeps {
   /** Current circuit breaker state per destination (the running dispatcher's). */
   breakerStates?: () => Record<string, BreakerState>;
   /** Lets a request without the bearer token through /admin/* (the dashboard's session cookie). */
-  allowRequest?: (headers: IncomingHttpHeaders) => boolean;
+  allowRequest?: (ctx: Context) => boolean;
   /** Middleware mounted after /metrics and /admin/api (e.g. the dashboard's pages and assets). */
   routes?: readonly Middleware[];
   /** Path prefixes among `routes` that forward requests as they come (any content type; see browserPolicy). */

@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { errorBody, HookrelayError } from '../errors.js';
 import { isGuardedPath } from './request-path.js';
 
@@ -11,7 +10,7 @@ export interface AdminAuthOptions {
    * Accepts a request that carries no (or a wrong) bearer token by other means, e.g. the
    * dashboard's HttpOnly session cookie. Consulted only when a token is configured.
    */
-  allowRequest?: (headers: IncomingHttpHeaders) => boolean;
+  allowRequest?: (ctx: Context) => boolean;
 }
 
 /** True when `header` is `Bearer <token>`; the comparison takes the same time for any wrong token. */
@@ -32,7 +31,7 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 export function adminAuth({ token, allowRequest }: AdminAuthOptions): Middleware {
   return async (ctx, next) => {
     if (token === '' || !isGuardedPath(ctx.path)) return next();
-    if (bearerMatches(ctx.get('Authorization') || undefined, token) || allowRequest?.(ctx.req.headers)) return next();
+    if (bearerMatches(ctx.get('Authorization') || undefined, token) || allowRequest?.(ctx)) return next();
     const error = new HookrelayError(
       'HOOKRELAY_UNAUTHORIZED',
       ctx.get('Authorization') ? 'wrong admin token' : 'admin token required: send "Authorization: Bearer <admin.token>"',

@@ -1,6 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { HookrelayError } from '../errors.js';
 
+/*
+ * Why ingress reads bodies itself instead of using a body-parsing middleware (the admin
+ * listener's JSON routes use koa-body): a signature is an HMAC over the exact bytes received,
+ * so nothing may decode, re-encode or inflate them before they are verified and stored, and a
+ * body over `maxBodyBytes` must be read to its end before the 413 is answered (below). A parser
+ * hands over parsed values, and raw-body stops reading at the limit and leaves the rest unread.
+ */
+
 /**
  * Reads the exact request bytes, refusing more than `limit`. A declared Content-Length over
  * the limit is refused without keeping anything. On refusal the rest of the body is read and

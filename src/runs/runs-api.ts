@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
-import { badRequest, isPlainObject, queryString, readJsonObject } from '../admin/json-request.js';
+import { readBody, readQuery, runRegistrationBody, runsQuery } from '../admin/api-schemas.js';
+import { jsonBody } from '../admin/json-body.js';
 import { createAdminRouter } from '../admin/request-path.js';
 import type { OperatorContext } from '../operator/context.js';
 import { listRuns, parseRunStatus, readRunsOverview, registerRun, showRun } from '../operator/runs.js';
@@ -20,30 +21,15 @@ export function createRunsApiRouter(operator: OperatorContext): Router {
     ctx.body = await readRunsOverview(operator);
   });
   router.get('/runs', async (ctx) => {
-    const limit = queryString(ctx, 'limit');
-    if (limit !== undefined && !/^\d{1,9}$/.test(limit)) throw badRequest('limit: expected a positive integer');
-    ctx.body = await listRuns(operator, {
-      status: parseRunStatus(queryString(ctx, 'status')),
-      limit: limit === undefined ? undefined : Number(limit),
-      cursor: queryString(ctx, 'cursor'),
-    });
+    const { status, ...page } = readQuery(ctx, runsQuery);
+    ctx.body = await listRuns(operator, { ...page, status: parseRunStatus(status) });
   });
   router.get('/runs/:runId', async (ctx) => {
     ctx.body = await showRun(operator, ctx.params.runId!);
   });
-  router.post('/runs', async (ctx) => {
-    const body = await readJsonObject(ctx, JSON_BODY_LIMIT);
-    const { runId, app, project, metadata } = body;
-    if (typeof runId !== 'string' || runId === '') throw badRequest('runId: expected a non-empty string');
-    if (app !== undefined && app !== null && typeof app !== 'string') throw badRequest('app: expected a string');
-    if (project !== undefined && project !== null && typeof project !== 'string') throw badRequest('project: expected a string');
-    if (metadata !== undefined && metadata !== null && !isPlainObject(metadata)) throw badRequest('metadata: expected a JSON object');
-    const result = await registerRun(operator, {
-      runId,
-      app: (app as string | null | undefined) ?? null,
-      project: (project as string | null | undefined) ?? null,
-      metadata: (metadata as Record<string, unknown> | null | undefined) ?? null,
-    });
+  router.post('/runs', jsonBody(JSON_BODY_LIMIT), async (ctx) => {
+    const { runId, app, project, metadata } = readBody(ctx, runRegistrationBody);
+    const result = await registerRun(operator, { runId, app: app ?? null, project: project ?? null, metadata: metadata ?? null });
     ctx.status = result.created ? 201 : 200;
     ctx.body = result.run;
   });

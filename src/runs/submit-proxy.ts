@@ -6,7 +6,7 @@ import { bearerMatches } from '../admin/auth.js';
 import { HookrelayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RunRegistration } from '../operator/runs.js';
-import { isPlainObject } from '../admin/json-request.js';
+import { isPlainObject } from '../admin/api-schemas.js';
 
 /** The admin listener's path prefix that is forwarded to Cerebrium. */
 export const SUBMIT_PREFIX = '/cerebrium';

@@ -102,6 +102,7 @@ describe('admin listener without a token refuses what a foreign page or DNS rebi
     expect(formSignIn.headers['set-cookie']).toBeUndefined();
     const signIn = await rawRequest(port, { method: 'POST', path: '/login', headers: JSON_TYPE, body: JSON.stringify({ token }) });
     expect(signIn.status).toBe(204);
-    expect(String(signIn.headers['set-cookie'])).toMatch(/^hookrelay_session=.*HttpOnly/);
+    // Cookie attribute names are case-insensitive (RFC 6265 5.2); Koa's cookies module writes `httponly`.
+    expect(String(signIn.headers['set-cookie'])).toMatch(/^hookrelay_session=.*; httponly/i);
   });
 });

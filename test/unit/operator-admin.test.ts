@@ -70,7 +70,7 @@ describe('admin listener (in process, real store)', () => {
 
   it('lets the dashboard add routes later (exported router, extra middleware) and accept its own credential', async () => {
     const { base } = await start('tok', {
-      allowRequest: (headers) => headers['x-test-session'] === 'valid',
+      allowRequest: (ctx) => ctx.get('x-test-session') === 'valid',
       routes: [async (ctx, next) => (ctx.path === '/page' ? void (ctx.body = 'page') : next())],
     });
     admin!.router.get('/added-later', (ctx) => {

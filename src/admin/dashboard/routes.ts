@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { HookrelayError } from '../../errors.js';
-import { readRawBody } from '../../ingress/read-body.js';
+import { loginBody, readBody } from '../api-schemas.js';
+import { jsonBody } from '../json-body.js';
 import { createAdminRouter } from '../request-path.js';
 import { loginPage } from './login-page.js';
 import { isSameOrigin, type DashboardSession } from './session.js';
@@ -59,7 +60,7 @@ export function createDashboardRoutes({ session, root = import.meta.dirname, now
     ctx.set(SECURITY_HEADERS);
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'text/html; charset=utf-8';
-    if (session.required && !session.hasValidCookie(ctx.req.headers, now())) {
+    if (session.required && !session.hasValidCookie(ctx, now())) {
       ctx.status = 401;
       ctx.body = loginPage();
       return;
@@ -67,20 +68,18 @@ export function createDashboardRoutes({ session, root = import.meta.dirname, now
     ctx.body = shell.body;
   });
 
-  router.post('/login', async (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    refuseCrossSite(ctx);
-    const token = await readToken(ctx);
+  // Where the request comes from is checked before its body is read.
+  router.post('/login', refuseCrossSite, jsonBody(LOGIN_BODY_LIMIT), (ctx) => {
+    const { token } = readBody(ctx, loginBody);
     if (session.required && !session.tokenMatches(token)) {
       throw new HookrelayError('HOOKRELAY_UNAUTHORIZED', 'that token is not the admin token');
     }
-    if (session.required) ctx.set('Set-Cookie', session.issueCookie(now()));
+    if (session.required) session.issueCookie(ctx, now());
     ctx.status = 204;
   });
 
-  router.post('/logout', (ctx) => {
-    refuseCrossSite(ctx);
-    ctx.set('Set-Cookie', session.clearCookie());
+  router.post('/logout', refuseCrossSite, (ctx) => {
+    session.clearCookie(ctx);
     ctx.status = 204;
   });
 
@@ -103,21 +102,14 @@ export function createDashboardRoutes({ session, root = import.meta.dirname, now
   return { middleware: (ctx, next) => serveAsset(ctx, () => routes(ctx, next)), router };
 }
 
-/** Sec-Fetch-Site says more than Origin about where a sign-in comes from (e.g. a sibling port). */
-function refuseCrossSite(ctx: Context): void {
+/**
+ * Sign-in and sign-out answers are never cached, and are refused to another origin:
+ * Sec-Fetch-Site says more than Origin about where a request comes from (e.g. a sibling port).
+ */
+const refuseCrossSite: Middleware = (ctx, next) => {
+  ctx.set('Cache-Control', 'no-store');
   if (!isSameOrigin(ctx.req.headers)) {
     throw new HookrelayError('HOOKRELAY_ORIGIN_NOT_ALLOWED', 'cross-origin sign-in and sign-out are refused');
   }
-}
-
-async function readToken(ctx: Context): Promise<string> {
-  let value: unknown;
-  try {
-    value = JSON.parse((await readRawBody(ctx.req, LOGIN_BODY_LIMIT)).toString('utf8'));
-  } catch {
-    throw new HookrelayError('HOOKRELAY_BAD_REQUEST', 'expected a JSON body {"token":"…"}');
-  }
-  const token = (value as { token?: unknown } | null)?.token;
-  if (typeof token !== 'string') throw new HookrelayError('HOOKRELAY_BAD_REQUEST', 'token: expected a string');
-  return token;
-}
+  return next();
+};

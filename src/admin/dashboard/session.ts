@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Context } from 'koa';
 
 /** Name of the HttpOnly cookie the token form sets. */
 export const SESSION_COOKIE = 'hookrelay_session';
@@ -19,20 +20,26 @@ export interface DashboardSession {
   readonly required: boolean;
   /** Constant-time comparison of a submitted token with the configured one. */
   tokenMatches(candidate: string): boolean;
-  /** The `Set-Cookie` value of a new session that expires `SESSION_TTL_MS` after `now`. */
-  issueCookie(now: number): string;
-  /** The `Set-Cookie` value that removes the session cookie. */
-  clearCookie(): string;
-  /** True when the request's `Cookie` header holds a session that is valid at `now`. */
-  hasValidCookie(headers: IncomingHttpHeaders, now: number): boolean;
+  /** Sets the cookie of a new session on the response; it expires `SESSION_TTL_MS` after `now`. */
+  issueCookie(ctx: Context, now: number): void;
+  /** Sets the cookie on the response that removes the session cookie. */
+  clearCookie(ctx: Context): void;
+  /** True when the request's cookies hold a session that is valid at `now`. */
+  hasValidCookie(ctx: Context, now: number): boolean;
   /**
    * True when a request may use the session cookie in place of the bearer token: a valid
    * cookie, the dashboard header, and (when the browser says) a same-origin request.
    * SameSite=Strict already keeps the cookie off cross-site requests; the header and the
    * origin checks also stop same-site pages on other ports and cross-site form posts (CSRF).
    */
-  allowsCookieRequest(headers: IncomingHttpHeaders, now: number): boolean;
+  allowsCookieRequest(ctx: Context, now: number): boolean;
 }
+
+/**
+ * The session cookie's attributes: sent back on every path (the pages and /admin/api), never
+ * readable by page scripts, never sent on a request another site starts.
+ */
+const COOKIE_ATTRIBUTES = { path: '/', httpOnly: true, sameSite: 'strict', overwrite: true } as const;
 
 /**
  * Sessions are stateless: the cookie is `v1.<expires>.<mac>` where mac = HMAC-SHA256 keyed by
@@ -44,9 +51,9 @@ export function createDashboardSession(token: string): DashboardSession {
   const tokenDigest = createHash('sha256').update(token).digest();
   const mac = (expires: number) => createHmac('sha256', token).update(`hookrelay-dashboard:${VERSION}:${expires}`).digest();
 
-  const hasValidCookie = (headers: IncomingHttpHeaders, now: number): boolean => {
+  const hasValidCookie = (ctx: Context, now: number): boolean => {
     if (!required) return true;
-    const value = readCookie(headers.cookie, SESSION_COOKIE);
+    const value = ctx.cookies.get(SESSION_COOKIE);
     if (!value) return false;
     const [version, expiresText, macText] = value.split('.');
     if (version !== VERSION || !expiresText || !macText || !/^\d{1,15}$/.test(expiresText)) return false;
@@ -60,15 +67,15 @@ export function createDashboardSession(token: string): DashboardSession {
   return {
     required,
     tokenMatches: (candidate) => required && timingSafeEqual(createHash('sha256').update(candidate).digest(), tokenDigest),
-    issueCookie: (now) => {
+    issueCookie: (ctx, now) => {
       const expires = now + SESSION_TTL_MS;
-      const value = `${VERSION}.${expires}.${mac(expires).toString('base64url')}`;
-      return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}`;
+      // The browser drops it when the session ends (`expires`, as the cookies module writes no Max-Age).
+      ctx.cookies.set(SESSION_COOKIE, `${VERSION}.${expires}.${mac(expires).toString('base64url')}`, { ...COOKIE_ATTRIBUTES, expires: new Date(expires) });
     },
-    clearCookie: () => `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
+    // No value: the cookie is sent already expired, which removes it.
+    clearCookie: (ctx) => ctx.cookies.set(SESSION_COOKIE, null, COOKIE_ATTRIBUTES),
     hasValidCookie,
-    allowsCookieRequest: (headers, now) =>
-      headers[DASHBOARD_HEADER] === '1' && isSameOrigin(headers) && hasValidCookie(headers, now),
+    allowsCookieRequest: (ctx, now) => ctx.get(DASHBOARD_HEADER) === '1' && isSameOrigin(ctx.req.headers) && hasValidCookie(ctx, now),
   };
 }
 
@@ -87,13 +94,4 @@ export function isSameOrigin(headers: IncomingHttpHeaders): boolean {
   } catch {
     return false;
   }
-}
-
-function readCookie(header: string | undefined, name: string): string | null {
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
-  }
-  return null;
 }
