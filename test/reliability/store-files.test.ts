@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { post } from '../helpers/post.js';
+import { copyRuntimeForOtherUsers } from '../helpers/runtime-copy.js';
 import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
 import { cerebriumRequest } from '../helpers/signed-request.js';
 import { tempDir } from '../helpers/temp.js';
@@ -35,7 +36,7 @@ describe('store files: every 2xx survives a restart; one serve per database howe
     return writeConfig(dir, relayConfig(dir, { storage: { sqlite: { path: dbPath, busyTimeoutMs: 500 } } }), name);
   }
 
-  async function start(configPath: string, spawn: { uid?: number; gid?: number } = {}): Promise<RelayProcess> {
+  async function start(configPath: string, spawn: { uid?: number; gid?: number; cli?: string } = {}): Promise<RelayProcess> {
     const relay = await startRelay(configPath, spawn);
     cleanups.push(() => relay.kill());
     return relay;
@@ -137,8 +138,14 @@ describe('store files: every 2xx survives a restart; one serve per database howe
 
   it('the database file made unwritable for serve (an unprivileged user) while serving: no 2xx, then ready again once writable', async () => {
     const root = folder('hookrelay-unwritable-e2e-');
-    // Root writes through any file mode: run serve as an unprivileged user, in a folder it may write.
-    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    // Root writes through any file mode: run serve as an unprivileged user, in a folder it may
+    // write, from a copy of the built relay that user can read (the checkout may be in a private folder).
+    let user = {};
+    if (process.getuid?.() === 0) {
+      const runtime = copyRuntimeForOtherUsers();
+      cleanups.push(runtime.cleanup);
+      user = { uid: 65534, gid: 65534, cli: runtime.cli };
+    }
     chmodSync(root, 0o777);
     const dbPath = join(root, 'hookrelay.db');
     const config = configFor(root, dbPath);
