@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config, DestinationConfig } from '../config/load.js';
-import type { AttemptCompletion, ClaimedDelivery } from '../glossary.js';
+import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery } from '../glossary.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { AttemptFailedError, BREAKER_OPEN_CODE, createBreaker, type DestinationBreaker } from './breakers.js';
@@ -113,8 +113,9 @@ export function createDispatcher({
     completions = [];
     if (batch.length === 0) return;
     flushing = flushing.then(() =>
-      store.completeAttempts(batch, owner).then(() => {
+      store.completeAttempts(batch, owner).then((fallbacks) => {
         for (const completion of batch) recording.delete(completion.attempt.deliveryId);
+        fellBack(fallbacks);
       }, (error: unknown) => {
         if (!released) {
           // Storage busy or failing: keep the results and try again shortly (within the leases),
@@ -131,6 +132,15 @@ export function createDispatcher({
         log.error({ err: error, count: batch.length }, 'could not record attempts');
       }),
     );
+  };
+  /** Fallback deliveries were committed: count them and start them now. */
+  const fellBack = (fallbacks: readonly FallbackDelivery[]) => {
+    for (const fallback of fallbacks) {
+      observer.fellBack?.(fallback.from, fallback.to);
+      log.info({ destination: fallback.from, eventId: fallback.eventId, fallback: fallback.to, deliveryId: fallback.deliveryId }, 'the event falls back');
+      const lane = lanes.get(fallback.to);
+      if (lane) void pump(lane);
+    }
   };
   const complete = (completion: AttemptCompletion) => {
     if (released) return;
@@ -328,6 +338,7 @@ export function createDispatcher({
       },
       decision,
       countsAgainstBudget: true,
+      ...(decision.kind === 'dead' && lane.destination.fallback !== undefined ? { fallback: lane.destination.fallback } : {}),
     });
     observer.attempted?.(lane.destination.name, verdict.outcome, result.durationMs / 1000);
     if (verdict.outcome === 'failed') {

@@ -60,6 +60,7 @@ export function createSender(destination: DestinationConfig): Sender {
       headers['hookrelay-attempt'] = String(attemptNumber);
       headers['hookrelay-source'] = delivery.source;
       if (delivery.runMetadata) headers['hookrelay-run-metadata'] = delivery.runMetadata;
+      if (delivery.fallbackFor) headers['hookrelay-fallback-for'] = delivery.fallbackFor;
 
       const signal = AbortSignal.timeout(destination.timeoutMs);
       try {

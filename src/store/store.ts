@@ -4,6 +4,7 @@ import type {
   ClaimedDelivery,
   Delivery,
   DeliveryStatus,
+  FallbackDelivery,
   IngestResult,
   NewEvent,
   NewRun,
@@ -47,9 +48,11 @@ export interface Store {
   /**
    * Records attempts and applies their decisions (delivered / retry at / dead) in one
    * transaction. A delivery whose lease was lost (no longer in flight for `owner`) keeps its
-   * state; its attempt is still logged.
+   * state; its attempt is still logged. A completion that kills its delivery and names a
+   * `fallback` creates the fallback delivery in that same transaction (never zero, never
+   * two); resolves with the fallback deliveries created.
    */
-  completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<void>;
+  completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<FallbackDelivery[]>;
   /**
    * Puts claimed deliveries back to pending without counting an attempt against the budget
    * (shutdown, open breaker). `attempted`: they may have been sent (an attempt cut short at

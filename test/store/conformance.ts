@@ -327,6 +327,34 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect(await store.listAttempts(d!.id)).toHaveLength(1);
       });
 
+      it('a dead completion naming a fallback creates one pending delivery of the event there, in its transaction', async () => {
+        const { id: eventId } = await store.ingest(newEvent('falls', { destinations: ['app'] }));
+        const [d] = await claim('app');
+        const created = await store.completeAttempts([{ ...completion(d!, { kind: 'dead' }), fallback: 'audit' }], 'owner-a');
+        expect(created).toEqual([{ deliveryId: expect.any(String), eventId, from: 'app', to: 'audit' }]);
+        expect(await store.getDelivery(d!.id)).toMatchObject({ status: 'dead', fallbackFor: null });
+        expect(await store.getDelivery(created[0]!.deliveryId)).toMatchObject({ eventId, destination: 'audit', status: 'pending', fallbackFor: 'app', attempts: 0 });
+        const [fallback] = await claim('audit');
+        expect(fallback).toMatchObject({ id: created[0]!.deliveryId, eventId, fallbackFor: 'app' });
+        // Recording the same completion again (a retried commit) creates nothing more.
+        expect(await store.completeAttempts([{ ...completion(d!, { kind: 'dead' }), fallback: 'audit' }], 'owner-a')).toEqual([]);
+        expect((await store.listDeliveriesOfEvent(eventId)).map((x) => x.destination)).toEqual(['app', 'audit']);
+      });
+
+      it('no fallback delivery for a retry, a lost lease, or an event that already has a delivery there', async () => {
+        await store.ingest(newEvent('fb-retry', { destinations: ['app'] }));
+        await store.ingest(newEvent('fb-both'));
+        const now = Date.now();
+        const [retrying] = await claim('app', 'me', { now, limit: 1 });
+        expect(await store.completeAttempts([{ ...completion(retrying!, { kind: 'retry', nextAttemptAt: now + 60_000 }), fallback: 'audit' }], 'me')).toEqual([]);
+        const [both] = await claim('app', 'me', { now, limit: 1 });
+        expect(both!.eventId).not.toBe(retrying!.eventId);
+        expect(await store.completeAttempts([{ ...completion(both!, { kind: 'dead' }), fallback: 'audit' }], 'someone-else')).toEqual([]);
+        expect((await store.getDelivery(both!.id))?.status).toBe('in_flight');
+        expect(await store.completeAttempts([{ ...completion(both!, { kind: 'dead' }), fallback: 'audit' }], 'me')).toEqual([]);
+        expect((await store.listDeliveriesOfEvent(both!.eventId)).map((x) => [x.destination, x.fallbackFor])).toEqual([['app', null], ['audit', null]]);
+      });
+
       it('releaseClaims puts claimed deliveries back without counting an attempt', async () => {
         await store.ingest(newEvent('rel', { destinations: ['app'] }));
         const [d] = await claim('app');

@@ -1,6 +1,6 @@
 import pg, { type Pool, type PoolClient } from 'pg';
 import { HookrelayError } from '../../errors.js';
-import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent } from '../../glossary.js';
+import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent } from '../../glossary.js';
 import { newId } from '../../ids.js';
 import { createAsyncGroupCommit, type AsyncGroupCommit } from '../async-group-commit.js';
 import type { ClaimRequest, Store } from '../store.js';
@@ -191,7 +191,7 @@ class PostgresStore implements Store {
               attempts = d.attempts + CASE WHEN d.status = 'in_flight' THEN 1 ELSE 0 END
          FROM due, ${this.t.events} e
         WHERE d.id = due.id AND e.id = d.event_id
-       RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, e.content_type, e.content_encoding, e.body, e.received_at, due.due_at,
+       RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, d.fallback_for, e.content_type, e.content_encoding, e.body, e.received_at, due.due_at,
                  (SELECT r.metadata FROM ${this.t.runs} r WHERE r.event_id = e.id) AS run_metadata`,
       [
         request.destination,
@@ -212,8 +212,8 @@ class PostgresStore implements Store {
    * Attempts are always logged; the state changes only where the row is still in flight for
    * `owner` (a lost lease keeps the new owner's state). Two statements for the whole batch.
    */
-  async completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<void> {
-    if (completions.length === 0) return;
+  async completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<FallbackDelivery[]> {
+    if (completions.length === 0) return [];
     const now = Date.now();
     const attempts = completions.map((c) => c.attempt);
     // One transition per delivery, the first completion's (later ones would find the lease gone), in id order.
@@ -221,7 +221,7 @@ class PostgresStore implements Store {
     const transitions = completions
       .filter((c) => !seen.has(c.attempt.deliveryId) && seen.add(c.attempt.deliveryId))
       .sort((a, b) => (a.attempt.deliveryId < b.attempt.deliveryId ? -1 : 1));
-    await inTransaction(this.pool, 'record attempts', async (client) => {
+    return inTransaction(this.pool, 'record attempts', async (client) => {
       await client.query(
         `INSERT INTO ${this.t.attempts} (delivery_id, number, destination, started_at, duration_ms, status_code, error_code, error, response_snippet, outcome)
          SELECT r.delivery_id, r.number, d.destination, r.started_at, r.duration_ms, r.status_code, r.error_code, r.error, r.response_snippet, r.outcome
@@ -241,7 +241,7 @@ class PostgresStore implements Store {
           attempts.map((a) => a.outcome),
         ],
       );
-      await client.query(
+      const moved = await client.query<{ id: string; status: string }>(
         `UPDATE ${this.t.deliveries} d
             SET status = r.status, next_attempt_at = r.next_attempt_at, lease_owner = NULL,
                 attempts = greatest(d.attempts, r.number), budget_used = d.budget_used + r.counts,
@@ -250,7 +250,8 @@ class PostgresStore implements Store {
                 dead_at = CASE WHEN r.status = 'dead' THEN $9 ELSE NULL END
            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::int[], $7::text[])
                 AS r(delivery_id, status, next_attempt_at, number, counts, status_code, error)
-          WHERE d.id = r.delivery_id AND d.status = 'in_flight' AND d.lease_owner = $8`,
+          WHERE d.id = r.delivery_id AND d.status = 'in_flight' AND d.lease_owner = $8
+         RETURNING d.id, d.status`,
         [
           transitions.map((c) => c.attempt.deliveryId),
           transitions.map((c) => (c.decision.kind === 'retry' ? 'pending' : c.decision.kind)),
@@ -263,7 +264,26 @@ class PostgresStore implements Store {
           now,
         ],
       );
+      return this.createFallbacks(client, transitions, new Set(moved.rows.filter((row) => row.status === 'dead').map((row) => row.id)), now);
     });
+  }
+
+  /** In the transaction that killed them: one pending delivery to each killed delivery's fallback, unless the event has one there. */
+  private async createFallbacks(client: PoolClient, transitions: readonly AttemptCompletion[], killed: ReadonlySet<string>, now: number): Promise<FallbackDelivery[]> {
+    const falling = transitions.filter((c) => c.fallback !== undefined && killed.has(c.attempt.deliveryId));
+    if (falling.length === 0) return [];
+    const ids = falling.map(() => newId('dlv'));
+    const { rows } = await client.query<{ id: string; event_id: string; destination: string; fallback_for: string }>(
+      `INSERT INTO ${this.t.deliveries} (id, event_id, destination, source, status, next_attempt_at, created_at, updated_at, fallback_for)
+       SELECT r.id, d.event_id, r.destination, d.source, 'pending', $4, $4, $4, d.destination
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS r(id, dead_id, destination)
+         JOIN ${this.t.deliveries} d ON d.id = r.dead_id
+       ON CONFLICT (event_id, destination) DO NOTHING
+       RETURNING id, event_id, destination, fallback_for`,
+      [ids, falling.map((c) => c.attempt.deliveryId), falling.map((c) => c.fallback!), now],
+    );
+    await notifyDue(client, this.t, rows.map((row) => row.destination));
+    return rows.map((row) => ({ deliveryId: row.id, eventId: row.event_id, from: row.fallback_for, to: row.destination }));
   }
 
   async releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number, attempted = false): Promise<void> {
