@@ -36,6 +36,8 @@ export interface NewEvent {
   /** The received `Content-Encoding` (e.g. `gzip`), or null; the body is kept encoded, as received. */
   contentEncoding: string | null;
   body: Buffer;
+  /** The callback's `X-Request-Id`, kept for deliveries signed the cerebrium way. */
+  requestId?: string | null;
   /** Destination names the event fans out to; one pending delivery is created for each. */
   destinations: readonly string[];
 }
@@ -100,6 +102,8 @@ export interface ClaimedDelivery {
   runMetadata?: string | null;
   /** Sent as `hookrelay-fallback-for`: the destination whose delivery of this event died. */
   fallbackFor?: string | null;
+  /** The callback's `X-Request-Id` (cerebrium signing carries it on), or null. */
+  requestId?: string | null;
 }
 
 export type AttemptOutcome = 'delivered' | 'failed';

@@ -135,7 +135,9 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
       const { queued: destinations, filtered } = selectDestinations(req.headers, () => (decoded === undefined ? body : decoded));
       let result;
       try {
-        result = await store.ingest({ source: source.name, dedupeKey, contentType, contentEncoding, body, destinations, ...(runId ? { runId } : {}) });
+        const requestHeader = req.headers['x-request-id'];
+        const requestId = typeof requestHeader === 'string' && requestHeader !== '' ? requestHeader : null;
+        result = await store.ingest({ source: source.name, dedupeKey, contentType, contentEncoding, body, requestId, destinations, ...(runId ? { runId } : {}) });
       } catch (error) {
         if (!isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')) throw error;
         hooks.received?.(source.name, 'unavailable');

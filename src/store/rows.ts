@@ -92,6 +92,7 @@ export interface ClaimRow {
   /** The metadata of the run the event completed (LEFT JOIN runs), if any. */
   run_metadata?: string | null;
   fallback_for?: string | null;
+  request_id?: string | null;
 }
 
 export function toClaimedDelivery(row: ClaimRow): ClaimedDelivery {
@@ -108,6 +109,7 @@ export function toClaimedDelivery(row: ClaimRow): ClaimedDelivery {
     receivedAt: Number(row.received_at),
     runMetadata: row.run_metadata ?? null,
     fallbackFor: row.fallback_for ?? null,
+    requestId: row.request_id ?? null,
   };
 }
 

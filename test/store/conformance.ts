@@ -112,6 +112,14 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect(Object.fromEntries(claimed.map((delivery) => [delivery.eventId, delivery.contentEncoding]))).toEqual({ [gzipped.id]: 'gzip', [plain.id]: null });
       });
 
+      it('keeps the callback\'s X-Request-Id (or null) and hands it to every claim', async () => {
+        const withId = await store.ingest(newEvent('run-req', { requestId: 'req-42' }));
+        const without = await store.ingest(newEvent('run-noreq'));
+        const now = Date.now();
+        const claimed = await store.claimDue({ destination: 'audit', limit: 10, now, leaseExpiresAt: now + 30_000, owner: 'test' });
+        expect(Object.fromEntries(claimed.map((delivery) => [delivery.eventId, delivery.requestId]))).toEqual({ [withId.id]: 'req-42', [without.id]: null });
+      });
+
       it('a duplicate returns the first id and writes nothing', async () => {
         const first = await store.ingest(newEvent('run-dup'));
         const second = await store.ingest(newEvent('run-dup', { body: Buffer.from('different bytes') }));

@@ -92,9 +92,10 @@ class PostgresStore implements Store {
     const ids = events.map(() => newId('evt'));
     const order = events.map((_, index) => index).sort((a, b) => compareKeys(events[a]!, events[b]!));
     const inserted = await client.query<{ id: string }>(
-      `INSERT INTO ${this.t.events} (id, source, dedupe_key, content_type, body, received_at, content_encoding)
-       SELECT id, source, dedupe_key, content_type, body, $6, content_encoding
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $7::text[]) AS r(id, source, dedupe_key, content_type, body, content_encoding)
+      `INSERT INTO ${this.t.events} (id, source, dedupe_key, content_type, body, received_at, content_encoding, request_id)
+       SELECT id, source, dedupe_key, content_type, body, $6, content_encoding, request_id
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $7::text[], $8::text[])
+              AS r(id, source, dedupe_key, content_type, body, content_encoding, request_id)
        ON CONFLICT (dedupe_key, source) DO NOTHING
        RETURNING id`,
       [
@@ -105,6 +106,7 @@ class PostgresStore implements Store {
         order.map((i) => events[i]!.body),
         now,
         order.map((i) => events[i]!.contentEncoding ?? null),
+        order.map((i) => events[i]!.requestId ?? null),
       ],
     );
     const fresh = new Set(inserted.rows.map((row) => row.id));
@@ -191,7 +193,7 @@ class PostgresStore implements Store {
               attempts = d.attempts + CASE WHEN d.status = 'in_flight' THEN 1 ELSE 0 END
          FROM due, ${this.t.events} e
         WHERE d.id = due.id AND e.id = d.event_id
-       RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, d.fallback_for, e.content_type, e.content_encoding, e.body, e.received_at, due.due_at,
+       RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, d.fallback_for, e.request_id, e.content_type, e.content_encoding, e.body, e.received_at, due.due_at,
                  (SELECT r.metadata FROM ${this.t.runs} r WHERE r.event_id = e.id) AS run_metadata`,
       [
         request.destination,

@@ -125,7 +125,7 @@ class SqliteStore implements Store {
     const runs = (this.runs = createRunQueries(db));
     this.runCommit = createGroupCommit((batch) => this.write('record the run', () => runs.recordRuns(batch)));
     const insertEvent = db.prepare(
-      `INSERT INTO events (id, source, dedupe_key, content_type, content_encoding, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO events (id, source, dedupe_key, content_type, content_encoding, body, received_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key, source) DO NOTHING`,
     );
     const findEvent = db.prepare('SELECT id FROM events WHERE dedupe_key = ? AND source = ?').pluck();
@@ -137,7 +137,7 @@ class SqliteStore implements Store {
       const now = Date.now();
       return events.map((event) => {
         const id = newId('evt');
-        const inserted = insertEvent.run(id, event.source, event.dedupeKey, event.contentType, event.contentEncoding ?? null, event.body, now);
+        const inserted = insertEvent.run(id, event.source, event.dedupeKey, event.contentType, event.contentEncoding ?? null, event.body, now, event.requestId ?? null);
         if (inserted.changes === 0) {
           return { id: findEvent.get(event.dedupeKey, event.source) as string, duplicate: true };
         }
@@ -297,7 +297,7 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
               row_number() OVER (ORDER BY next_attempt_at, id) AS position
          FROM due
      )
-     SELECT s.id, s.event_id, s.destination, s.source, s.status, s.attempts, s.budget_used, s.position, s.fallback_for, e.content_type, e.content_encoding, e.body, e.received_at,
+     SELECT s.id, s.event_id, s.destination, s.source, s.status, s.attempts, s.budget_used, s.position, s.fallback_for, e.request_id, e.content_type, e.content_encoding, e.body, e.received_at,
             r.metadata AS run_metadata
        FROM sized s JOIN events e ON e.id = s.event_id LEFT JOIN runs r ON r.event_id = e.id
       WHERE s.running <= @maxBodyBytes OR (s.position = 1 AND @oversizedFirst)`,
