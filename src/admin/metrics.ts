@@ -45,6 +45,7 @@ export interface RelayMetrics {
  * - hookrelay_run_duration_seconds   histogram, a tracked run's submission -> callback
  * - hookrelay_filtered_total{destination}   events not queued for a destination: its filter did not match
  * - hookrelay_fallbacks_total{from,to}   dead deliveries that created a delivery to their destination's fallback
+ * - hookrelay_rate_limit_wait_seconds_total{destination}   time due deliveries waited for the destination's rateLimit
  * Every known label combination is present from the start with 0, so rates and alerts work
  * before the first event.
  */
@@ -121,6 +122,13 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
     registers: [registry],
   });
 
+  const rateLimitWait = new Counter({
+    name: 'hookrelay_rate_limit_wait_seconds_total',
+    help: 'Seconds the next due delivery of a destination waited for its rateLimit (in this process).',
+    labelNames: ['destination'] as const,
+    registers: [registry],
+  });
+
   for (const source of config.sources) {
     for (const outcome of RECEIVED_OUTCOMES) received.inc({ source: source.name, outcome }, 0);
   }
@@ -132,6 +140,7 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
   for (const destination of config.destinations) {
     if (destination.filter) filtered.inc({ destination: destination.name }, 0);
     if (destination.fallback !== undefined) fallbacks.inc({ from: destination.name, to: destination.fallback }, 0);
+    if (destination.rateLimit) rateLimitWait.inc({ destination: destination.name }, 0);
   }
   if (processMetrics) collectDefaultMetrics({ register: registry });
 
@@ -147,6 +156,9 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
       },
       fellBack(from, to) {
         fallbacks.inc({ from, to });
+      },
+      rateLimited(destination, waitedSeconds) {
+        rateLimitWait.inc({ destination }, waitedSeconds);
       },
     },
     filtered(destinations) {

@@ -8,6 +8,7 @@ import { decideNext } from './decide.js';
 import { createLogThrottle } from './log-throttle.js';
 import type { DeliveryObserver } from './observer.js';
 import { classify, type SendResult, type Verdict } from './outcome.js';
+import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { createSender, type Sender } from './send.js';
 
 /** Longest pause between claims of a lane while storage keeps failing. */
@@ -63,6 +64,13 @@ interface Lane {
   running: Map<string, Promise<void>>;
   /** Claimed deliveries waiting for a free slot, oldest due first. */
   queued: QueuedDelivery[];
+  /** Most deliveries held (running + queued); fewer under a rate limit, so queued ones start within their lease. */
+  maxHeld: number;
+  /** `rateLimit.perSecond`, or null. */
+  limiter: RateLimiter | null;
+  /** While the rate limit holds the queue back: the wake-up, and since when (unix ms). */
+  limitTimer: NodeJS.Timeout | null;
+  limitedSince: number;
   /** Ids in `running` or `queued`: a claim that returns one of them again (its lease expired while queued) is skipped. */
   held: Set<string>;
   /** Body bytes of the deliveries in `held`; claims take only what fits in `bodyBudgetBytes` beside them. */
@@ -153,12 +161,17 @@ export function createDispatcher({
   };
 
   for (const destination of config.destinations) {
+    const limiter = destination.rateLimit ? createRateLimiter(destination.rateLimit.perSecond) : null;
     const lane: Lane = {
       destination,
       sender: createSender(destination),
       breaker: createBreaker(destination, logger, observer, () => void pump(lane)),
       running: new Map(),
       queued: [],
+      maxHeld: destination.concurrency + (limiter ? Math.min(CLAIM_BATCH, limiter.startsWithin(destination.timeoutMs)) : CLAIM_BATCH),
+      limiter,
+      limitTimer: null,
+      limitedSince: 0,
       held: new Set(),
       heldBytes: 0,
       claiming: false,
@@ -193,7 +206,7 @@ export function createDispatcher({
         const room =
           lane.breaker.capacity() === 1
             ? lane.held.size === 0 ? 1 : 0
-            : lane.destination.concurrency + CLAIM_BATCH - lane.held.size;
+            : lane.maxHeld - lane.held.size;
         // Claim when the queue runs low, in batches, not once per finished attempt.
         if (room <= 0 || stopping || (lane.queued.length >= lane.destination.concurrency && !lane.again)) break;
         const bytesLeft = lane.destination.bodyBudgetBytes - lane.heldBytes;
@@ -260,11 +273,27 @@ export function createDispatcher({
     if (lane.held.delete(delivery.id)) lane.heldBytes -= delivery.body.length;
   }
 
-  /** Starts queued deliveries while the lane has free slots and the breaker lets attempts through. */
+  /**
+   * Starts queued deliveries while the lane has free slots, the breaker lets attempts through
+   * and the rate limit has room; when it has none, the lane is woken when it has.
+   */
   function startQueued(lane: Lane): void {
-    const now = Date.now();
+    if (lane.limitTimer) return;
     while (lane.queued.length > 0 && lane.running.size < lane.destination.concurrency && lane.breaker.capacity() > 0) {
-      const { delivery, leaseExpiresAt } = lane.queued.shift()!;
+      const now = Date.now();
+      const { delivery, leaseExpiresAt } = lane.queued[0]!;
+      if (leaseExpiresAt - now > lane.destination.timeoutMs && lane.limiter) {
+        const waitMs = lane.limiter.tryStart(now);
+        if (waitMs > 0) {
+          waitForRateLimit(lane, now, waitMs);
+          return;
+        }
+        if (lane.limitedSince > 0) {
+          observer.rateLimited?.(lane.destination.name, (now - lane.limitedSince) / 1000);
+          lane.limitedSince = 0;
+        }
+      }
+      lane.queued.shift();
       if (leaseExpiresAt - now <= lane.destination.timeoutMs) {
         // Too little lease left to finish an attempt under it: hand it back rather than risk a second claimer.
         unhold(lane, delivery);
@@ -274,8 +303,18 @@ export function createDispatcher({
         });
         continue;
       }
-      startAttempt(lane, delivery);
+      startAttempt(lane, delivery, now);
     }
+  }
+
+  /** The queue's head waits for the rate limit: not an attempt, so no budget, no breaker. */
+  function waitForRateLimit(lane: Lane, now: number, waitMs: number): void {
+    if (lane.limitedSince === 0) lane.limitedSince = now;
+    lane.limitTimer = setTimeout(() => {
+      lane.limitTimer = null;
+      void pump(lane);
+    }, waitMs);
+    lane.limitTimer.unref();
   }
 
   /** Hands queued (not yet started) deliveries back, e.g. when the breaker opens. */
@@ -287,9 +326,9 @@ export function createDispatcher({
     await store.releaseClaims(ids, Date.now());
   }
 
-  function startAttempt(lane: Lane, delivery: ClaimedDelivery): void {
+  function startAttempt(lane: Lane, delivery: ClaimedDelivery, startedAt: number): void {
     const number = delivery.attempts + 1;
-    const task = attempt(lane, delivery, number)
+    const task = attempt(lane, delivery, number, startedAt)
       .catch((error: unknown) => log.error({ err: error, deliveryId: delivery.id }, 'attempt crashed'))
       .finally(() => {
         lane.running.delete(delivery.id);
@@ -299,8 +338,7 @@ export function createDispatcher({
     lane.running.set(delivery.id, task);
   }
 
-  async function attempt(lane: Lane, delivery: ClaimedDelivery, number: number): Promise<void> {
-    const startedAt = Date.now();
+  async function attempt(lane: Lane, delivery: ClaimedDelivery, number: number, startedAt: number): Promise<void> {
     let outcome: { result: SendResult; verdict: Verdict };
     try {
       outcome = await lane.breaker.run(async () => {
@@ -380,6 +418,7 @@ export function createDispatcher({
     async stop(graceMs) {
       stopping = true;
       if (poller) clearInterval(poller);
+      for (const lane of lanes.values()) if (lane.limitTimer) clearTimeout(lane.limitTimer);
       stopListening?.();
       const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
       // A claim already running finishes first (it hands back what it claimed), so its rows are never left leased.

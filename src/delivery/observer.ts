@@ -8,4 +8,6 @@ export interface DeliveryObserver {
   breakerChanged?(destination: string, state: BreakerState): void;
   /** A delivery to `from` died and one to its fallback `to` was committed. */
   fellBack?(from: string, to: string): void;
+  /** Deliveries due to `destination` waited this long for its rate limit before the next attempt started. */
+  rateLimited?(destination: string, waitedSeconds: number): void;
 }

@@ -5,7 +5,7 @@ import { startRelay, TEST_SECRET } from '../helpers/relay.js';
 import { cerebriumRequest } from '../helpers/signed-request.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanups, countById, postEvents, relay, stats, workspace, type Cleanups } from './delivery-harness.js';
+import { attemptLog, cleanups, countById, postEvents, relay, stats, workspace, type Cleanups } from './delivery-harness.js';
 
 async function sink(registry: Cleanups, behaviour?: Parameters<typeof startSink>[0]): Promise<Sink> {
   const started = await startSink(behaviour);
@@ -151,5 +151,31 @@ describe('delivery policies end to end', () => {
     expect(archive.received[0]!.headers['hookrelay-fallback-for']).toBe('app');
     expect(await second.stop()).toBe(0);
     expect(archive.received).toHaveLength(1);
+  });
+
+  it('rate limit: 40 events at perSecond 10 -> never more than 10 attempts started in any second (retries included), all delivered, the breaker stays closed', async () => {
+    // The first attempt of every eighth event fails: its retry goes through the same limit.
+    const consumer = await sink(registry, (request) => (request.headers['hookrelay-attempt'] === '1' && Number(JSON.parse(request.body.toString()).index) % 8 === 0 ? 500 : 200));
+    const ws = workspace(registry, {
+      admin: { host: '127.0.0.1', port: 0 },
+      destinations: [{ name: 'limited', url: consumer.url, concurrency: 16, rateLimit: { perSecond: 10 }, retry: { initialDelayMs: 50, maxDelayMs: 100 } }],
+    });
+    const relayProcess = await relay(registry, ws);
+    await postEvents(relayProcess.url, 40, { prefix: 'rl' });
+    await waitFor(() => consumer.received.length >= 45, { timeoutMs: 30_000, what: '40 deliveries and 5 retries' });
+    await waitFor(async () => (await stats(ws.configPath)).destinations.limited!.delivered === 40, { timeoutMs: 15_000, intervalMs: 300, what: 'all 40 delivered' });
+
+    const starts = attemptLog(ws.dbPath, 'limited').map((attempt) => attempt.started_at).sort((a, b) => a - b);
+    expect(starts).toHaveLength(45);
+    let busiest = 0;
+    for (const [index, start] of starts.entries()) busiest = Math.max(busiest, starts.slice(index).filter((at) => at < start + 1000).length);
+    expect(busiest).toBeLessThanOrEqual(10);
+    // The limit was what held them back (40 ready at once), not an idle relay.
+    expect(busiest).toBeGreaterThanOrEqual(8);
+    const text = await metrics(relayProcess.adminPort!);
+    expect(text).toContain('hookrelay_circuit_open{destination="limited"} 0');
+    expect(text).toContain('hookrelay_delivery_attempts_total{destination="limited",outcome="delivered"} 40');
+    expect(Number(/hookrelay_rate_limit_wait_seconds_total\{destination="limited"\} ([\d.e+-]+)/.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(await relayProcess.stop()).toBe(0);
   });
 });
