@@ -269,6 +269,10 @@ const destinationSchema = z.strictObject({
     .record(filterKey, z.array(filterValue).min(1, { message: 'an empty list matches nothing; omit the entry' }))
     .optional()
     .describe('Only events matching every entry ("body:<dotted path>" or "header:<name>" -> accepted values) are queued here.'),
+  ordering: z
+    .enum(['unordered', 'fifo'])
+    .optional()
+    .describe('Default unordered. fifo: one attempt in flight at a time, in commit order; a later event waits while an earlier one is pending or in flight.'),
   rateLimit: z
     .strictObject({ perSecond: numeric(z.number({ message: 'expected a number > 0' }).positive({ message: 'expected a number > 0' })) })
     .optional()

@@ -64,8 +64,12 @@ interface Lane {
   running: Map<string, Promise<void>>;
   /** Claimed deliveries waiting for a free slot, oldest due first. */
   queued: QueuedDelivery[];
-  /** Most deliveries held (running + queued); fewer under a rate limit, so queued ones start within their lease. */
+  /** Most deliveries held (running + queued); fewer under a rate limit, so queued ones start within their lease; one for fifo. */
   maxHeld: number;
+  /** `ordering: fifo`: claims take only the destination's head, one at a time. */
+  fifo: boolean;
+  /** Attempts running at once: `concurrency`, or 1 for fifo. */
+  slots: number;
   /** `rateLimit.perSecond`, or null. */
   limiter: RateLimiter | null;
   /** While the rate limit holds the queue back: the wake-up, and since when (unix ms). */
@@ -124,6 +128,8 @@ export function createDispatcher({
       store.completeAttempts(batch, owner).then((fallbacks) => {
         for (const completion of batch) recording.delete(completion.attempt.deliveryId);
         fellBack(fallbacks);
+        // A fifo queue's next head is claimable only once its head's result is committed.
+        for (const lane of lanes.values()) if (lane.fifo) void pump(lane);
       }, (error: unknown) => {
         if (!released) {
           // Storage busy or failing: keep the results and try again shortly (within the leases),
@@ -162,13 +168,16 @@ export function createDispatcher({
 
   for (const destination of config.destinations) {
     const limiter = destination.rateLimit ? createRateLimiter(destination.rateLimit.perSecond) : null;
+    const fifo = destination.ordering === 'fifo';
     const lane: Lane = {
       destination,
       sender: createSender(destination),
       breaker: createBreaker(destination, logger, observer, () => void pump(lane)),
       running: new Map(),
       queued: [],
-      maxHeld: destination.concurrency + (limiter ? Math.min(CLAIM_BATCH, limiter.startsWithin(destination.timeoutMs)) : CLAIM_BATCH),
+      maxHeld: fifo ? 1 : destination.concurrency + (limiter ? Math.min(CLAIM_BATCH, limiter.startsWithin(destination.timeoutMs)) : CLAIM_BATCH),
+      fifo,
+      slots: fifo ? 1 : destination.concurrency,
       limiter,
       limitTimer: null,
       limitedSince: 0,
@@ -208,7 +217,7 @@ export function createDispatcher({
             ? lane.held.size === 0 ? 1 : 0
             : lane.maxHeld - lane.held.size;
         // Claim when the queue runs low, in batches, not once per finished attempt.
-        if (room <= 0 || stopping || (lane.queued.length >= lane.destination.concurrency && !lane.again)) break;
+        if (room <= 0 || stopping || (lane.queued.length >= lane.slots && !lane.again)) break;
         const bytesLeft = lane.destination.bodyBudgetBytes - lane.heldBytes;
         if (bytesLeft <= 0 && lane.held.size > 0) break;
         const limit = Math.min(room, CLAIM_BATCH);
@@ -225,6 +234,7 @@ export function createDispatcher({
           maxBodyBytes: Math.max(0, bytesLeft),
           // Holding nothing, a body larger than the whole budget is still taken (and sent alone).
           oversizedFirst: lane.held.size === 0,
+          ...(lane.fifo ? { fifo: true } : {}),
         });
         lane.claimBackoffMs = 0;
         if (stopping) {
@@ -279,7 +289,7 @@ export function createDispatcher({
    */
   function startQueued(lane: Lane): void {
     if (lane.limitTimer) return;
-    while (lane.queued.length > 0 && lane.running.size < lane.destination.concurrency && lane.breaker.capacity() > 0) {
+    while (lane.queued.length > 0 && lane.running.size < lane.slots && lane.breaker.capacity() > 0) {
       const now = Date.now();
       const { delivery, leaseExpiresAt } = lane.queued[0]!;
       if (leaseExpiresAt - now > lane.destination.timeoutMs && lane.limiter) {

@@ -42,7 +42,8 @@ export interface Store {
    * in-flight rows whose lease has expired (a process died mid-attempt). Rows are taken in
    * due order while the sum of their body sizes stays within `maxBodyBytes`: the first row
    * that would exceed it ends the claim (it is not skipped), except that with
-   * `oversizedFirst` the first due row is taken whatever its size.
+   * `oversizedFirst` the first due row is taken whatever its size. With `fifo`, at most
+   * the destination's head (see ClaimRequest.fifo).
    */
   claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]>;
   /**
@@ -180,6 +181,13 @@ export interface ClaimRequest {
   oversizedFirst?: boolean;
   /** Identifies the claiming process (diagnostics, multi-process adapters). */
   owner: string;
+  /**
+   * `ordering: fifo`: only the destination's head — its oldest pending or in-flight delivery
+   * by queue position (created, or last replayed) — and only when it is due (or its lease
+   * has expired). Nothing while the head is in flight or waiting for a retry. Claims of one
+   * destination are serialised across processes. The byte budget does not apply (one row).
+   */
+  fifo?: boolean;
 }
 
 export interface StoreStats {

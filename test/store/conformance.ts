@@ -269,6 +269,43 @@ export function defineStoreConformance(harness: StoreHarness): void {
       });
     });
 
+    describe('fifo claims', () => {
+      const fifo = (owner = 'owner-a', now = Date.now()) =>
+        store.claimDue({ destination: 'app', limit: 10, now, leaseExpiresAt: now + 30_000, owner, fifo: true });
+
+      it('only the head, in commit order; nothing while it is in flight or waits for a retry; the next once it is done', async () => {
+        const ids: string[] = [];
+        for (const key of ['f1', 'f2', 'f3']) ids.push((await store.ingest(newEvent(key, { destinations: ['app'] }))).id);
+        const [head] = await fifo();
+        expect(head?.eventId).toBe(ids[0]);
+        expect(await fifo('owner-b')).toEqual([]);
+        const retryAt = Date.now() + 60_000;
+        await store.completeAttempts([completion(head!, { kind: 'retry', nextAttemptAt: retryAt })], 'owner-a');
+        expect(await fifo()).toEqual([]);
+        const [again] = await fifo('owner-a', retryAt);
+        expect(again).toMatchObject({ id: head!.id, attempts: 1 });
+        await store.completeAttempts([{ ...completion(again!, { kind: 'delivered' }), attempt: { ...completion(again!, { kind: 'delivered' }).attempt, number: 2 } }], 'owner-a');
+        const [second] = await fifo();
+        expect(second?.eventId).toBe(ids[1]);
+      });
+
+      it('a head whose lease expired is taken over; a dead head lets the next through; a replay joins the back', async () => {
+        const ids: string[] = [];
+        for (const key of ['g1', 'g2']) ids.push((await store.ingest(newEvent(key, { destinations: ['app'] }))).id);
+        const now = Date.now();
+        const [first] = await store.claimDue({ destination: 'app', limit: 1, now, leaseExpiresAt: now + 10, owner: 'gone', fifo: true });
+        const [takenOver] = await fifo('owner-a', now + 20);
+        expect(takenOver).toMatchObject({ id: first!.id, attempts: 1 });
+        await store.completeAttempts([{ ...completion(takenOver!, { kind: 'dead' }), attempt: { ...completion(takenOver!, { kind: 'dead' }).attempt, number: 2 } }], 'owner-a');
+        expect(await store.replayDead({ ids: [first!.id] }, Date.now() + 1, false)).toEqual({ matched: 1, replayed: 1 });
+        const [next] = await fifo('owner-a', Date.now() + 5);
+        expect(next?.eventId).toBe(ids[1]);
+        await store.completeAttempts([completion(next!, { kind: 'delivered' })], 'owner-a');
+        const [replayed] = await fifo('owner-a', Date.now() + 5);
+        expect(replayed?.id).toBe(first!.id);
+      });
+    });
+
     describe('completing attempts', () => {
       it('delivered, retry and dead transitions with the attempt log', async () => {
         await store.ingest(newEvent('t1'));

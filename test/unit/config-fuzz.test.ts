@@ -78,6 +78,7 @@ function fullConfig(storage: 'sqlite' | 'postgres'): Record<string, any> {
         fallback: 'audit',
         filter: { 'body:status': ['success', 200], [FILTER_KEY]: ['push'] },
         rateLimit: { perSecond: 20 },
+        ordering: 'fifo',
         retry: { maxAttempts: 12, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 3_600_000 },
         circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindowMs: 10_000, resetTimeoutMs: 30_000 },
       },

@@ -62,6 +62,7 @@ describe('delivery policy config', () => {
     ['perSecond 0', (r) => (r.destinations[0].rateLimit = { perSecond: 0 }), 'destinations[0].rateLimit.perSecond: expected a number > 0'],
     ['perSecond negative', (r) => (r.destinations[0].rateLimit = { perSecond: -5 }), 'destinations[0].rateLimit.perSecond: expected a number > 0'],
     ['unknown rateLimit key', (r) => (r.destinations[0].rateLimit = { perSecond: 5, perMinute: 5 }), 'destinations[0].rateLimit.perMinute: unknown key'],
+    ['unknown ordering', (r) => (r.destinations[0].ordering = 'lifo'), 'destinations[0].ordering: expected one of "unordered", "fifo"'],
     ['unknown signing scheme', (r) => (r.destinations[0].signing = { scheme: 'jwt', secret: 'x' }), 'destinations[0].signing.scheme: expected one of "standard-webhooks", "cerebrium", "hmac-sha256"'],
     ['signing without a secret', (r) => (r.destinations[0].signing = { scheme: 'cerebrium' }), 'destinations[0].signing.secret: required (expected string)'],
     ['standard-webhooks signing secret not base64', (r) => (r.destinations[0].signing = { secret: 'plain' }), 'destinations[0].signing.secret: expected a Standard Webhooks secret: "whsec_" followed by base64'],

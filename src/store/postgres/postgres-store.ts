@@ -13,6 +13,9 @@ import { tablesOf, type Tables } from './sql.js';
 import { toStorageError } from './storage-error.js';
 import { inTransaction, queryRows } from './transaction.js';
 
+/** First key of the advisory locks that serialise fifo head claims (two-key locks: apart from migrate's). */
+const FIFO_LOCK_SPACE = 0x686b72; // "hkr"
+
 export interface PostgresStoreOptions {
   url: string;
   poolSize: number;
@@ -167,6 +170,7 @@ class PostgresStore implements Store {
    */
   async claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     if (request.limit <= 0) return [];
+    if (request.fifo) return this.claimHead(request);
     const rows = await queryRows<ClaimRow & { due_at: number }>(
       this.pool,
       'claim deliveries',
@@ -208,6 +212,33 @@ class PostgresStore implements Store {
     return rows
       .sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map(toClaimedDelivery);
+  }
+
+  /**
+   * `ordering: fifo`: a transaction-scoped advisory lock per (schema, destination) serialises
+   * the head claims of every process, so one delivery at most is in flight across all of them.
+   */
+  private async claimHead(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    return inTransaction(this.pool, 'claim the queue head', async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [FIFO_LOCK_SPACE, `${this.t.channel}:${request.destination}`]);
+      const { rows } = await client.query<ClaimRow>(
+        `WITH head AS (
+           SELECT id FROM ${this.t.deliveries}
+            WHERE destination = $1 AND status IN ('pending', 'in_flight')
+            ORDER BY coalesce(queued_at, created_at), id LIMIT 1
+         )
+         UPDATE ${this.t.deliveries} d
+            SET status = 'in_flight', next_attempt_at = $3, lease_owner = $4, updated_at = $2,
+                attempts = d.attempts + CASE WHEN d.status = 'in_flight' THEN 1 ELSE 0 END
+           FROM head, ${this.t.events} e
+          WHERE d.id = head.id AND e.id = d.event_id AND d.next_attempt_at <= $2
+         RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, d.fallback_for, e.request_id, e.content_type,
+                   e.content_encoding, e.body, e.received_at,
+                   (SELECT r.metadata FROM ${this.t.runs} r WHERE r.event_id = e.id) AS run_metadata`,
+        [request.destination, request.now, request.leaseExpiresAt, request.owner],
+      );
+      return rows.map(toClaimedDelivery);
+    });
   }
 
   /**

@@ -306,7 +306,27 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
   const lease = db.prepare(
     `UPDATE deliveries SET status = 'in_flight', next_attempt_at = ?, lease_owner = ?, updated_at = ?, attempts = attempts + ? WHERE id = ?`,
   );
+  const fifoHead = db.prepare(
+    `SELECT id, next_attempt_at FROM deliveries
+      WHERE destination = ? AND status IN ('pending', 'in_flight')
+      ORDER BY coalesce(queued_at, created_at), id LIMIT 1`,
+  );
+  const selectOne = db.prepare(
+    `SELECT d.id, d.event_id, d.destination, d.source, d.status, d.attempts, d.budget_used, d.fallback_for, e.request_id, e.content_type,
+            e.content_encoding, e.body, e.received_at, r.metadata AS run_metadata
+       FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN runs r ON r.event_id = e.id
+      WHERE d.id = ?`,
+  );
+  const claimHead = (request: ClaimRequest): ClaimedDelivery[] => {
+    const head = fifoHead.get(request.destination) as { id: string; next_attempt_at: number } | undefined;
+    if (!head || head.next_attempt_at > request.now || request.limit < 1) return [];
+    const row = selectOne.get(head.id) as ClaimRow & { status: string };
+    const takenOver = row.status === 'in_flight' ? 1 : 0;
+    lease.run(request.leaseExpiresAt, request.owner, request.now, takenOver, row.id);
+    return [toClaimedDelivery({ ...row, attempts: row.attempts + takenOver })];
+  };
   const claim = db.transaction((request: ClaimRequest): ClaimedDelivery[] => {
+    if (request.fifo) return claimHead(request);
     const rows = selectDue.all({
       destination: request.destination,
       now: request.now,
