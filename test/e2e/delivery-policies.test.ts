@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { openBrowser } from '../helpers/browser.js';
 import { jsonLines, runCli } from '../helpers/cli.js';
 import { post } from '../helpers/post.js';
 import { startRelay, TEST_SECRET } from '../helpers/relay.js';
@@ -113,6 +114,17 @@ describe('delivery policies end to end', () => {
       deliveries: { destination: string; status: string; fallbackFor: string | null }[];
     };
     expect(detail.deliveries.map((d) => [d.destination, d.status, d.fallbackFor])).toEqual([['app', 'dead', null], ['archive', 'delivered', 'app']]);
+
+    // The dashboard's event page says where the event fell back to.
+    const errors: string[] = [];
+    const browser = await openBrowser(errors);
+    registry.add(() => browser.close());
+    await browser.page.goto(`http://127.0.0.1:${relayProcess.adminPort}/#/events/${dead[0]!.eventId}`);
+    const appSection = browser.page.locator('section.delivery', { has: browser.page.getByRole('heading', { name: /^app/ }) });
+    await expect.poll(() => appSection.locator('.fallback').textContent(), { timeout: 15_000 }).toBe(' · fell back to archive');
+    const archiveSection = browser.page.locator('section.delivery', { has: browser.page.getByRole('heading', { name: /^archive/ }) });
+    expect(await archiveSection.locator('.fallback').textContent()).toBe(' · fallback for app');
+    expect(errors).toEqual([]);
     expect(await relayProcess.stop()).toBe(0);
   });
 
