@@ -10,10 +10,11 @@ import { backlogMode } from './modes/backlog.mjs';
 import { sizeMode } from './modes/size.mjs';
 import { postgresMode } from './modes/postgres.mjs';
 import { runsMode } from './modes/runs.mjs';
+import { policiesMode } from './modes/policies.mjs';
 import { printMode } from './lib/print.mjs';
 import { probeDisk } from './lib/disk-probe.mjs';
 
-const MODES = { ingest: ingestMode, e2e: e2eMode, backlog: backlogMode, size: sizeMode, postgres: postgresMode, runs: runsMode };
+const MODES = { ingest: ingestMode, e2e: e2eMode, backlog: backlogMode, size: sizeMode, postgres: postgresMode, runs: runsMode, policies: policiesMode };
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +36,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size,postgres,runs] [--duration S] [--smoke] [--profile]
+  console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size,postgres,runs,policies] [--duration S] [--smoke] [--profile]
   [--connections N] [--backlog-events N] [--size-events N] [--keep-temp]
   [--paced-rate N]   (e2e: the fixed offered rate, default 1000/s)
   [--destination-concurrency N] [--rounds N]   (ingest: measure every server N times, report medians)   (the destination's attempts in flight; default: the relay's default)

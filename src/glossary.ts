@@ -36,6 +36,8 @@ export interface NewEvent {
   /** The received `Content-Encoding` (e.g. `gzip`), or null; the body is kept encoded, as received. */
   contentEncoding: string | null;
   body: Buffer;
+  /** The callback's `X-Request-Id`, kept for deliveries signed the cerebrium way. */
+  requestId?: string | null;
   /** Destination names the event fans out to; one pending delivery is created for each. */
   destinations: readonly string[];
 }
@@ -79,6 +81,8 @@ export interface Delivery {
   updatedAt: number;
   deliveredAt: number | null;
   deadAt: number | null;
+  /** Created because the delivery of this event to that destination died (its `fallback`); null otherwise. */
+  fallbackFor: string | null;
 }
 
 /** A delivery handed to the dispatcher by a claim, with what it needs to send it. */
@@ -96,6 +100,10 @@ export interface ClaimedDelivery {
   receivedAt: number;
   /** The tracked run's metadata as compact JSON, when the event completed a run that had some. */
   runMetadata?: string | null;
+  /** Sent as `hookrelay-fallback-for`: the destination whose delivery of this event died. */
+  fallbackFor?: string | null;
+  /** The callback's `X-Request-Id` (cerebrium signing carries it on), or null. */
+  requestId?: string | null;
 }
 
 export type AttemptOutcome = 'delivered' | 'failed';
@@ -128,6 +136,22 @@ export interface AttemptCompletion {
   decision: AttemptDecision;
   /** Whether the attempt counts against the budget (always true for attempts actually sent). */
   countsAgainstBudget: boolean;
+  /**
+   * The destination's `fallback`: when the decision is dead (and the delivery still ours), one
+   * pending delivery of the event to it is created in the same transaction — unless the event
+   * already has a delivery there.
+   */
+  fallback?: string;
+}
+
+/** A delivery created by a fallback when another delivery of its event died. */
+export interface FallbackDelivery {
+  deliveryId: string;
+  eventId: string;
+  /** The destination whose delivery died. */
+  from: string;
+  /** The fallback destination. */
+  to: string;
 }
 
 /** The built-in source whose events announce overdue and lost runs (a reserved source name). */

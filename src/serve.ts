@@ -75,7 +75,7 @@ export async function startRelay(
     config,
     store,
     logger,
-    hooks: { received: metrics?.received, committed: (destinations) => dispatcher.wake(destinations), runCompleted: metrics?.runCompleted },
+    hooks: { received: metrics?.received, committed: (destinations) => dispatcher.wake(destinations), filtered: metrics?.filtered, runCompleted: metrics?.runCompleted },
   });
   let port: number;
   try {

@@ -147,6 +147,30 @@ function printPostgres(result) {
   console.log(`exactly once (every acked event delivered, none twice) in every run: ${result.exactlyOnce ? 'yes' : 'NO'}`);
 }
 
+function printPolicies({ filters, fifo }) {
+  console.log('== policies: ingest with 8 destinations, each with a filter vs none (median of the rounds) ==');
+  console.log(
+    table(
+      ['destinations', 'req/s', 'p99 ms', 'non-2xx', 'req/s per round'],
+      [
+        ['8, no filter', fmt(filters.plain.rps), fmt(filters.plain.p99Ms, 2), filters.plain.non2xx, filters.plain.rounds.join(' ')],
+        ['8, each with a 2-entry body filter', fmt(filters.filtered.rps), fmt(filters.filtered.p99Ms, 2), filters.filtered.non2xx, filters.filtered.rounds.join(' ')],
+      ],
+    ),
+  );
+  console.log(`filtered / plain: ${fmt(filters.filteredOverPlain, 3)}`);
+  console.log(`\n== policies: ${fifo.events} events to a ${fifo.destinationMs} ms destination ==`);
+  console.log(
+    table(
+      ['ordering', 'delivered', 'delivered/s'],
+      [
+        ['fifo (one in flight; ceiling 200/s)', fifo.fifo.delivered, fmt(fifo.fifo.perSecond, 1)],
+        ['unordered, concurrency 8', fifo.unordered.delivered, fmt(fifo.unordered.perSecond, 1)],
+      ],
+    ),
+  );
+}
+
 function printRuns({ proxy, sweep, ingest }) {
   console.log(`== runs: submit proxy overhead (${proxy.concurrency} at a time) ==`);
   console.log(
@@ -184,5 +208,5 @@ function printRuns({ proxy, sweep, ingest }) {
 
 export function printMode(mode, result) {
   console.log('');
-  ({ ingest: printIngest, e2e: printE2e, backlog: printBacklog, size: printSize, postgres: printPostgres, runs: printRuns })[mode](result);
+  ({ ingest: printIngest, e2e: printE2e, backlog: printBacklog, size: printSize, postgres: printPostgres, runs: printRuns, policies: printPolicies })[mode](result);
 }

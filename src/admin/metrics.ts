@@ -25,6 +25,8 @@ export interface RelayMetrics {
   readonly observer: DeliveryObserver;
   /** The ingress hook: one call per callback on a source path. */
   readonly received: NonNullable<IngressHooks['received']>;
+  /** The ingress hook: an event was not queued for these destinations (their filters). */
+  readonly filtered: NonNullable<IngressHooks['filtered']>;
   /** The ingress hook: a callback completed a tracked run. */
   readonly runCompleted: NonNullable<IngressHooks['runCompleted']>;
   /** The Prometheus text exposition; queue depths are read from the store at this moment. */
@@ -41,6 +43,9 @@ export interface RelayMetrics {
  * - hookrelay_delivery_duration_seconds{destination}   histogram of attempt durations
  * - hookrelay_runs{status}   gauge, from the store at scrape time   status: submitted | completed | overdue | lost
  * - hookrelay_run_duration_seconds   histogram, a tracked run's submission -> callback
+ * - hookrelay_filtered_total{destination}   events not queued for a destination: its filter did not match
+ * - hookrelay_fallbacks_total{from,to}   dead deliveries that created a delivery to their destination's fallback
+ * - hookrelay_rate_limit_wait_seconds_total{destination}   time due deliveries waited for the destination's rateLimit
  * Every known label combination is present from the start with 0, so rates and alerts work
  * before the first event.
  */
@@ -104,6 +109,26 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
     registers: [registry],
   });
 
+  const filtered = new Counter({
+    name: 'hookrelay_filtered_total',
+    help: 'Events not queued for a destination because they did not match its filter.',
+    labelNames: ['destination'] as const,
+    registers: [registry],
+  });
+  const fallbacks = new Counter({
+    name: 'hookrelay_fallbacks_total',
+    help: 'Deliveries that died and created a delivery of their event to the destination\'s fallback, by destination (from) and fallback (to).',
+    labelNames: ['from', 'to'] as const,
+    registers: [registry],
+  });
+
+  const rateLimitWait = new Counter({
+    name: 'hookrelay_rate_limit_wait_seconds_total',
+    help: 'Seconds the next due delivery of a destination waited for its rateLimit (in this process).',
+    labelNames: ['destination'] as const,
+    registers: [registry],
+  });
+
   for (const source of config.sources) {
     for (const outcome of RECEIVED_OUTCOMES) received.inc({ source: source.name, outcome }, 0);
   }
@@ -111,6 +136,11 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
     for (const outcome of ATTEMPT_OUTCOMES) attempts.inc({ destination, outcome }, 0);
     circuitOpen.set({ destination }, 0);
     duration.zero({ destination });
+  }
+  for (const destination of config.destinations) {
+    if (destination.filter) filtered.inc({ destination: destination.name }, 0);
+    if (destination.fallback !== undefined) fallbacks.inc({ from: destination.name, to: destination.fallback }, 0);
+    if (destination.rateLimit) rateLimitWait.inc({ destination: destination.name }, 0);
   }
   if (processMetrics) collectDefaultMetrics({ register: registry });
 
@@ -124,6 +154,15 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
       breakerChanged(destination, state) {
         circuitOpen.set({ destination }, state === 'closed' ? 0 : 1);
       },
+      fellBack(from, to) {
+        fallbacks.inc({ from, to });
+      },
+      rateLimited(destination, waitedSeconds) {
+        rateLimitWait.inc({ destination }, waitedSeconds);
+      },
+    },
+    filtered(destinations) {
+      for (const destination of destinations) filtered.inc({ destination });
     },
     received(source, outcome) {
       received.inc({ source, outcome });

@@ -9,7 +9,7 @@ export interface DefaultedVariable {
   secret: boolean;
 }
 
-const SECRET_KEY_PATH = /(^|\.)(secrets\[\d+\]|token|signingSecret|headers\.[^.]+)$/;
+const SECRET_KEY_PATH = /(^|\.)(secrets\[\d+\]|token|signingSecret|signing\.secret|headers\.[^.]+)$/;
 
 /**
  * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree.

@@ -216,6 +216,33 @@ const headerName = z
 /** Tab and visible characters only (no CR, LF, NUL or other control characters): what HTTP allows in a value. */
 const headerValue = z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, { message: 'expected a header value without CR, LF, NUL or other control characters' });
 
+const DELIVERY_SIGNING_SCHEMES = ['standard-webhooks', 'cerebrium', 'hmac-sha256'] as const;
+
+const signingSchema = z
+  .strictObject({
+    scheme: z.enum(DELIVERY_SIGNING_SCHEMES).default('standard-webhooks'),
+    secret: z.string().min(1, { message: 'a secret must not be empty' }),
+    header: headerName.optional().describe('hmac-sha256 only: the header holding "sha256=<hex>" (default X-Signature-256).'),
+  })
+  .superRefine((signing, ctx) => {
+    if (signing.scheme === 'standard-webhooks' && !isStandardWebhooksSecret(signing.secret)) {
+      ctx.addIssue({ code: 'custom', path: ['secret'], message: STANDARD_WEBHOOKS_SECRET });
+    }
+    if (signing.header !== undefined && signing.scheme !== 'hmac-sha256') {
+      ctx.addIssue({ code: 'custom', path: ['header'], message: `scheme ${signing.scheme} sets its own headers; header is for hmac-sha256 only` });
+    }
+  });
+
+const filterKey = z.string().regex(/^(body:[^.\s]+(\.[^.\s]+)*|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+)$/, {
+  message: 'expected "body:<dotted path>" or "header:<name>"',
+});
+
+/** Filter values compare as strings; a number or boolean written in YAML stands for its text. */
+const filterValue = z.preprocess(
+  (value) => (typeof value === 'number' || typeof value === 'boolean' ? String(value) : value),
+  z.string({ message: 'expected a string, number or boolean' }),
+);
+
 const destinationSchema = z.strictObject({
   name: name('destination name'),
   url: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
@@ -226,9 +253,34 @@ const destinationSchema = z.strictObject({
     .default(64 * 1024 * 1024)
     .describe('Most bytes of event bodies the delivery engine holds for this destination (queued and being sent); a single larger body is sent alone.'),
   headers: z.record(headerName, headerValue).default({}).describe('Added to every delivery.'),
-  signingSecret: z.string().min(1, { message: STANDARD_WEBHOOKS_SECRET }).refine(isStandardWebhooksSecret, { message: STANDARD_WEBHOOKS_SECRET }).optional(),
+  signingSecret: z
+    .string()
+    .min(1, { message: STANDARD_WEBHOOKS_SECRET })
+    .refine(isStandardWebhooksSecret, { message: STANDARD_WEBHOOKS_SECRET })
+    .optional()
+    .describe('Shorthand for signing: { scheme: standard-webhooks, secret }.'),
+  signing: signingSchema.optional().describe('How deliveries are signed, so a receiver written for the producer verifies them unchanged.'),
   retry: retrySchema,
   circuitBreaker: circuitBreakerSchema,
+  fallback: name('fallback destination')
+    .optional()
+    .describe('Another destination: when a delivery here dies, one delivery of the event to it is created (header hookrelay-fallback-for).'),
+  filter: z
+    .record(filterKey, z.array(filterValue).min(1, { message: 'an empty list matches nothing; omit the entry' }))
+    .optional()
+    .describe('Only events matching every entry ("body:<dotted path>" or "header:<name>" -> accepted values) are queued here.'),
+  ordering: z
+    .enum(['unordered', 'fifo'])
+    .optional()
+    .describe('Default unordered. fifo: one attempt in flight at a time, in commit order; a later event waits while an earlier one is pending or in flight.'),
+  rateLimit: z
+    .strictObject({ perSecond: numeric(z.number({ message: 'expected a number > 0' }).positive({ message: 'expected a number > 0' })) })
+    .optional()
+    .describe('Attempts started per second at most (retries included), in each relay process.'),
+}).superRefine((destination, ctx) => {
+  if (destination.signing && destination.signingSecret !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['signingSecret'], message: 'set signing or its shorthand signingSecret, not both' });
+  }
 });
 
 const retentionSchema = z
@@ -291,6 +343,7 @@ export const configSchema = z
     const known = new Set(config.sources.map((source) => source.name));
     checkRuns(config, ctx);
     known.add(RUNS_SOURCE);
+    checkFallbacks(config.destinations, ctx);
     config.destinations.forEach((destination, index) => {
       destination.sources?.forEach((sourceName, j) => {
         if (!known.has(sourceName)) {
@@ -320,6 +373,24 @@ function checkRuns(config: { sources: { name: string; verify: { scheme: string }
   else if (source.verify.scheme !== 'cerebrium') {
     ctx.addIssue({ code: 'custom', path: ['runs', 'source'], message: `source "${source.name}" has scheme ${source.verify.scheme}; runs need a cerebrium source` });
   }
+}
+
+/** A fallback names another destination; following fallbacks from any destination must end. */
+function checkFallbacks(destinations: { name: string; fallback?: string | undefined }[], ctx: z.RefinementCtx): void {
+  const fallbackOf = new Map(destinations.map((destination) => [destination.name, destination.fallback]));
+  destinations.forEach((destination, index) => {
+    if (destination.fallback === undefined) return;
+    const path = ['destinations', index, 'fallback'];
+    if (destination.fallback === destination.name) return ctx.addIssue({ code: 'custom', path, message: 'a destination cannot fall back to itself' });
+    if (!fallbackOf.has(destination.fallback)) return ctx.addIssue({ code: 'custom', path, message: `unknown destination "${destination.fallback}"` });
+    const chain = [destination.name];
+    for (let next: string | undefined = destination.fallback; next !== undefined; next = fallbackOf.get(next)) {
+      if (chain.includes(next)) {
+        return ctx.addIssue({ code: 'custom', path, message: `fallbacks form a cycle: ${[...chain, next].join(' -> ')}` });
+      }
+      chain.push(next);
+    }
+  });
 }
 
 function uniqueNames(items: { name: string }[], path: (string | number)[], ctx: z.RefinementCtx): void {

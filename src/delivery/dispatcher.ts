@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config, DestinationConfig } from '../config/load.js';
-import type { AttemptCompletion, ClaimedDelivery } from '../glossary.js';
+import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery } from '../glossary.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { AttemptFailedError, BREAKER_OPEN_CODE, createBreaker, type DestinationBreaker } from './breakers.js';
@@ -8,6 +8,7 @@ import { decideNext } from './decide.js';
 import { createLogThrottle } from './log-throttle.js';
 import type { DeliveryObserver } from './observer.js';
 import { classify, type SendResult, type Verdict } from './outcome.js';
+import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { createSender, type Sender } from './send.js';
 
 /** Longest pause between claims of a lane while storage keeps failing. */
@@ -63,6 +64,17 @@ interface Lane {
   running: Map<string, Promise<void>>;
   /** Claimed deliveries waiting for a free slot, oldest due first. */
   queued: QueuedDelivery[];
+  /** Most deliveries held (running + queued); fewer under a rate limit, so queued ones start within their lease; one for fifo. */
+  maxHeld: number;
+  /** `ordering: fifo`: claims take only the destination's head, one at a time. */
+  fifo: boolean;
+  /** Attempts running at once: `concurrency`, or 1 for fifo. */
+  slots: number;
+  /** `rateLimit.perSecond`, or null. */
+  limiter: RateLimiter | null;
+  /** While the rate limit holds the queue back: the wake-up, and since when (unix ms). */
+  limitTimer: NodeJS.Timeout | null;
+  limitedSince: number;
   /** Ids in `running` or `queued`: a claim that returns one of them again (its lease expired while queued) is skipped. */
   held: Set<string>;
   /** Body bytes of the deliveries in `held`; claims take only what fits in `bodyBudgetBytes` beside them. */
@@ -113,8 +125,11 @@ export function createDispatcher({
     completions = [];
     if (batch.length === 0) return;
     flushing = flushing.then(() =>
-      store.completeAttempts(batch, owner).then(() => {
+      store.completeAttempts(batch, owner).then((fallbacks) => {
         for (const completion of batch) recording.delete(completion.attempt.deliveryId);
+        fellBack(fallbacks);
+        // A fifo queue's next head is claimable only once its head's result is committed.
+        for (const lane of lanes.values()) if (lane.fifo) void pump(lane);
       }, (error: unknown) => {
         if (!released) {
           // Storage busy or failing: keep the results and try again shortly (within the leases),
@@ -132,6 +147,15 @@ export function createDispatcher({
       }),
     );
   };
+  /** Fallback deliveries were committed: count them and start them now. */
+  const fellBack = (fallbacks: readonly FallbackDelivery[]) => {
+    for (const fallback of fallbacks) {
+      observer.fellBack?.(fallback.from, fallback.to);
+      log.info({ destination: fallback.from, eventId: fallback.eventId, fallback: fallback.to, deliveryId: fallback.deliveryId }, 'the event falls back');
+      const lane = lanes.get(fallback.to);
+      if (lane) void pump(lane);
+    }
+  };
   const complete = (completion: AttemptCompletion) => {
     if (released) return;
     recording.add(completion.attempt.deliveryId);
@@ -143,12 +167,20 @@ export function createDispatcher({
   };
 
   for (const destination of config.destinations) {
+    const limiter = destination.rateLimit ? createRateLimiter(destination.rateLimit.perSecond) : null;
+    const fifo = destination.ordering === 'fifo';
     const lane: Lane = {
       destination,
       sender: createSender(destination),
       breaker: createBreaker(destination, logger, observer, () => void pump(lane)),
       running: new Map(),
       queued: [],
+      maxHeld: fifo ? 1 : destination.concurrency + (limiter ? Math.min(CLAIM_BATCH, limiter.startsWithin(destination.timeoutMs)) : CLAIM_BATCH),
+      fifo,
+      slots: fifo ? 1 : destination.concurrency,
+      limiter,
+      limitTimer: null,
+      limitedSince: 0,
       held: new Set(),
       heldBytes: 0,
       claiming: false,
@@ -183,9 +215,9 @@ export function createDispatcher({
         const room =
           lane.breaker.capacity() === 1
             ? lane.held.size === 0 ? 1 : 0
-            : lane.destination.concurrency + CLAIM_BATCH - lane.held.size;
+            : lane.maxHeld - lane.held.size;
         // Claim when the queue runs low, in batches, not once per finished attempt.
-        if (room <= 0 || stopping || (lane.queued.length >= lane.destination.concurrency && !lane.again)) break;
+        if (room <= 0 || stopping || (lane.queued.length >= lane.slots && !lane.again)) break;
         const bytesLeft = lane.destination.bodyBudgetBytes - lane.heldBytes;
         if (bytesLeft <= 0 && lane.held.size > 0) break;
         const limit = Math.min(room, CLAIM_BATCH);
@@ -202,6 +234,7 @@ export function createDispatcher({
           maxBodyBytes: Math.max(0, bytesLeft),
           // Holding nothing, a body larger than the whole budget is still taken (and sent alone).
           oversizedFirst: lane.held.size === 0,
+          ...(lane.fifo ? { fifo: true } : {}),
         });
         lane.claimBackoffMs = 0;
         if (stopping) {
@@ -250,11 +283,27 @@ export function createDispatcher({
     if (lane.held.delete(delivery.id)) lane.heldBytes -= delivery.body.length;
   }
 
-  /** Starts queued deliveries while the lane has free slots and the breaker lets attempts through. */
+  /**
+   * Starts queued deliveries while the lane has free slots, the breaker lets attempts through
+   * and the rate limit has room; when it has none, the lane is woken when it has.
+   */
   function startQueued(lane: Lane): void {
-    const now = Date.now();
-    while (lane.queued.length > 0 && lane.running.size < lane.destination.concurrency && lane.breaker.capacity() > 0) {
-      const { delivery, leaseExpiresAt } = lane.queued.shift()!;
+    if (lane.limitTimer) return;
+    while (lane.queued.length > 0 && lane.running.size < lane.slots && lane.breaker.capacity() > 0) {
+      const now = Date.now();
+      const { delivery, leaseExpiresAt } = lane.queued[0]!;
+      if (leaseExpiresAt - now > lane.destination.timeoutMs && lane.limiter) {
+        const waitMs = lane.limiter.tryStart(now);
+        if (waitMs > 0) {
+          waitForRateLimit(lane, now, waitMs);
+          return;
+        }
+        if (lane.limitedSince > 0) {
+          observer.rateLimited?.(lane.destination.name, (now - lane.limitedSince) / 1000);
+          lane.limitedSince = 0;
+        }
+      }
+      lane.queued.shift();
       if (leaseExpiresAt - now <= lane.destination.timeoutMs) {
         // Too little lease left to finish an attempt under it: hand it back rather than risk a second claimer.
         unhold(lane, delivery);
@@ -264,8 +313,18 @@ export function createDispatcher({
         });
         continue;
       }
-      startAttempt(lane, delivery);
+      startAttempt(lane, delivery, now);
     }
+  }
+
+  /** The queue's head waits for the rate limit: not an attempt, so no budget, no breaker. */
+  function waitForRateLimit(lane: Lane, now: number, waitMs: number): void {
+    if (lane.limitedSince === 0) lane.limitedSince = now;
+    lane.limitTimer = setTimeout(() => {
+      lane.limitTimer = null;
+      void pump(lane);
+    }, waitMs);
+    lane.limitTimer.unref();
   }
 
   /** Hands queued (not yet started) deliveries back, e.g. when the breaker opens. */
@@ -277,9 +336,9 @@ export function createDispatcher({
     await store.releaseClaims(ids, Date.now());
   }
 
-  function startAttempt(lane: Lane, delivery: ClaimedDelivery): void {
+  function startAttempt(lane: Lane, delivery: ClaimedDelivery, startedAt: number): void {
     const number = delivery.attempts + 1;
-    const task = attempt(lane, delivery, number)
+    const task = attempt(lane, delivery, number, startedAt)
       .catch((error: unknown) => log.error({ err: error, deliveryId: delivery.id }, 'attempt crashed'))
       .finally(() => {
         lane.running.delete(delivery.id);
@@ -289,8 +348,7 @@ export function createDispatcher({
     lane.running.set(delivery.id, task);
   }
 
-  async function attempt(lane: Lane, delivery: ClaimedDelivery, number: number): Promise<void> {
-    const startedAt = Date.now();
+  async function attempt(lane: Lane, delivery: ClaimedDelivery, number: number, startedAt: number): Promise<void> {
     let outcome: { result: SendResult; verdict: Verdict };
     try {
       outcome = await lane.breaker.run(async () => {
@@ -328,6 +386,7 @@ export function createDispatcher({
       },
       decision,
       countsAgainstBudget: true,
+      ...(decision.kind === 'dead' && lane.destination.fallback !== undefined ? { fallback: lane.destination.fallback } : {}),
     });
     observer.attempted?.(lane.destination.name, verdict.outcome, result.durationMs / 1000);
     if (verdict.outcome === 'failed') {
@@ -369,6 +428,7 @@ export function createDispatcher({
     async stop(graceMs) {
       stopping = true;
       if (poller) clearInterval(poller);
+      for (const lane of lanes.values()) if (lane.limitTimer) clearTimeout(lane.limitTimer);
       stopListening?.();
       const deadline = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
       // A claim already running finishes first (it hands back what it claimed), so its rows are never left leased.

@@ -3,7 +3,7 @@ import type { DestinationConfig } from '../config/load.js';
 import type { ClaimedDelivery } from '../glossary.js';
 import type { SendResult } from './outcome.js';
 import { parseRetryAfterMs } from './retry-after.js';
-import { createDeliverySigner } from './sign.js';
+import { createSigner } from './signing/index.js';
 
 /** How much of a response body is kept in the attempt log. */
 export const RESPONSE_SNIPPET_BYTES = 1024;
@@ -40,7 +40,7 @@ export function createSender(destination: DestinationConfig): Sender {
     headersTimeout: destination.timeoutMs,
     bodyTimeout: destination.timeoutMs,
   });
-  const sign = destination.signingSecret ? createDeliverySigner(destination.signingSecret) : null;
+  const sign = createSigner(destination);
   const configured = Object.entries(destination.headers);
 
   return {
@@ -56,10 +56,11 @@ export function createSender(destination: DestinationConfig): Sender {
       headers['user-agent'] = USER_AGENT;
       headers['webhook-id'] = delivery.eventId;
       headers['webhook-timestamp'] = String(timestamp);
-      if (sign) headers['webhook-signature'] = sign(delivery.eventId, timestamp, delivery.body);
+      if (sign) Object.assign(headers, sign({ eventId: delivery.eventId, requestId: delivery.requestId ?? null, timestampSeconds: timestamp, body: delivery.body }));
       headers['hookrelay-attempt'] = String(attemptNumber);
       headers['hookrelay-source'] = delivery.source;
       if (delivery.runMetadata) headers['hookrelay-run-metadata'] = delivery.runMetadata;
+      if (delivery.fallbackFor) headers['hookrelay-fallback-for'] = delivery.fallbackFor;
 
       const signal = AbortSignal.timeout(destination.timeoutMs);
       try {

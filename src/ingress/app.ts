@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { decodeContentEncoding } from './decode-body.js';
 import { createDedupeKeyFn } from './dedupe-key.js';
+import { createDestinationSelector } from './destination-filter.js';
 import { createRunIdFn } from './run-id.js';
 import { readRawBody, tooLarge } from './read-body.js';
 import { trackRequests } from './request-tracker.js';
@@ -27,6 +28,8 @@ export interface IngressHooks {
   received?(source: string, outcome: ReceivedOutcome): void;
   /** An event was committed with pending deliveries to these destinations. */
   committed?(destinations: readonly string[]): void;
+  /** An event was committed without deliveries to these destinations: it did not match their filters. */
+  filtered?(destinations: readonly string[]): void;
   /** A callback completed a tracked run, this long after its submission. */
   runCompleted?(durationMs: number): void;
 }
@@ -106,20 +109,11 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
     ctx.body = { status: writable ? 'ready' : 'storage not writable' };
   });
 
-  const destinationsBySource = new Map<string, string[]>();
-  for (const destination of config.destinations) {
-    for (const source of destination.sources) {
-      const list = destinationsBySource.get(source) ?? [];
-      list.push(destination.name);
-      destinationsBySource.set(source, list);
-    }
-  }
-
   for (const source of config.sources) {
     const verify = createVerifier(source.verify);
     const dedupeKeyOf = createDedupeKeyFn(source.dedupe.keys);
     const runIdOf = config.runs?.source === source.name ? createRunIdFn(source.dedupe.keys) : null;
-    const destinations = Object.freeze(destinationsBySource.get(source.name) ?? []);
+    const selectDestinations = createDestinationSelector(config.destinations.filter((destination) => destination.sources.includes(source.name)));
     const sourceLog = log.child({ source: source.name });
     const maxBodyBytes = config.server.maxBodyBytes;
 
@@ -135,12 +129,15 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
       }
       const contentType = req.headers['content-type'] || 'application/octet-stream';
       const contentEncoding = req.headers['content-encoding'] || null;
-      const decoded = contentEncoding && dedupeKeyOf.readsBody ? await decodeForDedupe(body, contentEncoding, maxBodyBytes, sourceLog) : undefined;
+      const decoded = contentEncoding && (dedupeKeyOf.readsBody || selectDestinations.readsBody) ? await decodeForDedupe(body, contentEncoding, maxBodyBytes, sourceLog) : undefined;
       const dedupeKey = dedupeKeyOf(req.headers, body, contentType, decoded);
       const runId = runIdOf?.(req.headers, decoded ?? body, contentType, dedupeKey);
+      const { queued: destinations, filtered } = selectDestinations(req.headers, () => (decoded === undefined ? body : decoded));
       let result;
       try {
-        result = await store.ingest({ source: source.name, dedupeKey, contentType, contentEncoding, body, destinations, ...(runId ? { runId } : {}) });
+        const requestHeader = req.headers['x-request-id'];
+        const requestId = typeof requestHeader === 'string' && requestHeader !== '' ? requestHeader : null;
+        result = await store.ingest({ source: source.name, dedupeKey, contentType, contentEncoding, body, requestId, destinations, ...(runId ? { runId } : {}) });
       } catch (error) {
         if (!isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')) throw error;
         hooks.received?.(source.name, 'unavailable');
@@ -154,6 +151,7 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
       hooks.received?.(source.name, result.duplicate ? 'duplicate' : 'accepted');
       if (result.completedRun) hooks.runCompleted?.(result.completedRun.durationMs);
       if (!result.duplicate && destinations.length > 0) hooks.committed?.(destinations);
+      if (!result.duplicate && filtered.length > 0) hooks.filtered?.(filtered);
       ctx.status = result.duplicate ? 200 : 202;
       ctx.body = { id: result.id, duplicate: result.duplicate };
     });

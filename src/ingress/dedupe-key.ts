@@ -48,7 +48,8 @@ export function createDedupeKeyFn(rules: readonly string[]): DedupeKeyFn {
   return Object.assign(keyOf, { readsBody: parsed.some((rule) => rule.kind === 'body') });
 }
 
-function parseJson(body: Buffer): unknown {
+/** The body as JSON when it is an object, else undefined (what dotted paths can read). */
+export function parseJson(body: Buffer): unknown {
   if (body.length === 0) return undefined;
   const first = body[0];
   // Only objects can hold a dotted path; skip parsing anything else (whitespace-prefixed JSON still parses).

@@ -43,13 +43,16 @@ export async function listDeliveries({ store }: OperatorContext, request: Delive
 export interface DeliveryDetail {
   delivery: DeliveryView;
   attempts: AttemptView[];
+  /** The destination this (dead) delivery's event fell back to, or null. */
+  fellBackTo: string | null;
 }
 
 /** One delivery with its attempt log (oldest attempt first). */
 export async function showDelivery({ store }: OperatorContext, deliveryId: string): Promise<DeliveryDetail> {
   const delivery = await store.getDelivery(deliveryId);
   if (!delivery) throw new HookrelayError('HOOKRELAY_DELIVERY_NOT_FOUND', `no delivery with id "${deliveryId}"`);
-  return { delivery: deliveryView(delivery), attempts: (await store.listAttempts(deliveryId)).map(attemptView) };
+  const fallback = (await store.listDeliveriesOfEvent(delivery.eventId)).find((other) => other.fallbackFor === delivery.destination);
+  return { delivery: deliveryView(delivery), attempts: (await store.listAttempts(deliveryId)).map(attemptView), fellBackTo: fallback?.destination ?? null };
 }
 
 function checkStatus(value: string): DeliveryStatus {

@@ -1,6 +1,6 @@
 import { createSecretKey, randomBytes } from 'node:crypto';
 import type { Config, SourceConfig } from '../config/load.js';
-import { createDeliverySigner } from '../delivery/sign.js';
+import { createDeliverySigner } from '../delivery/signing/standard-webhooks.js';
 import { HookrelayError } from '../errors.js';
 import { hmacSha256 } from '../ingress/verify/verifier.js';
 

@@ -56,6 +56,8 @@ export interface DeliveryView {
   updatedAt: string;
   deliveredAt: string | null;
   deadAt: string | null;
+  /** Created because the delivery of this event to that destination died (its fallback); null otherwise. */
+  fallbackFor: string | null;
 }
 
 export function deliveryView(delivery: Delivery): DeliveryView {
@@ -76,6 +78,7 @@ export function deliveryView(delivery: Delivery): DeliveryView {
     updatedAt: iso(delivery.updatedAt)!,
     deliveredAt: iso(delivery.deliveredAt),
     deadAt: iso(delivery.deadAt),
+    fallbackFor: delivery.fallbackFor,
   };
 }
 

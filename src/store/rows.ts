@@ -22,11 +22,12 @@ export interface DeliveryRow {
   updated_at: number;
   delivered_at: number | null;
   dead_at: number | null;
+  fallback_for: string | null;
 }
 
 /** Columns of `deliveries d JOIN events e` that make a DeliveryRow. */
 export const DELIVERY_COLUMNS = `d.id, d.event_id, d.destination, d.source, e.dedupe_key, d.status, d.attempts, d.budget_used,
-  d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at, d.delivered_at, d.dead_at`;
+  d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at, d.delivered_at, d.dead_at, d.fallback_for`;
 
 export function toDelivery(row: DeliveryRow): Delivery {
   return {
@@ -47,6 +48,7 @@ export function toDelivery(row: DeliveryRow): Delivery {
     updatedAt: row.updated_at,
     deliveredAt: row.delivered_at,
     deadAt: row.dead_at,
+    fallbackFor: row.fallback_for,
   };
 }
 
@@ -89,6 +91,8 @@ export interface ClaimRow {
   received_at: number;
   /** The metadata of the run the event completed (LEFT JOIN runs), if any. */
   run_metadata?: string | null;
+  fallback_for?: string | null;
+  request_id?: string | null;
 }
 
 export function toClaimedDelivery(row: ClaimRow): ClaimedDelivery {
@@ -104,6 +108,8 @@ export function toClaimedDelivery(row: ClaimRow): ClaimedDelivery {
     budgetUsed: Number(row.budget_used),
     receivedAt: Number(row.received_at),
     runMetadata: row.run_metadata ?? null,
+    fallbackFor: row.fallback_for ?? null,
+    requestId: row.request_id ?? null,
   };
 }
 

@@ -4,6 +4,7 @@ import type {
   ClaimedDelivery,
   Delivery,
   DeliveryStatus,
+  FallbackDelivery,
   IngestResult,
   NewEvent,
   NewRun,
@@ -41,15 +42,18 @@ export interface Store {
    * in-flight rows whose lease has expired (a process died mid-attempt). Rows are taken in
    * due order while the sum of their body sizes stays within `maxBodyBytes`: the first row
    * that would exceed it ends the claim (it is not skipped), except that with
-   * `oversizedFirst` the first due row is taken whatever its size.
+   * `oversizedFirst` the first due row is taken whatever its size. With `fifo`, at most
+   * the destination's head (see ClaimRequest.fifo).
    */
   claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]>;
   /**
    * Records attempts and applies their decisions (delivered / retry at / dead) in one
    * transaction. A delivery whose lease was lost (no longer in flight for `owner`) keeps its
-   * state; its attempt is still logged.
+   * state; its attempt is still logged. A completion that kills its delivery and names a
+   * `fallback` creates the fallback delivery in that same transaction (never zero, never
+   * two); resolves with the fallback deliveries created.
    */
-  completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<void>;
+  completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<FallbackDelivery[]>;
   /**
    * Puts claimed deliveries back to pending without counting an attempt against the budget
    * (shutdown, open breaker). `attempted`: they may have been sent (an attempt cut short at
@@ -177,6 +181,13 @@ export interface ClaimRequest {
   oversizedFirst?: boolean;
   /** Identifies the claiming process (diagnostics, multi-process adapters). */
   owner: string;
+  /**
+   * `ordering: fifo`: only the destination's head — its oldest pending or in-flight delivery
+   * by queue position (created, or last replayed) — and only when it is due (or its lease
+   * has expired). Nothing while the head is in flight or waiting for a retry. Claims of one
+   * destination are serialised across processes. The byte budget does not apply (one row).
+   */
+  fifo?: boolean;
 }
 
 export interface StoreStats {

@@ -112,6 +112,14 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect(Object.fromEntries(claimed.map((delivery) => [delivery.eventId, delivery.contentEncoding]))).toEqual({ [gzipped.id]: 'gzip', [plain.id]: null });
       });
 
+      it('keeps the callback\'s X-Request-Id (or null) and hands it to every claim', async () => {
+        const withId = await store.ingest(newEvent('run-req', { requestId: 'req-42' }));
+        const without = await store.ingest(newEvent('run-noreq'));
+        const now = Date.now();
+        const claimed = await store.claimDue({ destination: 'audit', limit: 10, now, leaseExpiresAt: now + 30_000, owner: 'test' });
+        expect(Object.fromEntries(claimed.map((delivery) => [delivery.eventId, delivery.requestId]))).toEqual({ [withId.id]: 'req-42', [without.id]: null });
+      });
+
       it('a duplicate returns the first id and writes nothing', async () => {
         const first = await store.ingest(newEvent('run-dup'));
         const second = await store.ingest(newEvent('run-dup', { body: Buffer.from('different bytes') }));
@@ -261,6 +269,43 @@ export function defineStoreConformance(harness: StoreHarness): void {
       });
     });
 
+    describe('fifo claims', () => {
+      const fifo = (owner = 'owner-a', now = Date.now()) =>
+        store.claimDue({ destination: 'app', limit: 10, now, leaseExpiresAt: now + 30_000, owner, fifo: true });
+
+      it('only the head, in commit order; nothing while it is in flight or waits for a retry; the next once it is done', async () => {
+        const ids: string[] = [];
+        for (const key of ['f1', 'f2', 'f3']) ids.push((await store.ingest(newEvent(key, { destinations: ['app'] }))).id);
+        const [head] = await fifo();
+        expect(head?.eventId).toBe(ids[0]);
+        expect(await fifo('owner-b')).toEqual([]);
+        const retryAt = Date.now() + 60_000;
+        await store.completeAttempts([completion(head!, { kind: 'retry', nextAttemptAt: retryAt })], 'owner-a');
+        expect(await fifo()).toEqual([]);
+        const [again] = await fifo('owner-a', retryAt);
+        expect(again).toMatchObject({ id: head!.id, attempts: 1 });
+        await store.completeAttempts([{ ...completion(again!, { kind: 'delivered' }), attempt: { ...completion(again!, { kind: 'delivered' }).attempt, number: 2 } }], 'owner-a');
+        const [second] = await fifo();
+        expect(second?.eventId).toBe(ids[1]);
+      });
+
+      it('a head whose lease expired is taken over; a dead head lets the next through; a replay joins the back', async () => {
+        const ids: string[] = [];
+        for (const key of ['g1', 'g2']) ids.push((await store.ingest(newEvent(key, { destinations: ['app'] }))).id);
+        const now = Date.now();
+        const [first] = await store.claimDue({ destination: 'app', limit: 1, now, leaseExpiresAt: now + 10, owner: 'gone', fifo: true });
+        const [takenOver] = await fifo('owner-a', now + 20);
+        expect(takenOver).toMatchObject({ id: first!.id, attempts: 1 });
+        await store.completeAttempts([{ ...completion(takenOver!, { kind: 'dead' }), attempt: { ...completion(takenOver!, { kind: 'dead' }).attempt, number: 2 } }], 'owner-a');
+        expect(await store.replayDead({ ids: [first!.id] }, Date.now() + 1, false)).toEqual({ matched: 1, replayed: 1 });
+        const [next] = await fifo('owner-a', Date.now() + 5);
+        expect(next?.eventId).toBe(ids[1]);
+        await store.completeAttempts([completion(next!, { kind: 'delivered' })], 'owner-a');
+        const [replayed] = await fifo('owner-a', Date.now() + 5);
+        expect(replayed?.id).toBe(first!.id);
+      });
+    });
+
     describe('completing attempts', () => {
       it('delivered, retry and dead transitions with the attempt log', async () => {
         await store.ingest(newEvent('t1'));
@@ -325,6 +370,34 @@ export function defineStoreConformance(harness: StoreHarness): void {
         await store.completeAttempts([done], 'owner-a');
         await store.completeAttempts([done], 'owner-a');
         expect(await store.listAttempts(d!.id)).toHaveLength(1);
+      });
+
+      it('a dead completion naming a fallback creates one pending delivery of the event there, in its transaction', async () => {
+        const { id: eventId } = await store.ingest(newEvent('falls', { destinations: ['app'] }));
+        const [d] = await claim('app');
+        const created = await store.completeAttempts([{ ...completion(d!, { kind: 'dead' }), fallback: 'audit' }], 'owner-a');
+        expect(created).toEqual([{ deliveryId: expect.any(String), eventId, from: 'app', to: 'audit' }]);
+        expect(await store.getDelivery(d!.id)).toMatchObject({ status: 'dead', fallbackFor: null });
+        expect(await store.getDelivery(created[0]!.deliveryId)).toMatchObject({ eventId, destination: 'audit', status: 'pending', fallbackFor: 'app', attempts: 0 });
+        const [fallback] = await claim('audit');
+        expect(fallback).toMatchObject({ id: created[0]!.deliveryId, eventId, fallbackFor: 'app' });
+        // Recording the same completion again (a retried commit) creates nothing more.
+        expect(await store.completeAttempts([{ ...completion(d!, { kind: 'dead' }), fallback: 'audit' }], 'owner-a')).toEqual([]);
+        expect((await store.listDeliveriesOfEvent(eventId)).map((x) => x.destination)).toEqual(['app', 'audit']);
+      });
+
+      it('no fallback delivery for a retry, a lost lease, or an event that already has a delivery there', async () => {
+        await store.ingest(newEvent('fb-retry', { destinations: ['app'] }));
+        await store.ingest(newEvent('fb-both'));
+        const now = Date.now();
+        const [retrying] = await claim('app', 'me', { now, limit: 1 });
+        expect(await store.completeAttempts([{ ...completion(retrying!, { kind: 'retry', nextAttemptAt: now + 60_000 }), fallback: 'audit' }], 'me')).toEqual([]);
+        const [both] = await claim('app', 'me', { now, limit: 1 });
+        expect(both!.eventId).not.toBe(retrying!.eventId);
+        expect(await store.completeAttempts([{ ...completion(both!, { kind: 'dead' }), fallback: 'audit' }], 'someone-else')).toEqual([]);
+        expect((await store.getDelivery(both!.id))?.status).toBe('in_flight');
+        expect(await store.completeAttempts([{ ...completion(both!, { kind: 'dead' }), fallback: 'audit' }], 'me')).toEqual([]);
+        expect((await store.listDeliveriesOfEvent(both!.eventId)).map((x) => [x.destination, x.fallbackFor])).toEqual([['app', null], ['audit', null]]);
       });
 
       it('releaseClaims puts claimed deliveries back without counting an attempt', async () => {

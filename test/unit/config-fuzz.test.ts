@@ -25,6 +25,8 @@ type SchemaNode = {
 
 /** A name for a record key (destination headers), so paths below records can be fuzzed too. */
 const RECORD_KEY = 'X-Sample';
+/** The record key below a destination's `filter`, whose keys are filter entries. */
+const FILTER_KEY = 'header:x-sample';
 
 function keyPaths(node: SchemaNode, path: Path = []): Path[] {
   const paths: Path[] = [];
@@ -33,7 +35,8 @@ function keyPaths(node: SchemaNode, path: Path = []): Path[] {
   }
   if (node.items) paths.push([...path, 0], ...keyPaths(node.items, [...path, 0]));
   if (node.additionalProperties && typeof node.additionalProperties === 'object') {
-    paths.push([...path, RECORD_KEY], ...keyPaths(node.additionalProperties, [...path, RECORD_KEY]));
+    const key = path.at(-1) === 'filter' ? FILTER_KEY : RECORD_KEY;
+    paths.push([...path, key], ...keyPaths(node.additionalProperties, [...path, key]));
   }
   for (const option of node.anyOf ?? []) paths.push(...keyPaths(option, path));
   return paths;
@@ -71,11 +74,15 @@ function fullConfig(storage: 'sqlite' | 'postgres'): Record<string, any> {
         timeoutMs: 15_000,
         concurrency: 8,
         headers: { [RECORD_KEY]: 'value' },
-        signingSecret: SW_SECRET,
+        signing: { scheme: 'hmac-sha256', secret: 'app-key', header: 'X-Hub-Signature-256' },
+        fallback: 'audit',
+        filter: { 'body:status': ['success', 200], [FILTER_KEY]: ['push'] },
+        rateLimit: { perSecond: 20 },
+        ordering: 'fifo',
         retry: { maxAttempts: 12, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 3_600_000 },
         circuitBreaker: { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindowMs: 10_000, resetTimeoutMs: 30_000 },
       },
-      { name: 'audit', url: 'https://audit.example.com/in', sources: ['github', 'runs'] },
+      { name: 'audit', url: 'https://audit.example.com/in', sources: ['github', 'runs'], signingSecret: SW_SECRET },
     ],
     runs: {
       source: 'jobs',
@@ -205,6 +212,12 @@ const VALID: Record<string, fc.Arbitrary<unknown>> = {
   'destinations[0].retry.maxDelayMs': durationValue,
   'destinations[0].circuitBreaker.errorThresholdPercentage': fc.integer({ min: 1, max: 100 }),
   'destinations[0].circuitBreaker.volumeThreshold': positive,
+  'destinations[0].rateLimit.perSecond': fc.oneof(fc.integer({ min: 1, max: 10_000 }), fc.double({ min: 0.01, max: 1_000, noNaN: true })),
+  'destinations[0].filter': fc.dictionary(
+    fc.oneof(fc.stringMatching(/^body:[a-z_]{1,8}(\.[a-z_]{1,8}){0,2}$/), fc.stringMatching(/^header:[A-Za-z0-9-]{1,12}$/)),
+    fc.array(fc.oneof(fc.string({ maxLength: 10 }).filter((value) => !value.includes('${')), fc.integer(), fc.boolean()), { minLength: 1, maxLength: 3 }),
+    { maxKeys: 3 },
+  ),
   'retention.deliveredMaxAgeMs': durationValue,
   'retention.batchSize': positive,
   'log.level': fc.constantFrom('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),

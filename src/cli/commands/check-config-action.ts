@@ -31,7 +31,7 @@ export function runCheckConfig(options: GlobalOptions): void {
       url: redactUrl(destination.url),
       sources: destination.sources,
       maxAttempts: destination.retry.maxAttempts,
-      signed: destination.signingSecret !== undefined,
+      signed: destination.signingSecret !== undefined || destination.signing !== undefined,
     })),
     runs: config.runs
       ? {

@@ -54,7 +54,7 @@ export async function runDeliveriesList(options: DeliveriesListOptions): Promise
   );
 }
 
-function renderDetail({ delivery, attempts }: DeliveryDetail): string {
+function renderDetail({ delivery, attempts, fellBackTo }: DeliveryDetail): string {
   const fields: [string, string | number | null][] = [
     ['delivery', delivery.id],
     ['event', delivery.eventId],
@@ -69,6 +69,8 @@ function renderDetail({ delivery, attempts }: DeliveryDetail): string {
     ['created at', delivery.createdAt],
     ['delivered at', delivery.deliveredAt],
     ['dead at', delivery.deadAt],
+    ['fallback for', delivery.fallbackFor],
+    ['fell back to', fellBackTo],
   ];
   const head = formatTable(fields.map(([name, value]) => [`${name}:`, value === null ? '-' : String(value)]));
   if (attempts.length === 0) return `${head}\nno attempts yet\n`;

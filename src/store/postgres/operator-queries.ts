@@ -186,7 +186,7 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
         const rows = (
           await client.query<{ destination: string }>(
             `UPDATE ${t.deliveries} SET status = 'pending', budget_used = 0, next_attempt_at = $${n + 1}, lease_owner = NULL,
-                    updated_at = $${n + 1}, dead_at = NULL
+                    updated_at = $${n + 1}, dead_at = NULL, queued_at = $${n + 1}
               WHERE ${where} RETURNING destination`,
             [...params, now],
           )
@@ -209,7 +209,8 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
           ).rows[0];
           if (existing) {
             const reopened = await client.query(
-              `UPDATE ${t.deliveries} SET status = 'pending', budget_used = 0, next_attempt_at = $1, lease_owner = NULL, updated_at = $1, dead_at = NULL
+              `UPDATE ${t.deliveries} SET status = 'pending', budget_used = 0, next_attempt_at = $1, lease_owner = NULL, updated_at = $1, dead_at = NULL,
+                      queued_at = CASE WHEN status = 'pending' THEN queued_at ELSE $1 END
                 WHERE id = $2 AND status IN ('delivered', 'dead', 'pending')`,
               [now, existing.id],
             );

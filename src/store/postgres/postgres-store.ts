@@ -1,6 +1,6 @@
 import pg, { type Pool, type PoolClient } from 'pg';
 import { HookrelayError } from '../../errors.js';
-import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent } from '../../glossary.js';
+import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent } from '../../glossary.js';
 import { newId } from '../../ids.js';
 import { createAsyncGroupCommit, type AsyncGroupCommit } from '../async-group-commit.js';
 import type { ClaimRequest, Store } from '../store.js';
@@ -13,6 +13,9 @@ import { createRunQueries, type RunQueries } from './run-queries.js';
 import { tablesOf, type Tables } from './sql.js';
 import { toStorageError } from './storage-error.js';
 import { inTransaction, queryRows } from './transaction.js';
+
+/** First key of the advisory locks that serialise fifo head claims (two-key locks: apart from migrate's). */
+const FIFO_LOCK_SPACE = 0x686b72; // "hkr"
 
 export interface PostgresStoreOptions {
   url: string;
@@ -91,9 +94,10 @@ class PostgresStore implements Store {
     const ids = events.map(() => newId('evt'));
     const order = events.map((_, index) => index).sort((a, b) => compareKeys(events[a]!, events[b]!));
     const inserted = await client.query<{ id: string }>(
-      `INSERT INTO ${this.t.events} (id, source, dedupe_key, content_type, body, received_at, content_encoding)
-       SELECT id, source, dedupe_key, content_type, body, $6, content_encoding
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $7::text[]) AS r(id, source, dedupe_key, content_type, body, content_encoding)
+      `INSERT INTO ${this.t.events} (id, source, dedupe_key, content_type, body, received_at, content_encoding, request_id)
+       SELECT id, source, dedupe_key, content_type, body, $6, content_encoding, request_id
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $7::text[], $8::text[])
+              AS r(id, source, dedupe_key, content_type, body, content_encoding, request_id)
        ON CONFLICT (dedupe_key, source) DO NOTHING
        RETURNING id`,
       [
@@ -104,6 +108,7 @@ class PostgresStore implements Store {
         order.map((i) => events[i]!.body),
         now,
         order.map((i) => events[i]!.contentEncoding ?? null),
+        order.map((i) => events[i]!.requestId ?? null),
       ],
     );
     const fresh = new Set(inserted.rows.map((row) => row.id));
@@ -164,6 +169,7 @@ class PostgresStore implements Store {
    */
   async claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     if (request.limit <= 0) return [];
+    if (request.fifo) return this.claimHead(request);
     const rows = await queryRows<ClaimRow & { due_at: number }>(
       this.pool,
       'claim deliveries',
@@ -190,7 +196,7 @@ class PostgresStore implements Store {
               attempts = d.attempts + CASE WHEN d.status = 'in_flight' THEN 1 ELSE 0 END
          FROM due, ${this.t.events} e
         WHERE d.id = due.id AND e.id = d.event_id
-       RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, e.content_type, e.content_encoding, e.body, e.received_at, due.due_at,
+       RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, d.fallback_for, e.request_id, e.content_type, e.content_encoding, e.body, e.received_at, due.due_at,
                  (SELECT r.metadata FROM ${this.t.runs} r WHERE r.event_id = e.id) AS run_metadata`,
       [
         request.destination,
@@ -208,11 +214,38 @@ class PostgresStore implements Store {
   }
 
   /**
+   * `ordering: fifo`: a transaction-scoped advisory lock per (schema, destination) serialises
+   * the head claims of every process, so one delivery at most is in flight across all of them.
+   */
+  private async claimHead(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    return inTransaction(this.pool, 'claim the queue head', async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2))', [FIFO_LOCK_SPACE, `${this.t.channel}:${request.destination}`]);
+      const { rows } = await client.query<ClaimRow>(
+        `WITH head AS (
+           SELECT id FROM ${this.t.deliveries}
+            WHERE destination = $1 AND status IN ('pending', 'in_flight')
+            ORDER BY coalesce(queued_at, created_at), id LIMIT 1
+         )
+         UPDATE ${this.t.deliveries} d
+            SET status = 'in_flight', next_attempt_at = $3, lease_owner = $4, updated_at = $2,
+                attempts = d.attempts + CASE WHEN d.status = 'in_flight' THEN 1 ELSE 0 END
+           FROM head, ${this.t.events} e
+          WHERE d.id = head.id AND e.id = d.event_id AND d.next_attempt_at <= $2
+         RETURNING d.id, d.event_id, d.destination, d.source, d.attempts, d.budget_used, d.fallback_for, e.request_id, e.content_type,
+                   e.content_encoding, e.body, e.received_at,
+                   (SELECT r.metadata FROM ${this.t.runs} r WHERE r.event_id = e.id) AS run_metadata`,
+        [request.destination, request.now, request.leaseExpiresAt, request.owner],
+      );
+      return rows.map(toClaimedDelivery);
+    });
+  }
+
+  /**
    * Attempts are always logged; the state changes only where the row is still in flight for
    * `owner` (a lost lease keeps the new owner's state). Two statements for the whole batch.
    */
-  async completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<void> {
-    if (completions.length === 0) return;
+  async completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<FallbackDelivery[]> {
+    if (completions.length === 0) return [];
     const now = Date.now();
     const attempts = completions.map((c) => c.attempt);
     // One transition per delivery, the first completion's (later ones would find the lease gone), in id order.
@@ -220,7 +253,7 @@ class PostgresStore implements Store {
     const transitions = completions
       .filter((c) => !seen.has(c.attempt.deliveryId) && seen.add(c.attempt.deliveryId))
       .sort((a, b) => (a.attempt.deliveryId < b.attempt.deliveryId ? -1 : 1));
-    await inTransaction(this.pool, 'record attempts', async (client) => {
+    return inTransaction(this.pool, 'record attempts', async (client) => {
       await client.query(
         `INSERT INTO ${this.t.attempts} (delivery_id, number, destination, started_at, duration_ms, status_code, error_code, error, response_snippet, outcome)
          SELECT r.delivery_id, r.number, d.destination, r.started_at, r.duration_ms, r.status_code, r.error_code, r.error, r.response_snippet, r.outcome
@@ -240,7 +273,7 @@ class PostgresStore implements Store {
           attempts.map((a) => a.outcome),
         ],
       );
-      await client.query(
+      const moved = await client.query<{ id: string; status: string }>(
         `UPDATE ${this.t.deliveries} d
             SET status = r.status, next_attempt_at = r.next_attempt_at, lease_owner = NULL,
                 attempts = greatest(d.attempts, r.number), budget_used = d.budget_used + r.counts,
@@ -249,7 +282,8 @@ class PostgresStore implements Store {
                 dead_at = CASE WHEN r.status = 'dead' THEN $9 ELSE NULL END
            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::int[], $6::int[], $7::text[])
                 AS r(delivery_id, status, next_attempt_at, number, counts, status_code, error)
-          WHERE d.id = r.delivery_id AND d.status = 'in_flight' AND d.lease_owner = $8`,
+          WHERE d.id = r.delivery_id AND d.status = 'in_flight' AND d.lease_owner = $8
+         RETURNING d.id, d.status`,
         [
           transitions.map((c) => c.attempt.deliveryId),
           transitions.map((c) => (c.decision.kind === 'retry' ? 'pending' : c.decision.kind)),
@@ -262,7 +296,26 @@ class PostgresStore implements Store {
           now,
         ],
       );
+      return this.createFallbacks(client, transitions, new Set(moved.rows.filter((row) => row.status === 'dead').map((row) => row.id)), now);
     });
+  }
+
+  /** In the transaction that killed them: one pending delivery to each killed delivery's fallback, unless the event has one there. */
+  private async createFallbacks(client: PoolClient, transitions: readonly AttemptCompletion[], killed: ReadonlySet<string>, now: number): Promise<FallbackDelivery[]> {
+    const falling = transitions.filter((c) => c.fallback !== undefined && killed.has(c.attempt.deliveryId));
+    if (falling.length === 0) return [];
+    const ids = falling.map(() => newId('dlv'));
+    const { rows } = await client.query<{ id: string; event_id: string; destination: string; fallback_for: string }>(
+      `INSERT INTO ${this.t.deliveries} (id, event_id, destination, source, status, next_attempt_at, created_at, updated_at, fallback_for)
+       SELECT r.id, d.event_id, r.destination, d.source, 'pending', $4, $4, $4, d.destination
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS r(id, dead_id, destination)
+         JOIN ${this.t.deliveries} d ON d.id = r.dead_id
+       ON CONFLICT (event_id, destination) DO NOTHING
+       RETURNING id, event_id, destination, fallback_for`,
+      [ids, falling.map((c) => c.attempt.deliveryId), falling.map((c) => c.fallback!), now],
+    );
+    await notifyDue(client, this.t, rows.map((row) => row.destination));
+    return rows.map((row) => ({ deliveryId: row.id, eventId: row.event_id, from: row.fallback_for, to: row.destination }));
   }
 
   async releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number, attempted = false): Promise<void> {

@@ -38,7 +38,8 @@ export function createOperatorQueries(db: Database) {
   const eventOf = db.prepare('SELECT id, source FROM events WHERE id = ?');
   const deliveryOf = db.prepare('SELECT id, status FROM deliveries WHERE event_id = ? AND destination = ?');
   const reopen = db.prepare(
-    `UPDATE deliveries SET status = 'pending', budget_used = 0, next_attempt_at = ?, lease_owner = NULL, updated_at = ?, dead_at = NULL
+    `UPDATE deliveries SET status = 'pending', budget_used = 0, next_attempt_at = ?, lease_owner = NULL, updated_at = ?, dead_at = NULL,
+            queued_at = CASE WHEN status = 'pending' THEN queued_at ELSE ? END
       WHERE id = ? AND status IN ('delivered', 'dead', 'pending')`,
   );
   const insertDelivery = db.prepare(
@@ -93,9 +94,9 @@ export function createOperatorQueries(db: Database) {
       if (!dryRun) {
         replayed += db
           .prepare(
-            `UPDATE deliveries SET status = 'pending', budget_used = 0, next_attempt_at = ?, updated_at = ?, dead_at = NULL WHERE ${where}`,
+            `UPDATE deliveries SET status = 'pending', budget_used = 0, next_attempt_at = ?, updated_at = ?, dead_at = NULL, queued_at = ? WHERE ${where}`,
           )
-          .run(now, now, ...params).changes;
+          .run(now, now, now, ...params).changes;
       }
     }
     return { matched, replayed };
@@ -108,7 +109,7 @@ export function createOperatorQueries(db: Database) {
     for (const destination of destinations) {
       const existing = deliveryOf.get(eventId, destination) as { id: string; status: DeliveryStatus } | undefined;
       if (existing) {
-        if (reopen.run(now, now, existing.id).changes > 0) affected.push(existing.id);
+        if (reopen.run(now, now, now, existing.id).changes > 0) affected.push(existing.id);
       } else {
         const id = newId('dlv');
         insertDelivery.run(id, eventId, destination, event.source, now, now, now);

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { HookrelayError } from '../../errors.js';
-import type { AttemptCompletion, ClaimedDelivery, IngestResult, NewEvent, NewRun, Run } from '../../glossary.js';
+import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent, NewRun, Run } from '../../glossary.js';
 import { newId } from '../../ids.js';
 import type { ClaimRequest, RecordRunRequest, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
@@ -125,7 +125,7 @@ class SqliteStore implements Store {
     const runs = (this.runs = createRunQueries(db));
     this.runCommit = createGroupCommit((batch) => this.write('record the run', () => runs.recordRuns(batch)));
     const insertEvent = db.prepare(
-      `INSERT INTO events (id, source, dedupe_key, content_type, content_encoding, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO events (id, source, dedupe_key, content_type, content_encoding, body, received_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key, source) DO NOTHING`,
     );
     const findEvent = db.prepare('SELECT id FROM events WHERE dedupe_key = ? AND source = ?').pluck();
@@ -137,7 +137,7 @@ class SqliteStore implements Store {
       const now = Date.now();
       return events.map((event) => {
         const id = newId('evt');
-        const inserted = insertEvent.run(id, event.source, event.dedupeKey, event.contentType, event.contentEncoding ?? null, event.body, now);
+        const inserted = insertEvent.run(id, event.source, event.dedupeKey, event.contentType, event.contentEncoding ?? null, event.body, now, event.requestId ?? null);
         if (inserted.changes === 0) {
           return { id: findEvent.get(event.dedupeKey, event.source) as string, duplicate: true };
         }
@@ -183,9 +183,9 @@ class SqliteStore implements Store {
     return this.write('claim deliveries', () => this.statements.claim(request));
   }
 
-  async completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<void> {
-    if (completions.length === 0) return;
-    this.write('record attempts', () => this.statements.complete(completions, owner, Date.now()));
+  async completeAttempts(completions: readonly AttemptCompletion[], owner: string): Promise<FallbackDelivery[]> {
+    if (completions.length === 0) return [];
+    return this.write('record attempts', () => this.statements.complete(completions, owner, Date.now()));
   }
 
   async releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number, attempted = false): Promise<void> {
@@ -286,7 +286,7 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
   // Sorted by the caller, not by SQL, which would copy every body into a temporary sorter.
   const selectDue: Statement = db.prepare(
     `WITH due AS (
-       SELECT d.id, d.event_id, d.destination, d.source, d.status, d.attempts, d.budget_used, d.next_attempt_at, length(e.body) AS size
+       SELECT d.id, d.event_id, d.destination, d.source, d.status, d.attempts, d.budget_used, d.next_attempt_at, d.fallback_for, length(e.body) AS size
          FROM deliveries d JOIN events e ON e.id = d.event_id
         WHERE d.destination = @destination AND d.status IN ('pending', 'in_flight') AND d.next_attempt_at <= @now
         ORDER BY d.next_attempt_at, d.id
@@ -297,7 +297,7 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
               row_number() OVER (ORDER BY next_attempt_at, id) AS position
          FROM due
      )
-     SELECT s.id, s.event_id, s.destination, s.source, s.status, s.attempts, s.budget_used, s.position, e.content_type, e.content_encoding, e.body, e.received_at,
+     SELECT s.id, s.event_id, s.destination, s.source, s.status, s.attempts, s.budget_used, s.position, s.fallback_for, e.request_id, e.content_type, e.content_encoding, e.body, e.received_at,
             r.metadata AS run_metadata
        FROM sized s JOIN events e ON e.id = s.event_id LEFT JOIN runs r ON r.event_id = e.id
       WHERE s.running <= @maxBodyBytes OR (s.position = 1 AND @oversizedFirst)`,
@@ -306,7 +306,27 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
   const lease = db.prepare(
     `UPDATE deliveries SET status = 'in_flight', next_attempt_at = ?, lease_owner = ?, updated_at = ?, attempts = attempts + ? WHERE id = ?`,
   );
+  const fifoHead = db.prepare(
+    `SELECT id, next_attempt_at FROM deliveries
+      WHERE destination = ? AND status IN ('pending', 'in_flight')
+      ORDER BY coalesce(queued_at, created_at), id LIMIT 1`,
+  );
+  const selectOne = db.prepare(
+    `SELECT d.id, d.event_id, d.destination, d.source, d.status, d.attempts, d.budget_used, d.fallback_for, e.request_id, e.content_type,
+            e.content_encoding, e.body, e.received_at, r.metadata AS run_metadata
+       FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN runs r ON r.event_id = e.id
+      WHERE d.id = ?`,
+  );
+  const claimHead = (request: ClaimRequest): ClaimedDelivery[] => {
+    const head = fifoHead.get(request.destination) as { id: string; next_attempt_at: number } | undefined;
+    if (!head || head.next_attempt_at > request.now || request.limit < 1) return [];
+    const row = selectOne.get(head.id) as ClaimRow & { status: string };
+    const takenOver = row.status === 'in_flight' ? 1 : 0;
+    lease.run(request.leaseExpiresAt, request.owner, request.now, takenOver, row.id);
+    return [toClaimedDelivery({ ...row, attempts: row.attempts + takenOver })];
+  };
   const claim = db.transaction((request: ClaimRequest): ClaimedDelivery[] => {
+    if (request.fifo) return claimHead(request);
     const rows = selectDue.all({
       destination: request.destination,
       now: request.now,
@@ -336,8 +356,16 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
             dead_at = CASE WHEN @status = 'dead' THEN @now ELSE NULL END
       WHERE id = @deliveryId AND status = 'in_flight' AND lease_owner = @owner`,
   );
-  const complete = db.transaction((completions: readonly AttemptCompletion[], owner: string, now: number) => {
-    for (const { attempt, decision, countsAgainstBudget } of completions) {
+  // The fallback delivery is created only by the transition that killed the delivery (changes = 1), in its transaction.
+  const insertFallback = db.prepare(
+    `INSERT INTO deliveries (id, event_id, destination, source, status, next_attempt_at, created_at, updated_at, fallback_for)
+     SELECT @id, event_id, @to, source, 'pending', @now, @now, @now, destination FROM deliveries WHERE id = @deliveryId
+     ON CONFLICT (event_id, destination) DO NOTHING
+     RETURNING event_id, fallback_for`,
+  );
+  const complete = db.transaction((completions: readonly AttemptCompletion[], owner: string, now: number): FallbackDelivery[] => {
+    const fallbacks: FallbackDelivery[] = [];
+    for (const { attempt, decision, countsAgainstBudget, fallback } of completions) {
       insertAttempt.run({
         deliveryId: attempt.deliveryId,
         number: attempt.number,
@@ -350,7 +378,7 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
         outcome: attempt.outcome,
       });
       const status = decision.kind === 'retry' ? 'pending' : decision.kind;
-      transition.run({
+      const moved = transition.run({
         deliveryId: attempt.deliveryId,
         owner,
         status,
@@ -361,7 +389,13 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
         error: attempt.outcome === 'delivered' ? null : (attempt.error ?? attempt.errorCode),
         now,
       });
+      if (moved.changes === 1 && status === 'dead' && fallback !== undefined) {
+        const id = newId('dlv');
+        const created = insertFallback.get({ id, to: fallback, now, deliveryId: attempt.deliveryId }) as { event_id: string; fallback_for: string } | undefined;
+        if (created) fallbacks.push({ deliveryId: id, eventId: created.event_id, from: created.fallback_for, to: fallback });
+      }
     }
+    return fallbacks;
   });
 
   const releaseOne = db.prepare(

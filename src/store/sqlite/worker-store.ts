@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { HookrelayError, type ErrorCode, ERROR_CODES } from '../../errors.js';
-import type { ClaimedDelivery, IngestResult, NewEvent, StoredEvent } from '../../glossary.js';
+import type { ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent, StoredEvent } from '../../glossary.js';
 import type { Store } from '../store.js';
 import type { DatabaseLocation } from './database-files.js';
 import type { ProcessLock } from './process-lock.js';
@@ -150,7 +150,7 @@ export async function openWorkerSqliteStore(options: { location: DatabaseLocatio
     },
     isWritable: () => call<boolean>('isWritable').catch(() => false),
     claimDue: async (request) => (await call<ClaimedDelivery[]>('claimDue', request)).map((delivery) => ({ ...delivery, body: asBuffer(delivery.body) })),
-    completeAttempts: (completions, owner) => call('completeAttempts', completions, owner),
+    completeAttempts: (completions, owner) => call<FallbackDelivery[]>('completeAttempts', completions, owner),
     releaseClaims: (ids, at, attempted) => call('releaseClaims', ids, at, attempted ?? false),
     releaseLostClaims: (destination, owner, keep, now) => call('releaseLostClaims', destination, owner, keep, now),
     recoverOrphanedLeases: (now) => call('recoverOrphanedLeases', now),

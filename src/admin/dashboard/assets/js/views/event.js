@@ -54,7 +54,7 @@ export function eventView(params, navigate, id) {
         deliveries,
         detail.deliveries.length === 0
           ? h('p', { class: 'muted' }, 'This event has no deliveries.')
-          : detail.deliveries.map((delivery) => deliverySection(delivery, event, view)),
+          : detail.deliveries.map((delivery) => deliverySection(delivery, event, view, detail.deliveries)),
       );
     },
   };
@@ -65,8 +65,10 @@ function fact(label, value) {
   return h('div', {}, h('dt', {}, label), h('dd', {}, value));
 }
 
-function deliverySection(delivery, event, view) {
+function deliverySection(delivery, event, view, all) {
   const headingId = `delivery-${delivery.id}`;
+  // A dead delivery whose destination has a fallback: the fallback's delivery names it.
+  const fellBackTo = all.find((other) => other.fallbackFor === delivery.destination)?.destination;
   const action =
     delivery.status === 'dead'
       ? h('button', { type: 'button', 'data-key': `replay-${delivery.id}`, onclick: () => replayOne(delivery, view) }, `Replay delivery to ${delivery.destination}`)
@@ -82,7 +84,9 @@ function deliverySection(delivery, event, view) {
     h('p', { class: 'muted' },
       `Delivery ${delivery.id} · ${plural(delivery.attempts, 'attempt')} in all`,
       delivery.deadAt ? [' · dead ', timeAgo(delivery.deadAt)] : null,
-      delivery.deliveredAt ? [' · delivered ', timeAgo(delivery.deliveredAt)] : null),
+      delivery.deliveredAt ? [' · delivered ', timeAgo(delivery.deliveredAt)] : null,
+      fellBackTo ? h('span', { class: 'fallback' }, ` · fell back to ${fellBackTo}`) : null,
+      delivery.fallbackFor ? h('span', { class: 'fallback' }, ` · fallback for ${delivery.fallbackFor}`) : null),
     delivery.attemptLog.length === 0
       ? h('p', { class: 'muted' }, 'No attempt yet.')
       : h('table', { class: 'list attempts' },
