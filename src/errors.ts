@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   HOOKRELAY_BAD_REQUEST: { http: 400, exit: 2 },
   HOOKRELAY_STORAGE_UNAVAILABLE: { http: 503, exit: 1 },
   HOOKRELAY_STORE_LOCKED: { http: 503, exit: 1 },
+  HOOKRELAY_DATABASE_NOT_FOUND: { http: 503, exit: 1 },
   HOOKRELAY_SHUTTING_DOWN: { http: 503, exit: 1 },
   HOOKRELAY_EVENT_NOT_FOUND: { http: 404, exit: 1 },
   HOOKRELAY_DELIVERY_NOT_FOUND: { http: 404, exit: 1 },

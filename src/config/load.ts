@@ -3,7 +3,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { HookrelayError } from '../errors.js';
 import { configSchema, type ParsedConfig } from './schema.js';
-import { interpolateEnv, type DefaultedVariable } from './interpolate.js';
+import { interpolateEnv, type DefaultedVariable, type InterpolateOptions } from './interpolate.js';
 import { formatKeyPath } from './key-path.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/hookrelay.yaml';
@@ -38,7 +38,11 @@ export function resolveConfigPath(explicit: string | undefined, env: NodeJS.Proc
   return explicit ?? (env.HOOKRELAY_CONFIG || DEFAULT_CONFIG_PATH);
 }
 
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+/**
+ * Reads, interpolates and validates the config file. Read-only CLI commands pass
+ * `{ secretsRequired: false }`: they never verify or sign, so an unset secret must not stop them.
+ */
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, options: InterpolateOptions = {}): LoadedConfig {
   if (!existsSync(path)) {
     throw new HookrelayError('HOOKRELAY_CONFIG_NOT_FOUND', `config file not found: ${path}`);
   }
@@ -48,10 +52,10 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   } catch (error) {
     throw new HookrelayError('HOOKRELAY_CONFIG_NOT_FOUND', `cannot read config file ${path}: ${(error as Error).message}`, { cause: error });
   }
-  return { ...parseConfigText(text, env), path };
+  return { ...parseConfigText(text, env, options), path };
 }
 
-export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env): Omit<LoadedConfig, 'path'> {
+export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env, options: InterpolateOptions = {}): Omit<LoadedConfig, 'path'> {
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: false });
@@ -60,7 +64,7 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.e
     throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', `config is not valid YAML: ${detail}`, { cause: error });
   }
   if (raw === null || raw === undefined) raw = {};
-  const { value, defaulted } = interpolateEnv(raw, env);
+  const { value, defaulted } = interpolateEnv(raw, env, options);
   return { config: resolveConfig(value), defaulted };
 }
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
 import { redactUrl } from '../../config/redact-url.js';
 import { RUNS_SOURCE } from '../../glossary.js';
@@ -13,7 +14,7 @@ export function runCheckConfig(options: GlobalOptions): void {
     path,
     storage:
       config.storage.kind === 'sqlite'
-        ? { sqlite: config.storage.sqlite.path }
+        ? { sqlite: config.storage.sqlite.path, database: databasePath(config.storage.sqlite.path) }
         : { postgres: { url: redactUrl(config.storage.postgres.url), schema: config.storage.postgres.schema } },
     server: { host: config.server.host, port: config.server.port },
     admin: config.admin
@@ -50,7 +51,7 @@ export function runCheckConfig(options: GlobalOptions): void {
   }
   const lines = [
     `config ${path}: ok`,
-    `storage: ${config.storage.kind === 'sqlite' ? 'sqlite' : `postgres ${redactUrl(config.storage.postgres.url)} (schema ${config.storage.postgres.schema})`}`,
+    `storage: ${config.storage.kind === 'sqlite' ? `sqlite ${databasePath(config.storage.sqlite.path)}` : `postgres ${redactUrl(config.storage.postgres.url)} (schema ${config.storage.postgres.schema})`}`,
     `public listener: ${config.server.host}:${config.server.port}`,
     `admin listener: ${config.admin ? `${config.admin.host}:${config.admin.port}${config.admin.token ? ' (token required)' : ''}` : 'off'}`,
     ...(config.admin && config.admin.allowedHosts.length > 0 ? [`admin allowed hosts: ${config.admin.allowedHosts.join(', ')}`] : []),
@@ -72,4 +73,9 @@ function runLines(runs: { source: string; webhookEndpoint: string; overdueAfterM
     ...(adminOn ? [] : ['warning: runs is configured but admin is off: POST /cerebrium/* and /admin/api/runs live on the admin listener']),
     ...(runs.announceTo.length > 0 ? [] : ['warning: no destination lists the source runs: overdue and lost runs are announced to nobody (hookrelay runs list still shows them)']),
   ];
+}
+
+/** The database file the relay and the CLI open from here (a relative path is relative to the working directory). */
+function databasePath(path: string): string {
+  return path === ':memory:' ? path : resolve(path);
 }

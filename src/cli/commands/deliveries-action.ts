@@ -1,4 +1,4 @@
-import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
+import { loadOperatorConfig } from '../load-operator-config.js';
 import { HookrelayError } from '../../errors.js';
 import { listDeliveries, showDelivery, type DeliveryDetail } from '../../operator/deliveries.js';
 import { withOperatorContext } from '../../operator/open-context.js';
@@ -16,7 +16,7 @@ export interface DeliveriesListOptions extends GlobalOptions {
 
 /** `deliveries show ID`: one delivery with its attempt log. */
 export async function runDeliveriesShow(id: string, options: GlobalOptions): Promise<void> {
-  const { config } = loadConfigFile(resolveConfigPath(options.config));
+  const config = loadOperatorConfig(options.config);
   const detail = await withOperatorContext(config, (context) => showDelivery(context, id));
   if (options.json) printJson(detail);
   else process.stdout.write(renderDetail(detail));
@@ -26,7 +26,7 @@ export async function runDeliveriesShow(id: string, options: GlobalOptions): Pro
 export async function runDeliveriesList(options: DeliveriesListOptions): Promise<void> {
   if (!/^\d+$/.test(options.limit)) throw new HookrelayError('HOOKRELAY_USAGE', '--limit: expected a positive integer');
   const since = options.since === undefined ? undefined : parseSince(options.since, Date.now());
-  const { config } = loadConfigFile(resolveConfigPath(options.config));
+  const config = loadOperatorConfig(options.config);
   const page = await withOperatorContext(config, (context) =>
     listDeliveries(context, {
       status: options.status,

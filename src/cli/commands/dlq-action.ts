@@ -1,4 +1,4 @@
-import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
+import { loadOperatorConfig } from '../load-operator-config.js';
 import { eachDeadLetter } from '../../operator/dead-letters.js';
 import { withOperatorContext } from '../../operator/open-context.js';
 import { parseSince } from '../../operator/since.js';
@@ -18,7 +18,7 @@ const ERROR_COLUMN = 48;
 /** `dlq list`: dead deliveries, newest first, as a table or JSON lines. */
 export async function runDlqList(options: DlqListOptions): Promise<void> {
   const since = options.since === undefined ? undefined : parseSince(options.since, Date.now());
-  const { config } = loadConfigFile(resolveConfigPath(options.config));
+  const config = loadOperatorConfig(options.config);
   await withOperatorContext(config, async (context) => {
     const filter = { destination: options.destination, source: options.source, since };
     if (options.json) {

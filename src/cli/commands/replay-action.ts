@@ -1,4 +1,4 @@
-import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
+import { loadOperatorConfig } from '../load-operator-config.js';
 import { withOperatorContext } from '../../operator/open-context.js';
 import { replayDeadLetters, type ReplayRequest } from '../../operator/replay.js';
 import { parseSince } from '../../operator/since.js';
@@ -22,7 +22,7 @@ export async function runReplay(options: ReplayOptions): Promise<void> {
     since: options.since === undefined ? undefined : parseSince(options.since, Date.now()),
     dryRun: options.dryRun === true,
   };
-  const { config } = loadConfigFile(resolveConfigPath(options.config));
+  const config = loadOperatorConfig(options.config);
   const progress = !options.json && process.stderr.isTTY ? createProgress() : null;
   const result = await withOperatorContext(config, (context) =>
     replayDeadLetters(context, request, { onProgress: progress?.update }),
