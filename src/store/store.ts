@@ -100,6 +100,11 @@ export interface Store {
    * event has that id.
    */
   redeliver(eventId: string, destinations: readonly string[], now: number): Promise<string[] | null>;
+  /**
+   * Pending deliveries of these destinations that wait for a later retry become due at `now`
+   * (attempt count and budget unchanged). Returns how many.
+   */
+  retryNow(destinations: readonly string[], now: number): Promise<number>;
   /** Deletes up to `limit` events whose deliveries are all delivered and that were received before `before`. */
   pruneDelivered(before: number, limit: number): Promise<number>;
   /** Delivery/attempt counts for the last hour per destination (dashboard chart). */
@@ -202,8 +207,9 @@ export interface DeliveryPage {
 }
 
 export interface EventFilter {
-  /** Matches the dedupe key exactly or the event id. */
+  /** Matches the dedupe key exactly or the event id (with `prefix`: either starts with it). */
   query?: string;
+  prefix?: boolean;
   source?: string;
   limit: number;
   /** Only events with a smaller id (ids sort by arrival): pass the last id of a page for the next, older page. */

@@ -443,6 +443,33 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect(await store.findEvents({ limit: 1 })).toHaveLength(1);
       });
 
+      it('findEvents with prefix: the dedupe key or the id starts with the query', async () => {
+        const a = await store.ingest(newEvent('run-abc-1'));
+        const b = await store.ingest(newEvent('run-abc-2', { source: 'github' }));
+        await store.ingest(newEvent('run-abd-3'));
+        await store.ingest(newEvent('xrun-abc'));
+        expect((await store.findEvents({ query: 'run-abc', prefix: true, limit: 10 })).map((e) => e.id)).toEqual([b.id, a.id]);
+        expect(await store.findEvents({ query: 'run-abc', limit: 10 })).toEqual([]);
+        expect((await store.findEvents({ query: a.id.slice(0, -2), prefix: true, limit: 10 })).map((e) => e.id)).toContain(a.id);
+        expect((await store.findEvents({ query: 'run-ab', prefix: true, source: 'github', limit: 10 })).map((e) => e.id)).toEqual([b.id]);
+      });
+
+      it('retryNow makes waiting pending deliveries of the named destinations due now, attempts unchanged', async () => {
+        await store.ingest(newEvent('wait-1'));
+        await store.ingest(newEvent('wait-2'));
+        const later = Date.now() + 3_600_000;
+        const claimed = [...(await claim('app')), ...(await claim('audit'))];
+        await store.completeAttempts(claimed.map((d) => completion(d, { kind: 'retry', nextAttemptAt: later })), 'owner-a');
+        expect(await claim('app', 'owner-b')).toEqual([]);
+        const now = Date.now();
+        expect(await store.retryNow(['app'], now)).toBe(2);
+        expect(await store.retryNow(['app'], now)).toBe(0);
+        expect(await store.nextDueAt(['app'])).toBeLessThanOrEqual(now);
+        expect(await store.nextDueAt(['audit'])).toBe(later);
+        const again = await claim('app');
+        expect(again.map((d) => d.attempts)).toEqual([1, 1]);
+      });
+
       it('findEvents pages through events committed together (one received_at) without skipping or repeating any', async () => {
         // Concurrent ingests share one group commit, so many events carry the same millisecond.
         const ingested = await Promise.all(Array.from({ length: 25 }, (_, index) => store.ingest(newEvent(`page-${index}`))));

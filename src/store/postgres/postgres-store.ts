@@ -337,6 +337,7 @@ class PostgresStore implements Store {
   getRun: Store['getRun'] = (runId) => this.runs.getRun(runId);
   runCounts: Store['runCounts'] = () => this.runs.runCounts();
   replayDead: Store['replayDead'] = (selector, now, dryRun) => this.operator.replayDead(selector, now, dryRun);
+  retryNow: Store['retryNow'] = (destinations, now) => this.operator.retryNow(destinations, now);
   redeliver: Store['redeliver'] = (eventId, destinations, now) => this.operator.redeliver(eventId, destinations, now);
   pruneDelivered: Store['pruneDelivered'] = (before, limit) => this.operator.pruneDelivered(before, limit);
 

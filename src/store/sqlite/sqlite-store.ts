@@ -234,6 +234,8 @@ class SqliteStore implements Store {
   replayDead: Store['replayDead'] = async (selector, now, dryRun) =>
     this.write('replay', () => this.operator.replayDead(selector, now, dryRun));
 
+  retryNow: Store['retryNow'] = async (destinations, now) => this.write('retry now', () => this.operator.retryNow(destinations, now));
+
   redeliver: Store['redeliver'] = async (eventId, destinations, now) =>
     this.write('redeliver', () => this.operator.redeliver(eventId, destinations, now));
 

@@ -167,6 +167,7 @@ export async function openWorkerSqliteStore(options: { location: DatabaseLocatio
     listAttempts: (deliveryId) => call('listAttempts', deliveryId),
     replayDead: (selector, now, dryRun) => call('replayDead', selector, now, dryRun),
     redeliver: (eventId, destinations, now) => call('redeliver', eventId, destinations, now),
+    retryNow: (destinations, now) => call('retryNow', destinations, now),
     pruneDelivered: (before, limit) => call('pruneDelivered', before, limit),
     attemptHistogram: (since, bucketMs) => call('attemptHistogram', since, bucketMs),
     recordRun: (run, request) => call('recordRun', run, request),
