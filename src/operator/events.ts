@@ -1,4 +1,5 @@
 import { HookrelayError } from '../errors.js';
+import type { DeliveryStatus } from '../glossary.js';
 import type { OperatorContext } from './context.js';
 import {
   attemptView, deliveryView, eventSummaryView, iso, type AttemptView, type DeliveryView, type EventSummaryView,
@@ -96,4 +97,38 @@ function decodeUtf8(bytes: Buffer): string | null {
   } catch {
     return null;
   }
+}
+
+/** One line of `events search`: the event and each delivery's status by destination. */
+export interface EventMatchView {
+  id: string;
+  source: string;
+  dedupeKey: string;
+  receivedAt: string;
+  deliveries: Record<string, DeliveryStatus>;
+}
+
+export const EVENT_MATCH_DEFAULT = 50;
+
+/**
+ * Events whose id or dedupe key (a run id for Cerebrium) equals or starts with `query`, newest
+ * first, at most `limit`.
+ */
+export async function matchEvents(context: OperatorContext, query: string, limit = EVENT_MATCH_DEFAULT): Promise<EventMatchView[]> {
+  if (query === '') throw new HookrelayError('HOOKRELAY_USAGE', 'events search needs a query (an event id, run id or dedupe key, or the start of one)');
+  if (!Number.isInteger(limit) || limit < 1 || limit > EVENT_PAGE_MAX) {
+    throw new HookrelayError('HOOKRELAY_USAGE', `limit must be an integer from 1 to ${EVENT_PAGE_MAX}`);
+  }
+  const events = await context.store.findEvents({ query, prefix: true, limit });
+  return Promise.all(
+    events.map(async (event) => ({
+      id: event.id,
+      source: event.source,
+      dedupeKey: event.dedupeKey,
+      receivedAt: iso(event.receivedAt)!,
+      deliveries: Object.fromEntries(
+        (await context.store.listDeliveriesOfEvent(event.id)).map((delivery) => [delivery.destination, delivery.status]),
+      ),
+    })),
+  );
 }
