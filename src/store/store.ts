@@ -105,6 +105,19 @@ export interface Store {
    * (attempt count and budget unchanged). Returns how many.
    */
   retryNow(destinations: readonly string[], now: number): Promise<number>;
+
+  // ---- quarantine (sources with `quarantine`) -----------------------------------------------
+  /**
+   * Keeps a rejected callback, then bounds its source's quarantine: entries received before
+   * `now - limits.maxAgeMs` go, then the oldest while the source holds more than `limits.maxBytes`.
+   */
+  quarantine(entry: NewQuarantined, limits: QuarantineLimits, now: number): Promise<void>;
+  /** Quarantined callbacks newest first (without headers and body). */
+  listQuarantined(filter: { source?: string }): Promise<QuarantinedSummary[]>;
+  getQuarantined(id: string): Promise<Quarantined | null>;
+  removeQuarantined(ids: readonly string[]): Promise<number>;
+  /** Entries held per source (sources with none are absent). */
+  quarantineCounts(): Promise<Record<string, number>>;
   /** Deletes up to `limit` events whose deliveries are all delivered and that were received before `before`. */
   pruneDelivered(before: number, limit: number): Promise<number>;
   /** Delivery/attempt counts for the last hour per destination (dashboard chart). */
@@ -214,6 +227,34 @@ export interface EventFilter {
   limit: number;
   /** Only events with a smaller id (ids sort by arrival): pass the last id of a page for the next, older page. */
   cursor?: string;
+}
+
+export interface QuarantineLimits {
+  maxBytes: number;
+  maxAgeMs: number;
+}
+
+export interface NewQuarantined {
+  source: string;
+  /** The rejection's error code, e.g. HOOKRELAY_SIGNATURE_INVALID. */
+  reason: string;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+  receivedAt: number;
+}
+
+export interface QuarantinedSummary {
+  id: string;
+  source: string;
+  reason: string;
+  receivedAt: number;
+  /** Bytes held: the body and the headers' JSON. */
+  size: number;
+}
+
+export interface Quarantined extends QuarantinedSummary {
+  headers: Record<string, string | string[]>;
+  body: Buffer;
 }
 
 export interface EventSummary {
