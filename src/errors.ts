@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   HOOKRELAY_SHUTTING_DOWN: { http: 503, exit: 1 },
   HOOKRELAY_EVENT_NOT_FOUND: { http: 404, exit: 1 },
   HOOKRELAY_EVENT_AMBIGUOUS: { http: 409, exit: 1 },
+  HOOKRELAY_QUARANTINED_NOT_FOUND: { http: 404, exit: 1 },
   HOOKRELAY_DELIVERY_NOT_FOUND: { http: 404, exit: 1 },
   HOOKRELAY_UNKNOWN_DESTINATION: { http: 400, exit: 1 },
   HOOKRELAY_UNKNOWN_SOURCE: { http: 400, exit: 1 },

@@ -4,6 +4,7 @@ import { registerCheckConfig } from './commands/check-config.js';
 import { registerDeliveries } from './commands/deliveries.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerEvents } from './commands/events.js';
+import { registerQuarantine } from './commands/quarantine.js';
 import { registerRedeliver } from './commands/redeliver.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRetryNow } from './commands/retry-now.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerRetryNow(program);
   registerDeliveries(program);
   registerEvents(program);
+  registerQuarantine(program);
   registerSendTest(program);
   registerRuns(program);
   for (const command of program.commands) command.exitOverride();
