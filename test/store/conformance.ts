@@ -470,6 +470,37 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect(again.map((d) => d.attempts)).toEqual([1, 1]);
       });
 
+      it('quarantine keeps rejected callbacks byte-exact, bounded by age and bytes per source (oldest out first)', async () => {
+        const entry = (source: string, body: string, receivedAt = Date.now()) => ({
+          source,
+          reason: 'HOOKRELAY_SIGNATURE_INVALID',
+          headers: { 'x-request-id': `req-${body}`, 'x-multi': ['a', 'b'] },
+          body: Buffer.from(body),
+          receivedAt,
+        });
+        const limits = { maxBytes: 1_000_000, maxAgeMs: 3_600_000 };
+        const now = Date.now();
+        await store.quarantine(entry('cerebrium', 'old', now - 7_200_000), limits, now - 7_200_000);
+        await store.quarantine(entry('other', 'elsewhere'), limits, now);
+        await store.quarantine(entry('cerebrium', 'first'), limits, now);
+        // The 2-hour-old entry of cerebrium is past maxAgeMs; other sources are not touched.
+        expect((await store.listQuarantined({ source: 'cerebrium' })).map((e) => e.id)).toHaveLength(1);
+        const [first] = await store.listQuarantined({ source: 'cerebrium' });
+        const read = await store.getQuarantined(first!.id);
+        expect(read).toMatchObject({ source: 'cerebrium', reason: 'HOOKRELAY_SIGNATURE_INVALID', headers: { 'x-request-id': 'req-first', 'x-multi': ['a', 'b'] } });
+        expect(read!.body.equals(Buffer.from('first'))).toBe(true);
+        const size = first!.size;
+        await store.quarantine(entry('cerebrium', 'secon'), { ...limits, maxBytes: size * 2 }, now);
+        await store.quarantine(entry('cerebrium', 'third'), { ...limits, maxBytes: size * 2 }, now);
+        const kept = await store.listQuarantined({});
+        expect(kept.filter((e) => e.source === 'cerebrium').map((e) => e.id)).not.toContain(first!.id);
+        expect(kept.filter((e) => e.source === 'cerebrium')).toHaveLength(2);
+        expect(await store.quarantineCounts()).toEqual({ cerebrium: 2, other: 1 });
+        expect(await store.removeQuarantined(kept.map((e) => e.id))).toBe(3);
+        expect(await store.quarantineCounts()).toEqual({});
+        expect(await store.getQuarantined(first!.id)).toBeNull();
+      });
+
       it('findEvents pages through events committed together (one received_at) without skipping or repeating any', async () => {
         // Concurrent ingests share one group commit, so many events carry the same millisecond.
         const ingested = await Promise.all(Array.from({ length: 25 }, (_, index) => store.ingest(newEvent(`page-${index}`))));
