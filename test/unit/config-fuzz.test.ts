@@ -155,7 +155,10 @@ function expectLoadsOrNames(raw: Record<string, any>, key: string): 'loaded' | '
       expect(isHookrelayError(error, 'HOOKRELAY_CONFIG_INVALID'), `${key}: ${String(error)}`).toBe(true);
       const message = (error as Error).message;
       expect(message).not.toMatch(/Invalid URL|undefined|\[object Object\]/);
-      expect(isWithin(namedPath(message), key), `${key} -> ${message}`).toBe(true);
+      // Every error is reported at once; the first names the changed key (others may follow from
+      // it, e.g. references to a source it removed).
+      const issues = (error as { details?: { issues?: string[] } }).details?.issues ?? [message];
+      expect(isWithin(namedPath(issues[0]!), key), `${key} -> ${message}`).toBe(true);
       return 'refused' as const;
     }
   });
