@@ -31,10 +31,15 @@ export function interpolateEnv(
   value: unknown,
   env: NodeJS.ProcessEnv,
   { secretsRequired = true }: InterpolateOptions = {},
-): { value: unknown; defaulted: DefaultedVariable[] } {
+): { value: unknown; defaulted: DefaultedVariable[]; emptied: EmptiedVariable[] } {
   const defaulted: DefaultedVariable[] = [];
+  const emptied: EmptiedVariable[] = [];
   const walk = (node: unknown, path: (string | number)[]): unknown => {
-    if (typeof node === 'string') return interpolateString(node, env, path, defaulted, secretsRequired);
+    if (typeof node === 'string') {
+      const result = interpolateString(node, env, path, defaulted, secretsRequired);
+      emptied.push(...emptiedIn(node, env, path));
+      return result;
+    }
     if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
     if (node && typeof node === 'object') {
       const out: Record<string, unknown> = {};
@@ -43,7 +48,23 @@ export function interpolateEnv(
     }
     return node;
   };
-  return { value: walk(value, []), defaulted };
+  return { value: walk(value, []), defaulted, emptied };
+}
+
+/** A `${VAR}` that became the empty string (unset with an empty default, or set to ''), with the key path it fills. */
+export interface EmptiedVariable {
+  path: string;
+  variable: string;
+}
+
+function emptiedIn(text: string, env: NodeJS.ProcessEnv, path: (string | number)[]): EmptiedVariable[] {
+  const found: EmptiedVariable[] = [];
+  for (const match of text.matchAll(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g)) {
+    if (match[0].startsWith('$$')) continue;
+    const set = env[match[1]!];
+    if ((set === undefined || set === '') && (match[2] ?? '') === '') found.push({ path: formatKeyPath(path), variable: match[1]! });
+  }
+  return found;
 }
 
 function interpolateString(

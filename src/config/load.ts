@@ -6,6 +6,7 @@ import { configSchema, type ParsedConfig } from './schema.js';
 import { interpolateEnv, type DefaultedVariable, type InterpolateOptions } from './interpolate.js';
 import { formatKeyPath } from './key-path.js';
 import { closest, knownKeysAt } from './suggest.js';
+import { configWarnings } from './warnings.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/hookrelay.yaml';
 
@@ -32,6 +33,8 @@ export interface LoadedConfig {
   path: string;
   /** `${VAR:-default}` substitutions that fell back to their default, with the key path they fill. */
   defaulted: readonly DefaultedVariable[];
+  /** Valid but almost certainly unintended settings (see configWarnings), one sentence each. */
+  warnings: readonly string[];
 }
 
 /** `--config PATH`, else `$HOOKRELAY_CONFIG`, else `config/hookrelay.yaml`. */
@@ -66,8 +69,9 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.e
     throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', `config is not valid YAML${at}: ${detail}`, { cause: error });
   }
   if (raw === null || raw === undefined) raw = {};
-  const { value, defaulted } = interpolateEnv(raw, env, options);
-  return { config: resolveConfig(value), defaulted };
+  const { value, defaulted, emptied } = interpolateEnv(raw, env, options);
+  const config = resolveConfig(value);
+  return { config, defaulted, warnings: configWarnings(config, emptied) };
 }
 
 /** Validates an already-interpolated config object, applies defaults and freezes it. */

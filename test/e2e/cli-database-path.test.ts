@@ -86,3 +86,41 @@ describe('read-only commands and the database path', () => {
     expect(JSON.parse(json.stdout).storage).toEqual({ sqlite: './data/hookrelay.db', database: join(dir, 'data', 'hookrelay.db') });
   });
 });
+
+describe('start-up warnings', () => {
+  it('an empty header variable and a source with no destination are warned by check-config and serve', async () => {
+    const created = tempDir();
+    cleanups.push(created.cleanup);
+    const configPath = join(created.path, 'hookrelay.yaml');
+    writeFileSync(
+      configPath,
+      [
+        'server: { host: 127.0.0.1, port: 0 }',
+        `storage: { sqlite: { path: ${join(created.path, 'hookrelay.db')} } }`,
+        'sources:',
+        '  - { name: cerebrium, path: /webhooks/cerebrium, verify: { scheme: cerebrium, secrets: [s] } }',
+        '  - { name: github, path: /webhooks/github, verify: { scheme: hmac-sha256, secrets: [g] } }',
+        'destinations:',
+        '  - name: app',
+        '    url: http://127.0.0.1:9/hooks',
+        '    sources: [cerebrium]',
+        '    headers: { Authorization: "Bearer ${TEST_OPERATOR_TOKEN:-}" }',
+        '',
+      ].join('\n'),
+    );
+    const headerWarning = 'destinations[0].headers.Authorization: ${TEST_OPERATOR_TOKEN} is empty, so every delivery sends Authorization: "Bearer "; set TEST_OPERATOR_TOKEN';
+    const sourceWarning = 'source github has no destination: its callbacks are stored and answered 2xx, then delivered nowhere';
+    const check = await runCli(['check-config', '--config', configPath]);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain(`warning: ${headerWarning}`);
+    expect(check.stdout).toContain(`warning: ${sourceWarning}`);
+    const relay = await startRelay(configPath);
+    cleanups.push(() => relay.kill());
+    const warned = relay.lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level === 40).map((line) => line.msg);
+    expect(warned).toEqual(expect.arrayContaining([headerWarning, sourceWarning]));
+    await relay.stop();
+    // Set, the header warning goes.
+    const set = await runCli(['check-config', '--config', configPath], { env: { TEST_OPERATOR_TOKEN: 'tok' } });
+    expect(set.stdout).not.toContain('TEST_OPERATOR_TOKEN');
+  });
+});

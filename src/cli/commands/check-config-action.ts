@@ -8,7 +8,7 @@ import type { GlobalOptions } from './common-options.js';
 /** `check-config`: loads and validates the config, then prints its summary (URL passwords and query values redacted). */
 export function runCheckConfig(options: GlobalOptions): void {
   const path = resolveConfigPath(options.config);
-  const { config, defaulted } = loadConfigFile(path);
+  const { config, defaulted, warnings } = loadConfigFile(path);
   const summary = {
     ok: true,
     path,
@@ -44,6 +44,7 @@ export function runCheckConfig(options: GlobalOptions): void {
         }
       : null,
     defaulted: defaulted.map((entry) => `${entry.path} <- \${${entry.variable}} default`),
+    warnings,
   };
   if (options.json) {
     printJson(summary);
@@ -63,6 +64,7 @@ export function runCheckConfig(options: GlobalOptions): void {
         ? `warning: ${entry.path} uses the development default of \${${entry.variable}}: set ${entry.variable} before production use`
         : `${entry.path}: \${${entry.variable}} not set, using its default`,
     ),
+    ...warnings.map((warning) => `warning: ${warning}`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
