@@ -28,7 +28,7 @@ export interface ApiRoutesDeps {
  * - GET  /deliveries?status=&destination=&source=&since=&limit=&cursor=
  * - GET  /deliveries/:id                         the delivery with its attempt log
  * - GET  /dead-letters?destination=&source=&since=&limit=&cursor=   as `dlq list --json`
- * - GET  /stats                                  as `stats --json`, plus `circuits`
+ * - GET  /stats                                  as `stats --json`, plus `circuits` and `quarantined` ({source: N})
  * - POST /replay     {"ids":[…]} | {"destination":"…"} | {"all":true}, optional "since", "dryRun"
  * - POST /redeliver  {"eventId":"…","destination":"…"?}
  */
@@ -70,7 +70,11 @@ export function createApiRouter({ operator, breakerStates }: ApiRoutesDeps): Rou
     });
   });
   router.get('/stats', async (ctx) => {
-    ctx.body = { ...(await readStats(operator)), ...(breakerStates ? { circuits: breakerStates() } : {}) };
+    ctx.body = {
+      ...(await readStats(operator)),
+      ...(breakerStates ? { circuits: breakerStates() } : {}),
+      quarantined: await operator.store.quarantineCounts(),
+    };
   });
   router.post('/replay', async (ctx) => {
     const body = await readJsonObject(ctx, JSON_BODY_LIMIT);

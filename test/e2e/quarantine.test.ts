@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openBrowser } from '../helpers/browser.js';
 import { jsonLines, runCli } from '../helpers/cli.js';
 import { post } from '../helpers/post.js';
 import { relayConfig, startRelay, writeConfig } from '../helpers/relay.js';
@@ -78,6 +79,19 @@ describe('quarantine: what a wrong secret would lose is kept, and released once 
     expect(metrics).toMatch(/^hookrelay_quarantined\{source="cerebrium"\} 7$/m);
     expect(JSON.parse((await cli('stats', '--json')).stdout).events).toBe(0);
     expect(sink.received).toHaveLength(0);
+
+    // The admin API and the dashboard's overview show the count per source, as a warning.
+    const stats = await (await request(`http://127.0.0.1:${relay.adminPort}/admin/api/stats`)).body.json();
+    expect((stats as { quarantined: unknown }).quarantined).toEqual({ cerebrium: 7 });
+    const errors: string[] = [];
+    const browser = await openBrowser(errors);
+    cleanups.push(() => browser.close());
+    await browser.page.goto(`http://127.0.0.1:${relay.adminPort}/`);
+    const warning = browser.page.locator('#quarantine [role="alert"]');
+    await expect.poll(() => warning.getAttribute('data-quarantined'), { timeout: 15_000 }).toBe('7');
+    expect(await warning.textContent()).toContain('7 rejected callbacks held in quarantine (cerebrium: 7)');
+    await browser.close();
+    expect(errors).toEqual([]);
 
     // Releasing before the secret is known releases nothing.
     expect(JSON.parse((await cli('quarantine', 'release', '--all', '--json')).stdout)).toEqual({ matched: 7, released: 1 });
