@@ -116,6 +116,8 @@ export interface Store {
   listQuarantined(filter: { source?: string }): Promise<QuarantinedSummary[]>;
   getQuarantined(id: string): Promise<Quarantined | null>;
   removeQuarantined(ids: readonly string[]): Promise<number>;
+  /** Deletes a source's entries received before `before` (the retention sweep's share of the age bound). */
+  pruneQuarantined(source: string, before: number): Promise<number>;
   /** Entries held per source (sources with none are absent). */
   quarantineCounts(): Promise<Record<string, number>>;
   /** Deletes up to `limit` events whose deliveries are all delivered and that were received before `before`. */

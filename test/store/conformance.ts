@@ -496,7 +496,9 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect(kept.filter((e) => e.source === 'cerebrium').map((e) => e.id)).not.toContain(first!.id);
         expect(kept.filter((e) => e.source === 'cerebrium')).toHaveLength(2);
         expect(await store.quarantineCounts()).toEqual({ cerebrium: 2, other: 1 });
-        expect(await store.removeQuarantined(kept.map((e) => e.id))).toBe(3);
+        expect(await store.pruneQuarantined('other', now - 1)).toBe(0);
+        expect(await store.pruneQuarantined('other', Date.now() + 60_000)).toBe(1);
+        expect(await store.removeQuarantined(kept.map((e) => e.id))).toBe(2);
         expect(await store.quarantineCounts()).toEqual({});
         expect(await store.getQuarantined(first!.id)).toBeNull();
       });

@@ -346,6 +346,7 @@ class PostgresStore implements Store {
   getQuarantined: Store['getQuarantined'] = (id) => this.quarantined.getQuarantined(id);
   removeQuarantined: Store['removeQuarantined'] = (ids) => this.quarantined.removeQuarantined(ids);
   quarantineCounts: Store['quarantineCounts'] = () => this.quarantined.quarantineCounts();
+  pruneQuarantined: Store['pruneQuarantined'] = (source, before) => this.quarantined.pruneQuarantined(source, before);
   redeliver: Store['redeliver'] = (eventId, destinations, now) => this.operator.redeliver(eventId, destinations, now);
   pruneDelivered: Store['pruneDelivered'] = (before, limit) => this.operator.pruneDelivered(before, limit);
 

@@ -51,6 +51,10 @@ export function createQuarantineQueries(pool: Pool, t: Tables) {
       const rows = await queryRows<{ id: string }>(pool, 'release from the quarantine', `DELETE FROM ${t.quarantine} WHERE id = ANY($1::text[]) RETURNING id`, [ids]);
       return rows.length;
     },
+    async pruneQuarantined(source: string, before: number): Promise<number> {
+      const rows = await queryRows<{ id: string }>(pool, 'prune the quarantine', `DELETE FROM ${t.quarantine} WHERE source = $1 AND received_at < $2 RETURNING id`, [source, before]);
+      return rows.length;
+    },
     async quarantineCounts(): Promise<Record<string, number>> {
       const rows = await queryRows<{ source: string; n: number | string }>(pool, 'count the quarantine', `SELECT source, count(*) AS n FROM ${t.quarantine} GROUP BY source`);
       return Object.fromEntries(rows.map((row) => [row.source, Number(row.n)]));

@@ -48,6 +48,7 @@ export function createQuarantineQueries(db: Database) {
       const row = get.get(id) as QuarantineRow | undefined;
       return row ? toQuarantined(row) : null;
     },
+    pruneQuarantined: (source: string, before: number): number => pruneOld.run(source, before).changes,
     removeQuarantined: db.transaction((ids: readonly string[]) => ids.reduce((removed, id) => removed + remove.run(id).changes, 0)),
     quarantineCounts(): Record<string, number> {
       return Object.fromEntries((counts.all() as { source: string; n: number }[]).map((row) => [row.source, row.n]));

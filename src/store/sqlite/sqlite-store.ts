@@ -243,6 +243,8 @@ class SqliteStore implements Store {
   getQuarantined: Store['getQuarantined'] = async (id) => this.quarantined.getQuarantined(id);
   removeQuarantined: Store['removeQuarantined'] = async (ids) => this.write('release from the quarantine', () => this.quarantined.removeQuarantined(ids));
   quarantineCounts: Store['quarantineCounts'] = async () => this.quarantined.quarantineCounts();
+  pruneQuarantined: Store['pruneQuarantined'] = async (source, before) =>
+    this.write('prune the quarantine', () => this.quarantined.pruneQuarantined(source, before));
 
   redeliver: Store['redeliver'] = async (eventId, destinations, now) =>
     this.write('redeliver', () => this.operator.redeliver(eventId, destinations, now));

@@ -176,6 +176,7 @@ export async function openWorkerSqliteStore(options: { location: DatabaseLocatio
     },
     removeQuarantined: (ids) => call('removeQuarantined', ids),
     quarantineCounts: () => call('quarantineCounts'),
+    pruneQuarantined: (source, before) => call('pruneQuarantined', source, before),
     pruneDelivered: (before, limit) => call('pruneDelivered', before, limit),
     attemptHistogram: (since, bucketMs) => call('attemptHistogram', since, bucketMs),
     recordRun: (run, request) => call('recordRun', run, request),
