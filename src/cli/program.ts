@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, isHookrelayError } from '../errors.js';
+import { registerBackup } from './commands/backup.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerDeliveries } from './commands/deliveries.js';
 import { registerDlq } from './commands/dlq.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerDeliveries(program);
   registerEvents(program);
   registerQuarantine(program);
+  registerBackup(program);
   registerSendTest(program);
   registerRuns(program);
   for (const command of program.commands) command.exitOverride();
