@@ -54,7 +54,7 @@ export async function getEventDetail({ store }: OperatorContext, eventId: string
 }
 
 export interface EventSearch {
-  /** A dedupe key (e.g. a run_id) or an event id, matched exactly. */
+  /** A dedupe key (e.g. a run_id) or an event id, or the start of one. */
   query?: string;
   source?: string;
   limit?: number;
@@ -72,7 +72,7 @@ export const EVENT_PAGE_DEFAULT = 50;
 export const EVENT_PAGE_MAX = 500;
 
 /**
- * Events newest first, optionally only the one(s) with this dedupe key or id. Pages follow
+ * Events newest first, optionally only those whose dedupe key or id equals or starts with the query. Pages follow
  * the event id, not the arrival time: one group commit stores many events in the same
  * millisecond, and a time cursor would skip the rest of them.
  */
@@ -83,6 +83,8 @@ export async function searchEvents({ store }: OperatorContext, search: EventSear
   }
   const rows = await store.findEvents({
     query: search.query || undefined,
+    // The dashboard's search box: the start of a run id finds it (operators paste partial ids).
+    prefix: true,
     source: search.source || undefined,
     limit: limit + 1,
     cursor: search.cursor || undefined,

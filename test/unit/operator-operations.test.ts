@@ -150,6 +150,7 @@ describe('operator operations on a real store', () => {
     expect((await searchEvents(fixture, { query: 'run-42' })).events.map((e) => e.id)).toEqual([eventId]);
     expect((await searchEvents(fixture, { query: eventId })).events.map((e) => e.dedupeKey)).toEqual(['run-42']);
     expect((await searchEvents(fixture, { query: 'run-43' })).events).toEqual([]);
+    expect((await searchEvents(fixture, { query: 'run-4' })).events.map((e) => e.id)).toEqual([eventId]);
     // Pages: nextCursor leads to the older events and is null on the last page.
     const others = await Promise.all(['run-50', 'run-51', 'run-52'].map((key) => ingest(store, key, ['app'])));
     const first = await searchEvents(fixture, { limit: 2 });
