@@ -9,8 +9,9 @@
 # The SQLite database lives in the /data volume.
 #
 # Give `docker stop` more than its default 10 s (e.g. `docker stop -t 30`, compose
-# `stop_grace_period: 30s`): on SIGTERM the relay closes its listener, finishes the requests
-# already received, then lets in-flight deliveries finish for up to 10 s each step.
+# `stop_grace_period: 30s`): on SIGTERM the relay closes its listener, answers the requests
+# already received (up to 10 s for slow ones), then lets in-flight attempts finish for up to
+# 5 s and releases the rest to pending.
 
 # ---- build: compile better-sqlite3 from source, compile TypeScript, drop dev dependencies ----
 FROM node:26-bookworm-slim AS build
@@ -64,6 +65,6 @@ EXPOSE 8080 9090
 
 # Slim images have no curl: ask Node. Follows ${PORT} like the baked config does.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "const r=require('node:http').get({host:'127.0.0.1',port:process.env.PORT||8080,path:'/healthz',timeout:3000},(res)=>process.exit(res.statusCode===200?0:1));r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',()=>process.exit(1))"]
+  CMD ["node", "-e", "const r=require('node:http').get({host:'127.0.0.1',port:process.env.PORT||8080,path:'/readyz',timeout:3000},(res)=>process.exit(res.statusCode===200?0:1));r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',()=>process.exit(1))"]
 
 CMD ["node", "dist/cli/main.js", "serve"]

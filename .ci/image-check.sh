@@ -93,7 +93,7 @@ step "listening on port $port"
 # The Dockerfile's HEALTHCHECK command, as written there (it reads PORT).
 healthcheck="$(node "$ci/image-parts.mjs" healthcheck)"
 "${run_as[@]}" "${image_env[@]}" PORT="$port" node -e "$healthcheck"
-step "HEALTHCHECK (GET /healthz): ok"
+step "HEALTHCHECK (GET /readyz): ok"
 
 answer="$("${run_as[@]}" "${image_env[@]}" node dist/cli/main.js send-test --source cerebrium --url "http://127.0.0.1:$port")"
 echo "$answer" >&2

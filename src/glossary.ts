@@ -21,6 +21,10 @@
  *   id; linked to that event), `overdue` (no callback within `overdueAfterMs`), `lost` (overdue, and
  *   Cerebrium says it finished: the callback will never come). A late callback still completes it.
  * - **announcement**: the event on the built-in source `runs` that says a run became overdue or lost.
+ * - **quarantine**: where a source with `quarantine` set keeps callbacks rejected for their signature
+ *   or timestamp (raw bytes and headers), bounded by bytes and age; **release** verifies them again
+ *   with the current secrets and ingests those that pass as events.
+ * - **retry now**: making pending deliveries that wait for a later attempt due at once (budget unchanged).
  */
 
 export const DELIVERY_STATUSES = ['pending', 'in_flight', 'delivered', 'dead'] as const;

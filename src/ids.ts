@@ -21,7 +21,7 @@ let sequence = 0;
  * + a per-millisecond sequence (4 chars) + 48 random bits. Within one process ids are
  * strictly increasing, so sorting by id sorts by creation order; across processes by time.
  */
-export function newId(prefix: 'evt' | 'dlv' | 'run'): string {
+export function newId(prefix: 'evt' | 'dlv' | 'run' | 'qtn'): string {
   const now = Date.now();
   if (now > lastMs) {
     lastMs = now;

@@ -38,7 +38,7 @@ export interface RunningRelay {
  * The caller logs the `listening` line (the supervisor, whose pid it carries).
  */
 export async function startRelay(
-  { config, defaulted }: LoadedConfig,
+  { config, defaulted, warnings }: LoadedConfig,
   logger: Logger = createLogger({ level: config.log.level }),
   listeners: RelayListeners = {},
 ): Promise<RunningRelay> {
@@ -48,6 +48,7 @@ export async function startRelay(
       `${entry.path} uses the development default of \${${entry.variable}}: set ${entry.variable} before production use`,
     );
   }
+  for (const warning of warnings) logger.warn(warning);
 
   // The admin listener, its metrics and dashboard (Koa, prom-client) are loaded only when it is
   // on, while storage opens (in its own threads): start-up takes the longer of the two, not both.

@@ -23,12 +23,12 @@ export interface ApiRoutesDeps {
 
 /**
  * The admin JSON API under /admin/api: the operator operations, nothing of its own.
- * - GET  /events?query=&source=&limit=&cursor=   events newest first; `query` = dedupe key (run_id) or event id
+ * - GET  /events?query=&source=&limit=&cursor=   events newest first; `query` = dedupe key (run_id) or event id, or the start of one
  * - GET  /events/:id                             the event with its deliveries and their attempts
  * - GET  /deliveries?status=&destination=&source=&since=&limit=&cursor=
  * - GET  /deliveries/:id                         the delivery with its attempt log
  * - GET  /dead-letters?destination=&source=&since=&limit=&cursor=   as `dlq list --json`
- * - GET  /stats                                  as `stats --json`, plus `circuits`
+ * - GET  /stats                                  as `stats --json`, plus `circuits` and `quarantined` ({source: N})
  * - POST /replay     {"ids":[…]} | {"destination":"…"} | {"all":true}, optional "since", "dryRun"
  * - POST /redeliver  {"eventId":"…","destination":"…"?}
  */
@@ -54,7 +54,11 @@ export function createApiRouter({ operator, breakerStates }: ApiRoutesDeps): Rou
     ctx.body = await listDeadLetters(operator, { ...query, since: sinceOf(query.since, now()) });
   });
   router.get('/stats', async (ctx) => {
-    ctx.body = { ...(await readStats(operator)), ...(breakerStates ? { circuits: breakerStates() } : {}) };
+    ctx.body = {
+      ...(await readStats(operator)),
+      ...(breakerStates ? { circuits: breakerStates() } : {}),
+      quarantined: await operator.store.quarantineCounts(),
+    };
   });
   router.post('/replay', jsonBody(JSON_BODY_LIMIT), async (ctx) => {
     const { since, ...selectors } = readBody(ctx, replayBody);

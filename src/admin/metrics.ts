@@ -46,6 +46,7 @@ export interface RelayMetrics {
  * - hookrelay_filtered_total{destination}   events not queued for a destination: its filter did not match
  * - hookrelay_fallbacks_total{from,to}   dead deliveries that created a delivery to their destination's fallback
  * - hookrelay_rate_limit_wait_seconds_total{destination}   time due deliveries waited for the destination's rateLimit
+ * - hookrelay_quarantined{source}   gauge, from the store at scrape time
  * Every known label combination is present from the start with 0, so rates and alerts work
  * before the first event.
  */
@@ -100,6 +101,18 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
     async collect() {
       const counts = await store.runCounts();
       for (const status of RUN_STATUSES) this.set({ status }, counts[status]);
+    },
+  });
+  const quarantining = config.sources.filter((source) => source.quarantine !== undefined).map((source) => source.name);
+  new Gauge({
+    name: 'hookrelay_quarantined',
+    help: 'Rejected callbacks held in quarantine per source (sources with quarantine set), read from storage at scrape time.',
+    labelNames: ['source'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await store.quarantineCounts();
+      this.reset();
+      for (const source of new Set([...quarantining, ...Object.keys(counts)])) this.set({ source }, counts[source] ?? 0);
     },
   });
   const runDuration = new Histogram({

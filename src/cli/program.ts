@@ -1,14 +1,19 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, isHookrelayError } from '../errors.js';
+import { registerBackup } from './commands/backup.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerDeliveries } from './commands/deliveries.js';
 import { registerDlq } from './commands/dlq.js';
+import { registerEvents } from './commands/events.js';
+import { registerQuarantine } from './commands/quarantine.js';
 import { registerRedeliver } from './commands/redeliver.js';
 import { registerReplay } from './commands/replay.js';
+import { registerRetryNow } from './commands/retry-now.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSendTest } from './commands/send-test.js';
 import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
+import { hookrelayVersion } from '../version.js';
 
 /**
  * Every command and option is registered here at once and cheaply (commander only), so help,
@@ -19,6 +24,7 @@ export function buildProgram(): Command {
   const program = new Command('hookrelay')
     .description('Durable webhook relay: verify, dedupe, commit, then fan out with retries.')
     .showHelpAfterError(false)
+    .version(hookrelayVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   registerServe(program);
@@ -27,7 +33,11 @@ export function buildProgram(): Command {
   registerDlq(program);
   registerReplay(program);
   registerRedeliver(program);
+  registerRetryNow(program);
   registerDeliveries(program);
+  registerEvents(program);
+  registerQuarantine(program);
+  registerBackup(program);
   registerSendTest(program);
   registerRuns(program);
   for (const command of program.commands) command.exitOverride();
@@ -43,6 +53,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     process.stderr.write(program.helpInformation());
     return 2;
   }
+  quietOnClosedPipe();
   try {
     await program.parseAsync(argv as string[]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -61,4 +72,15 @@ export function printError(error: unknown, verbose: boolean): void {
   const message = isHookrelayError(error) ? error.message : error instanceof Error ? error.message : String(error);
   process.stderr.write(`hookrelay: ${message.split('\n')[0]}\n`);
   if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+}
+
+/**
+ * `hookrelay dlq list --json | head -2`: once the reader has gone, writing on is pointless and
+ * the EPIPE is no error of ours. Exit quietly, as every CLI piped into `head` does.
+ */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
 }

@@ -3,8 +3,10 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { HookrelayError } from '../errors.js';
 import { configSchema, type ParsedConfig } from './schema.js';
-import { interpolateEnv, type DefaultedVariable } from './interpolate.js';
+import { interpolateEnv, type DefaultedVariable, type InterpolateOptions } from './interpolate.js';
 import { formatKeyPath } from './key-path.js';
+import { closest, knownKeysAt } from './suggest.js';
+import { configWarnings } from './warnings.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/hookrelay.yaml';
 
@@ -31,6 +33,8 @@ export interface LoadedConfig {
   path: string;
   /** `${VAR:-default}` substitutions that fell back to their default, with the key path they fill. */
   defaulted: readonly DefaultedVariable[];
+  /** Valid but almost certainly unintended settings (see configWarnings), one sentence each. */
+  warnings: readonly string[];
 }
 
 /** `--config PATH`, else `$HOOKRELAY_CONFIG`, else `config/hookrelay.yaml`. */
@@ -38,7 +42,11 @@ export function resolveConfigPath(explicit: string | undefined, env: NodeJS.Proc
   return explicit ?? (env.HOOKRELAY_CONFIG || DEFAULT_CONFIG_PATH);
 }
 
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+/**
+ * Reads, interpolates and validates the config file. Read-only CLI commands pass
+ * `{ secretsRequired: false }`: they never verify or sign, so an unset secret must not stop them.
+ */
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, options: InterpolateOptions = {}): LoadedConfig {
   if (!existsSync(path)) {
     throw new HookrelayError('HOOKRELAY_CONFIG_NOT_FOUND', `config file not found: ${path}`);
   }
@@ -48,20 +56,22 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
   } catch (error) {
     throw new HookrelayError('HOOKRELAY_CONFIG_NOT_FOUND', `cannot read config file ${path}: ${(error as Error).message}`, { cause: error });
   }
-  return { ...parseConfigText(text, env), path };
+  return { ...parseConfigText(text, env, options), path };
 }
 
-export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env): Omit<LoadedConfig, 'path'> {
+export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env, options: InterpolateOptions = {}): Omit<LoadedConfig, 'path'> {
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: false });
   } catch (error) {
     const detail = error instanceof YAMLParseError ? error.message.split('\n')[0] : String(error);
-    throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', `config is not valid YAML: ${detail}`, { cause: error });
+    const at = error instanceof YAMLParseError ? lineAndColumn(text, error.pos[0]) : '';
+    throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', `config is not valid YAML${at}: ${detail}`, { cause: error });
   }
   if (raw === null || raw === undefined) raw = {};
-  const { value, defaulted } = interpolateEnv(raw, env);
-  return { config: resolveConfig(value), defaulted };
+  const { value, defaulted, emptied } = interpolateEnv(raw, env, options);
+  const config = resolveConfig(value);
+  return { config, defaulted, warnings: configWarnings(config, emptied) };
 }
 
 /** Validates an already-interpolated config object, applies defaults and freezes it. */
@@ -69,10 +79,10 @@ export function resolveConfig(raw: unknown): Config {
   // reportInput: tells a missing key (input undefined) from a present one of the wrong type.
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    const first = result.error.issues[0]!;
-    throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', formatIssue(first), {
-      details: { issues: result.error.issues.map(formatIssue) },
-    });
+    // Every error at once, on one line: fixing them one run at a time is slow.
+    const issues = result.error.issues.map(formatIssue);
+    const message = issues.length === 1 ? issues[0]! : `${issues.length} config errors: ${issues.join('; ')}`;
+    throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', message, { details: { issues } });
   }
   const parsed = result.data;
   const allSources = parsed.sources.map((source) => source.name);
@@ -85,8 +95,13 @@ export function resolveConfig(raw: unknown): Config {
 
 function formatIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((key) => formatKeyPath([...issue.path, key]));
-    return `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''}`;
+    const known = knownKeysAt(issue.path);
+    return issue.keys
+      .map((key) => {
+        const suggestion = closest(key, known);
+        return `${formatKeyPath([...issue.path, key])}: unknown key${suggestion ? ` (did you mean ${suggestion}?)` : ''}`;
+      })
+      .join('; ');
   }
   let message = issue.message;
   if (issue.code === 'invalid_type') {
@@ -95,7 +110,11 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     // zod's own wording starts with "Invalid input"; a message the schema set (e.g. "expected a positive integer") is kept.
     else if (message.startsWith('Invalid input')) message = `expected ${expected}`;
   } else if (issue.code === 'invalid_value' && 'values' in issue) {
-    message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    // The value is echoed: enum keys (scheme, level, answer) never hold a secret.
+    const got = typeof issue.input === 'string' ? issue.input : undefined;
+    const suggestion = got === undefined ? null : closest(got, issue.values.map(String));
+    message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` +
+      (got === undefined ? '' : `, got ${JSON.stringify(got)}`) + (suggestion ? ` (did you mean "${suggestion}"?)` : '');
   } else if (issue.code === 'invalid_key') {
     // A record key (a header name) that failed its own schema: its message says why.
     message = issue.issues[0]?.message ?? message;
@@ -111,4 +130,13 @@ function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
   }
   return value;
+}
+
+/** ` at line L, column C` of a character offset in the YAML text (1-based, as editors count). */
+function lineAndColumn(text: string, offset: number | undefined): string {
+  if (offset === undefined || offset < 0) return '';
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return ` at line ${line}, column ${column}`;
 }

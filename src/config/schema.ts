@@ -160,6 +160,15 @@ const sourceSchema = z
         }
       }),
     dedupe: z.strictObject({ keys: z.array(dedupeKeyRule) }).optional(),
+    quarantine: z
+      .strictObject({
+        maxBytes: positiveInt.describe('Most bytes (bodies and headers) kept for this source; over it the oldest go first.'),
+        maxAgeMs: duration('Kept this long at most.'),
+      })
+      .optional()
+      .describe(
+        'Keep callbacks rejected for their signature or timestamp (still answered 401, never delivered) so that "hookrelay quarantine release" can verify them again with the current secrets. Default: off.',
+      ),
     onStorageFailure: z
       .enum(STORAGE_FAILURE_ANSWERS)
       .optional()

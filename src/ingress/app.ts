@@ -5,11 +5,8 @@ import Router from '@koa/router';
 import type { Config } from '../config/load.js';
 import { errorBody, httpStatusFor, isHookrelayError, HookrelayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
-import { decodeContentEncoding } from './decode-body.js';
-import { createDedupeKeyFn } from './dedupe-key.js';
-import { createDestinationSelector } from './destination-filter.js';
-import { createRunIdFn } from './run-id.js';
+import type { QuarantineLimits, Store } from '../store/store.js';
+import { createEventBuilder } from './new-event.js';
 import { readRawBody, tooLarge } from './read-body.js';
 import { trackRequests } from './request-tracker.js';
 import { createVerifier } from './verify/index.js';
@@ -111,10 +108,8 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
 
   for (const source of config.sources) {
     const verify = createVerifier(source.verify);
-    const dedupeKeyOf = createDedupeKeyFn(source.dedupe.keys);
-    const runIdOf = config.runs?.source === source.name ? createRunIdFn(source.dedupe.keys) : null;
-    const selectDestinations = createDestinationSelector(config.destinations.filter((destination) => destination.sources.includes(source.name)));
     const sourceLog = log.child({ source: source.name });
+    const eventOf = createEventBuilder(config, source, sourceLog);
     const maxBodyBytes = config.server.maxBodyBytes;
 
     router.post(source.path, async (ctx) => {
@@ -124,20 +119,17 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
         verify(req.headers, body, Date.now());
       } catch (error) {
         hooks.received?.(source.name, 'rejected');
-        if (isHookrelayError(error)) sourceLog.info({ code: error.code }, 'callback rejected');
+        if (!isHookrelayError(error)) throw error;
+        // Cerebrium never retries a 401: a wrong or rotated secret loses results, so say it loudly.
+        sourceLog.warn({ code: error.code, reason: error.message, ...error.details }, 'callback rejected');
+        if (source.quarantine) await quarantineRejected(store, source.name, source.quarantine, error.code, req.headers, body, sourceLog);
         throw error;
       }
-      const contentType = req.headers['content-type'] || 'application/octet-stream';
-      const contentEncoding = req.headers['content-encoding'] || null;
-      const decoded = contentEncoding && (dedupeKeyOf.readsBody || selectDestinations.readsBody) ? await decodeForDedupe(body, contentEncoding, maxBodyBytes, sourceLog) : undefined;
-      const dedupeKey = dedupeKeyOf(req.headers, body, contentType, decoded);
-      const runId = runIdOf?.(req.headers, decoded ?? body, contentType, dedupeKey);
-      const { queued: destinations, filtered } = selectDestinations(req.headers, () => (decoded === undefined ? body : decoded));
+      const { event, filtered } = await eventOf(req.headers, body);
+      const { destinations } = event;
       let result;
       try {
-        const requestHeader = req.headers['x-request-id'];
-        const requestId = typeof requestHeader === 'string' && requestHeader !== '' ? requestHeader : null;
-        result = await store.ingest({ source: source.name, dedupeKey, contentType, contentEncoding, body, requestId, destinations, ...(runId ? { runId } : {}) });
+        result = await store.ingest(event);
       } catch (error) {
         if (!isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')) throw error;
         hooks.received?.(source.name, 'unavailable');
@@ -166,16 +158,24 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
 }
 
 /**
- * The body with its Content-Encoding undone (bounded by maxBodyBytes of output), for `body:`
- * dedupe rules only; null when it cannot be decoded: the dedupe key then falls back to the
- * next rule, as for a body that is not JSON, and the operator is told.
+ * Keeps a rejected callback in its source's bounded quarantine. Its answer stays 401 whatever
+ * happens here: a failure to keep it is logged, never answered.
  */
-async function decodeForDedupe(body: Buffer, contentEncoding: string, maxBytes: number, log: Logger): Promise<Buffer | null> {
+async function quarantineRejected(
+  store: Store,
+  source: string,
+  limits: QuarantineLimits,
+  reason: string,
+  headers: IncomingMessage['headers'],
+  body: Buffer,
+  log: Logger,
+): Promise<void> {
+  const kept = Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string | string[]] => entry[1] !== undefined));
+  const now = Date.now();
   try {
-    return await decodeContentEncoding(body, contentEncoding, maxBytes);
+    await store.quarantine({ source, reason, headers: kept, body, receivedAt: now }, limits, now);
   } catch (error) {
-    log.warn({ contentEncoding, reason: (error as Error).message }, 'cannot decode the body for its dedupe key: body rules skipped');
-    return null;
+    log.error({ err: error }, 'cannot quarantine the rejected callback');
   }
 }
 

@@ -40,6 +40,23 @@ export async function listDeliveries({ store }: OperatorContext, request: Delive
   return { deliveries: page.deliveries.map(deliveryView), nextCursor: page.nextCursor };
 }
 
+/** The deliveries of one event (by destination name), with the list's other filters applied. */
+export async function listDeliveriesOfEvent(
+  { store }: OperatorContext,
+  eventId: string,
+  request: Omit<DeliveryListRequest, 'cursor'>,
+): Promise<DeliveryList> {
+  const status = request.status ? checkStatus(request.status) : undefined;
+  const deliveries = (await store.listDeliveriesOfEvent(eventId)).filter(
+    (delivery) =>
+      (status === undefined || delivery.status === status) &&
+      (!request.destination || delivery.destination === request.destination) &&
+      (!request.source || delivery.source === request.source) &&
+      (request.since === undefined || delivery.updatedAt >= request.since),
+  );
+  return { deliveries: deliveries.slice(0, request.limit ?? DELIVERY_PAGE_DEFAULT).map(deliveryView), nextCursor: null };
+}
+
 export interface DeliveryDetail {
   delivery: DeliveryView;
   attempts: AttemptView[];

@@ -1,4 +1,5 @@
 import { HookrelayError } from '../errors.js';
+import type { DeliveryStatus } from '../glossary.js';
 import type { OperatorContext } from './context.js';
 import {
   attemptView, deliveryView, eventSummaryView, iso, type AttemptView, type DeliveryView, type EventSummaryView,
@@ -53,7 +54,7 @@ export async function getEventDetail({ store }: OperatorContext, eventId: string
 }
 
 export interface EventSearch {
-  /** A dedupe key (e.g. a run_id) or an event id, matched exactly. */
+  /** A dedupe key (e.g. a run_id) or an event id, or the start of one. */
   query?: string;
   source?: string;
   limit?: number;
@@ -71,7 +72,7 @@ export const EVENT_PAGE_DEFAULT = 50;
 export const EVENT_PAGE_MAX = 500;
 
 /**
- * Events newest first, optionally only the one(s) with this dedupe key or id. Pages follow
+ * Events newest first, optionally only those whose dedupe key or id equals or starts with the query. Pages follow
  * the event id, not the arrival time: one group commit stores many events in the same
  * millisecond, and a time cursor would skip the rest of them.
  */
@@ -82,6 +83,8 @@ export async function searchEvents({ store }: OperatorContext, search: EventSear
   }
   const rows = await store.findEvents({
     query: search.query || undefined,
+    // The dashboard's search box: the start of a run id finds it (operators paste partial ids).
+    prefix: true,
     source: search.source || undefined,
     limit: limit + 1,
     cursor: search.cursor || undefined,
@@ -96,4 +99,38 @@ function decodeUtf8(bytes: Buffer): string | null {
   } catch {
     return null;
   }
+}
+
+/** One line of `events search`: the event and each delivery's status by destination. */
+export interface EventMatchView {
+  id: string;
+  source: string;
+  dedupeKey: string;
+  receivedAt: string;
+  deliveries: Record<string, DeliveryStatus>;
+}
+
+export const EVENT_MATCH_DEFAULT = 50;
+
+/**
+ * Events whose id or dedupe key (a run id for Cerebrium) equals or starts with `query`, newest
+ * first, at most `limit`.
+ */
+export async function matchEvents(context: OperatorContext, query: string, limit = EVENT_MATCH_DEFAULT): Promise<EventMatchView[]> {
+  if (query === '') throw new HookrelayError('HOOKRELAY_USAGE', 'events search needs a query (an event id, run id or dedupe key, or the start of one)');
+  if (!Number.isInteger(limit) || limit < 1 || limit > EVENT_PAGE_MAX) {
+    throw new HookrelayError('HOOKRELAY_USAGE', `limit must be an integer from 1 to ${EVENT_PAGE_MAX}`);
+  }
+  const events = await context.store.findEvents({ query, prefix: true, limit });
+  return Promise.all(
+    events.map(async (event) => ({
+      id: event.id,
+      source: event.source,
+      dedupeKey: event.dedupeKey,
+      receivedAt: iso(event.receivedAt)!,
+      deliveries: Object.fromEntries(
+        (await context.store.listDeliveriesOfEvent(event.id)).map((delivery) => [delivery.destination, delivery.status]),
+      ),
+    })),
+  );
 }

@@ -1,7 +1,9 @@
 import { HookrelayError } from '../errors.js';
 import { nowOf, type OperatorContext } from './context.js';
+import { resolveEventId } from './find-event.js';
 
 export interface RedeliverRequest {
+  /** An event id, or a run id / dedupe key (see resolveEventId). */
   eventId: string;
   /** One destination; omitted = every destination the event's source fans out to. */
   destination?: string;
@@ -23,8 +25,9 @@ export interface RedeliverResult {
  */
 export async function redeliverEvent(context: OperatorContext, request: RedeliverRequest): Promise<RedeliverResult> {
   const { config, store } = context;
-  const event = await store.getEvent(request.eventId);
-  if (!event) throw new HookrelayError('HOOKRELAY_EVENT_NOT_FOUND', `no event with id "${request.eventId}"`);
+  const eventId = await resolveEventId(context, request.eventId);
+  const event = await store.getEvent(eventId);
+  if (!event) throw new HookrelayError('HOOKRELAY_EVENT_NOT_FOUND', `no event with id "${eventId}"`);
 
   const takers = config.destinations.filter((destination) => destination.sources.includes(event.source)).map((d) => d.name);
   let targets: string[];

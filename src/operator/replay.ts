@@ -72,7 +72,8 @@ export async function replayDeadLetters(
 
 type Selector = { kind: 'ids'; ids: string[] } | { kind: 'destinations'; destinations: string[] };
 
-function checkSelector({ config }: OperatorContext, request: ReplayRequest): Selector {
+/** The usage checks of a replay request (exactly one selector), which need no store: exit 2 before anything opens. */
+export function checkReplayUsage(request: ReplayRequest): void {
   const given = [request.ids !== undefined, request.destination !== undefined, request.all === true].filter(Boolean).length;
   if (given !== 1) {
     throw new HookrelayError(
@@ -85,6 +86,10 @@ function checkSelector({ config }: OperatorContext, request: ReplayRequest): Sel
   if (request.since !== undefined && !Number.isFinite(request.since)) {
     throw new HookrelayError('HOOKRELAY_USAGE', 'since must be a time');
   }
+}
+
+function checkSelector({ config }: OperatorContext, request: ReplayRequest): Selector {
+  checkReplayUsage(request);
   if (request.ids !== undefined) {
     const ids = [...new Set(request.ids.map((id) => id.trim()).filter(Boolean))];
     if (ids.length === 0) throw new HookrelayError('HOOKRELAY_USAGE', 'replay --id needs at least one delivery id');
@@ -113,6 +118,7 @@ async function replayIds(
 ): Promise<ReplayResult> {
   const { store, config } = context;
   const configured = new Set(destinationNames(config));
+  await assertDeliveriesExist(context, ids, batchSize);
   let matched = 0;
   let replayed = 0;
   for (let offset = 0; offset < ids.length; offset += batchSize) {
@@ -130,4 +136,22 @@ async function replayIds(
     await yieldToEventLoop();
   }
   return { matched, replayed, dryRun };
+}
+
+/** `replay --id dlv_nope` names the ids no delivery has (exit 1) before anything changes. */
+async function assertDeliveriesExist({ store }: OperatorContext, ids: readonly string[], batchSize: number): Promise<void> {
+  const unknown: string[] = [];
+  for (let offset = 0; offset < ids.length; offset += batchSize) {
+    const chunk = ids.slice(offset, offset + batchSize);
+    const found = await Promise.all(chunk.map((id) => store.getDelivery(id)));
+    chunk.forEach((id, index) => {
+      if (found[index] === null) unknown.push(id);
+    });
+  }
+  if (unknown.length === 0) return;
+  const shown = unknown.slice(0, 10).map((id) => `"${id}"`).join(', ');
+  throw new HookrelayError(
+    'HOOKRELAY_DELIVERY_NOT_FOUND',
+    `no delivery with id ${shown}${unknown.length > 10 ? ` and ${unknown.length - 10} more` : ''} (ids as printed by dlq list)`,
+  );
 }

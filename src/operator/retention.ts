@@ -13,7 +13,7 @@ export interface RetentionDeps {
 }
 
 export interface Retention {
-  /** Starts pruning every `retention.intervalMs` (a no-op when `deliveredMaxAgeMs` is 0). */
+  /** Starts pruning every `retention.intervalMs` (a no-op when `deliveredMaxAgeMs` is 0 and no source has a quarantine). */
   start(): void;
   /** Prunes everything prunable now, batch by batch; resolves with the number of events deleted. */
   runOnce(): Promise<number>;
@@ -36,7 +36,17 @@ export function createRetention({ config, store, logger, now = Date.now, pauseMs
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<number> | null = null;
 
+  const quarantining = config.sources.filter((source) => source.quarantine !== undefined);
+  /** Quarantined callbacks past their source's maxAgeMs (a new rejection prunes too, but none may come). */
+  const pruneQuarantine = async () => {
+    for (const source of quarantining) {
+      const deleted = await store.pruneQuarantined(source.name, now() - source.quarantine!.maxAgeMs);
+      if (deleted > 0) log.info({ source: source.name, count: deleted }, 'pruned quarantined callbacks past maxAgeMs');
+    }
+  };
+
   const prune = async (): Promise<number> => {
+    await pruneQuarantine();
     if (deliveredMaxAgeMs <= 0) return 0;
     const before = now() - deliveredMaxAgeMs;
     let total = 0;
@@ -71,7 +81,7 @@ export function createRetention({ config, store, logger, now = Date.now, pauseMs
 
   return {
     start() {
-      if (deliveredMaxAgeMs <= 0 || timer || abort.signal.aborted) return;
+      if ((deliveredMaxAgeMs <= 0 && quarantining.length === 0) || timer || abort.signal.aborted) return;
       schedule();
     },
     runOnce,

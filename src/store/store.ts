@@ -104,6 +104,26 @@ export interface Store {
    * event has that id.
    */
   redeliver(eventId: string, destinations: readonly string[], now: number): Promise<string[] | null>;
+  /**
+   * Pending deliveries of these destinations that wait for a later retry become due at `now`
+   * (attempt count and budget unchanged). Returns how many.
+   */
+  retryNow(destinations: readonly string[], now: number): Promise<number>;
+
+  // ---- quarantine (sources with `quarantine`) -----------------------------------------------
+  /**
+   * Keeps a rejected callback, then bounds its source's quarantine: entries received before
+   * `now - limits.maxAgeMs` go, then the oldest while the source holds more than `limits.maxBytes`.
+   */
+  quarantine(entry: NewQuarantined, limits: QuarantineLimits, now: number): Promise<void>;
+  /** Quarantined callbacks newest first (without headers and body). */
+  listQuarantined(filter: { source?: string }): Promise<QuarantinedSummary[]>;
+  getQuarantined(id: string): Promise<Quarantined | null>;
+  removeQuarantined(ids: readonly string[]): Promise<number>;
+  /** Deletes a source's entries received before `before` (the retention sweep's share of the age bound). */
+  pruneQuarantined(source: string, before: number): Promise<number>;
+  /** Entries held per source (sources with none are absent). */
+  quarantineCounts(): Promise<Record<string, number>>;
   /** Deletes up to `limit` events whose deliveries are all delivered and that were received before `before`. */
   pruneDelivered(before: number, limit: number): Promise<number>;
   /** Delivery/attempt counts for the last hour per destination (dashboard chart). */
@@ -213,12 +233,41 @@ export interface DeliveryPage {
 }
 
 export interface EventFilter {
-  /** Matches the dedupe key exactly or the event id. */
+  /** Matches the dedupe key exactly or the event id (with `prefix`: either starts with it). */
   query?: string;
+  prefix?: boolean;
   source?: string;
   limit: number;
   /** Only events with a smaller id (ids sort by arrival): pass the last id of a page for the next, older page. */
   cursor?: string;
+}
+
+export interface QuarantineLimits {
+  maxBytes: number;
+  maxAgeMs: number;
+}
+
+export interface NewQuarantined {
+  source: string;
+  /** The rejection's error code, e.g. HOOKRELAY_SIGNATURE_INVALID. */
+  reason: string;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+  receivedAt: number;
+}
+
+export interface QuarantinedSummary {
+  id: string;
+  source: string;
+  reason: string;
+  receivedAt: number;
+  /** Bytes held: the body and the headers' JSON. */
+  size: number;
+}
+
+export interface Quarantined extends QuarantinedSummary {
+  headers: Record<string, string | string[]>;
+  body: Buffer;
 }
 
 export interface EventSummary {

@@ -179,10 +179,15 @@ describe('stats --json', () => {
         { name: 'audit', url: 'http://127.0.0.1:1/b', sources: ['other'] },
       ],
     });
-    const result = await runCli(['stats', '--json', '--config', writeConfig(path, config)]);
+    const configPath = writeConfig(path, config);
+    // The CLI never creates the database: serve does.
+    const relay = await startRelay(configPath);
+    cleanups.push(() => relay.kill());
+    expect(await relay.stop()).toBe(0);
+    const result = await runCli(['stats', '--json', '--config', configPath]);
     expect(result.code).toBe(0);
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
-    const zeros = { pending: 0, delivered: 0, dead: 0 };
+    const zeros = { pending: 0, inFlight: 0, delivered: 0, dead: 0 };
     expect(JSON.parse(result.stdout)).toEqual({
       events: 0,
       deliveries: { pending: 0, inFlight: 0, delivered: 0, dead: 0 },
@@ -222,7 +227,7 @@ describe('stats --json', () => {
     expect(stats).toEqual({
       events: 1,
       deliveries: { pending: 1, inFlight: 0, delivered: 0, dead: 0 },
-      destinations: { app: { pending: 1, delivered: 0, dead: 0 }, audit: { pending: 0, delivered: 0, dead: 0 } },
+      destinations: { app: { pending: 1, inFlight: 0, delivered: 0, dead: 0 }, audit: { pending: 0, inFlight: 0, delivered: 0, dead: 0 } },
     });
     expect(await relay.stop()).toBe(0);
   });

@@ -58,9 +58,9 @@ describe('retention in a running relay', () => {
       return current.events === 4 ? current : null;
     }, { timeoutMs: 20_000, intervalMs: 300, what: 'the delivered events to be pruned' });
     expect(after.destinations).toEqual({
-      good: { pending: 0, delivered: 0, dead: 0 },
-      bad: { pending: 0, delivered: 0, dead: 2 },
-      later: { pending: 2, delivered: 0, dead: 0 },
+      good: { pending: 0, inFlight: 0, delivered: 0, dead: 0 },
+      bad: { pending: 0, inFlight: 0, delivered: 0, dead: 2 },
+      later: { pending: 2, inFlight: 0, delivered: 0, dead: 0 },
     });
     expect(relay.lines.some((line) => line.includes('"msg":"pruned delivered events"'))).toBe(true);
     // The dead letters are still there to replay.

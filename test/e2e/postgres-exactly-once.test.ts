@@ -58,7 +58,7 @@ describe('three relays on one PostgreSQL database', () => {
     expect(JSON.parse(stats.stdout)).toEqual({
       events: total,
       deliveries: { pending: 0, inFlight: 0, delivered: total, dead: 0 },
-      destinations: { app: { pending: 0, delivered: total, dead: 0 } },
+      destinations: { app: { pending: 0, inFlight: 0, delivered: total, dead: 0 } },
     });
     const check = await runCli(['check-config', '--config', fleet.configPaths[0]!]);
     expect(check.code).toBe(0);

@@ -516,6 +516,66 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect(await store.findEvents({ limit: 1 })).toHaveLength(1);
       });
 
+      it('findEvents with prefix: the dedupe key or the id starts with the query', async () => {
+        const a = await store.ingest(newEvent('run-abc-1'));
+        const b = await store.ingest(newEvent('run-abc-2', { source: 'github' }));
+        await store.ingest(newEvent('run-abd-3'));
+        await store.ingest(newEvent('xrun-abc'));
+        expect((await store.findEvents({ query: 'run-abc', prefix: true, limit: 10 })).map((e) => e.id)).toEqual([b.id, a.id]);
+        expect(await store.findEvents({ query: 'run-abc', limit: 10 })).toEqual([]);
+        expect((await store.findEvents({ query: a.id.slice(0, -2), prefix: true, limit: 10 })).map((e) => e.id)).toContain(a.id);
+        expect((await store.findEvents({ query: 'run-ab', prefix: true, source: 'github', limit: 10 })).map((e) => e.id)).toEqual([b.id]);
+      });
+
+      it('retryNow makes waiting pending deliveries of the named destinations due now, attempts unchanged', async () => {
+        await store.ingest(newEvent('wait-1'));
+        await store.ingest(newEvent('wait-2'));
+        const later = Date.now() + 3_600_000;
+        const claimed = [...(await claim('app')), ...(await claim('audit'))];
+        await store.completeAttempts(claimed.map((d) => completion(d, { kind: 'retry', nextAttemptAt: later })), 'owner-a');
+        expect(await claim('app', 'owner-b')).toEqual([]);
+        const now = Date.now();
+        expect(await store.retryNow(['app'], now)).toBe(2);
+        expect(await store.retryNow(['app'], now)).toBe(0);
+        expect(await store.nextDueAt(['app'])).toBeLessThanOrEqual(now);
+        expect(await store.nextDueAt(['audit'])).toBe(later);
+        const again = await claim('app');
+        expect(again.map((d) => d.attempts)).toEqual([1, 1]);
+      });
+
+      it('quarantine keeps rejected callbacks byte-exact, bounded by age and bytes per source (oldest out first)', async () => {
+        const entry = (source: string, body: string, receivedAt = Date.now()) => ({
+          source,
+          reason: 'HOOKRELAY_SIGNATURE_INVALID',
+          headers: { 'x-request-id': `req-${body}`, 'x-multi': ['a', 'b'] },
+          body: Buffer.from(body),
+          receivedAt,
+        });
+        const limits = { maxBytes: 1_000_000, maxAgeMs: 3_600_000 };
+        const now = Date.now();
+        await store.quarantine(entry('cerebrium', 'old', now - 7_200_000), limits, now - 7_200_000);
+        await store.quarantine(entry('other', 'elsewhere'), limits, now);
+        await store.quarantine(entry('cerebrium', 'first'), limits, now);
+        // The 2-hour-old entry of cerebrium is past maxAgeMs; other sources are not touched.
+        expect((await store.listQuarantined({ source: 'cerebrium' })).map((e) => e.id)).toHaveLength(1);
+        const [first] = await store.listQuarantined({ source: 'cerebrium' });
+        const read = await store.getQuarantined(first!.id);
+        expect(read).toMatchObject({ source: 'cerebrium', reason: 'HOOKRELAY_SIGNATURE_INVALID', headers: { 'x-request-id': 'req-first', 'x-multi': ['a', 'b'] } });
+        expect(read!.body.equals(Buffer.from('first'))).toBe(true);
+        const size = first!.size;
+        await store.quarantine(entry('cerebrium', 'secon'), { ...limits, maxBytes: size * 2 }, now);
+        await store.quarantine(entry('cerebrium', 'third'), { ...limits, maxBytes: size * 2 }, now);
+        const kept = await store.listQuarantined({});
+        expect(kept.filter((e) => e.source === 'cerebrium').map((e) => e.id)).not.toContain(first!.id);
+        expect(kept.filter((e) => e.source === 'cerebrium')).toHaveLength(2);
+        expect(await store.quarantineCounts()).toEqual({ cerebrium: 2, other: 1 });
+        expect(await store.pruneQuarantined('other', now - 1)).toBe(0);
+        expect(await store.pruneQuarantined('other', Date.now() + 60_000)).toBe(1);
+        expect(await store.removeQuarantined(kept.map((e) => e.id))).toBe(2);
+        expect(await store.quarantineCounts()).toEqual({});
+        expect(await store.getQuarantined(first!.id)).toBeNull();
+      });
+
       it('findEvents pages through events committed together (one received_at) without skipping or repeating any', async () => {
         // Concurrent ingests share one group commit, so many events carry the same millisecond.
         const ingested = await Promise.all(Array.from({ length: 25 }, (_, index) => store.ingest(newEvent(`page-${index}`))));

@@ -62,6 +62,7 @@ function fullConfig(storage: 'sqlite' | 'postgres'): Record<string, any> {
         path: '/webhooks/cerebrium',
         verify: { scheme: 'cerebrium', secrets: ['s3cret'], toleranceMs: 300_000, header: 'X-Signature-256' },
         dedupe: { keys: ['body:run_id', 'header:x-request-id'] },
+        quarantine: { maxBytes: 104_857_600, maxAgeMs: 604_800_000 },
       },
       { name: 'github', path: '/webhooks/github', verify: { scheme: 'hmac-sha256', secrets: ['gh'] } },
       { name: 'jobs', path: '/webhooks/jobs', verify: { scheme: 'cerebrium', secrets: ['jobs-secret'] } },
@@ -161,7 +162,10 @@ function expectLoadsOrNames(raw: Record<string, any>, key: string): 'loaded' | '
       expect(isHookrelayError(error, 'HOOKRELAY_CONFIG_INVALID'), `${key}: ${String(error)}`).toBe(true);
       const message = (error as Error).message;
       expect(message).not.toMatch(/Invalid URL|undefined|\[object Object\]/);
-      expect(isWithin(namedPath(message), key), `${key} -> ${message}`).toBe(true);
+      // Every error is reported at once; the first names the changed key (others may follow from
+      // it, e.g. references to a source it removed).
+      const issues = (error as { details?: { issues?: string[] } }).details?.issues ?? [message];
+      expect(isWithin(namedPath(issues[0]!), key), `${key} -> ${message}`).toBe(true);
       return 'refused' as const;
     }
   });
@@ -196,6 +200,8 @@ const VALID: Record<string, fc.Arbitrary<unknown>> = {
   'sources[0].verify.secrets': fc.array(fc.string({ minLength: 1, maxLength: 20 }).filter((secret) => !secret.includes('${')), { minLength: 1, maxLength: 3 }),
   'sources[0].verify.toleranceMs': durationValue,
   'sources[0].verify.scheme': fc.constantFrom('cerebrium', 'hmac-sha256', 'none'),
+  'sources[0].quarantine.maxBytes': positive,
+  'sources[0].quarantine.maxAgeMs': durationValue,
   'sources[0].dedupe.keys': fc.array(fc.oneof(fc.stringMatching(/^body:[a-z_]{1,8}(\.[a-z_]{1,8}){0,2}$/), fc.stringMatching(/^header:[A-Za-z0-9-]{1,12}$/)), { maxLength: 3 }),
   'destinations[0].name': fc.stringMatching(/^[a-z0-9_-]{1,20}$/).filter((name) => name !== 'audit'),
   'destinations[0].url': fc.webUrl({ validSchemes: ['http', 'https'], withQueryParameters: true }),

@@ -35,6 +35,17 @@ function errorOf(run: () => unknown): { code: string; message: string } {
 }
 
 const configError = (raw: unknown) => errorOf(() => resolveConfig(raw));
+
+/** Every error of an invalid config, in the order reported. */
+function configIssues(raw: unknown): string[] {
+  try {
+    resolveConfig(raw);
+  } catch (error) {
+    if (isHookrelayError(error, 'HOOKRELAY_CONFIG_INVALID')) return error.details!.issues as string[];
+    throw error;
+  }
+  throw new Error('expected a config error, got a valid config');
+}
 const textError = (text: string, env: NodeJS.ProcessEnv = {}) => errorOf(() => parseConfigText(text, env));
 
 describe('config defaults', () => {
@@ -240,7 +251,7 @@ describe('config errors name the key path', () => {
     ['port text', (r) => (r.server = { port: 'http' }), 'server.port: expected a port number 0-65535'],
     ['multiplier < 1', (r) => (r.destinations[0].retry = { multiplier: 0.5 }), 'destinations[0].retry.multiplier: expected a number >= 1'],
     ['unknown top-level key', (r) => (r.bogus = 1), 'bogus: unknown key'],
-    ['unknown nested key', (r) => (r.destinations[1].retry = { maxAttempt: 3 }), 'destinations[1].retry.maxAttempt: unknown key'],
+    ['unknown nested key', (r) => (r.destinations[1].retry = { maxAttempt: 3 }), 'destinations[1].retry.maxAttempt: unknown key (did you mean maxAttempts?)'],
     ['unknown source key', (r) => (r.sources[1].verify.algorithm = 'sha1'), 'sources[1].verify.algorithm: unknown key'],
     ['unknown storage engine', (r) => (r.storage.mysql = {}), 'storage.mysql: unknown key'],
     ['wrong type: secrets not a list', (r) => (r.sources[0].verify.secrets = 'abc'), 'sources[0].verify.secrets: expected array'],
@@ -248,8 +259,8 @@ describe('config errors name the key path', () => {
     ['missing required key', (r) => delete r.sources[1].path, 'sources[1].path: required (expected string)'],
     ['missing sources', (r) => delete r.sources, 'sources: required (expected array)'],
     ['empty sources', (r) => (r.sources = []), 'sources: at least one source is required'],
-    ['bad onStorageFailure', (r) => (r.sources[0].onStorageFailure = 'retry'), 'sources[0].onStorageFailure: expected one of "respond", "disconnect"'],
-    ['bad scheme', (r) => (r.sources[0].verify.scheme = 'jwt'), 'sources[0].verify.scheme: expected one of "cerebrium", "standard-webhooks", "hmac-sha256", "none"'],
+    ['bad onStorageFailure', (r) => (r.sources[0].onStorageFailure = 'retry'), 'sources[0].onStorageFailure: expected one of "respond", "disconnect", got "retry"'],
+    ['bad scheme', (r) => (r.sources[0].verify.scheme = 'jwt'), 'sources[0].verify.scheme: expected one of "cerebrium", "standard-webhooks", "hmac-sha256", "none", got "jwt"'],
     ['scheme without secrets', (r) => (r.sources[1].verify.secrets = []), 'sources[1].verify.secrets: scheme hmac-sha256 needs at least one secret'],
     ['empty secret', (r) => (r.sources[0].verify.secrets = ['ok', '']), 'sources[0].verify.secrets[1]: a secret must not be empty'],
     ['bad source name', (r) => (r.sources[1].name = 'Git Hub'), 'sources[1].name: source name must match [a-z0-9_-]+'],
@@ -290,13 +301,38 @@ describe('config errors name the key path', () => {
       (r) => (r.storage.postgres = { url: 'postgres://u@h/db' }),
       'storage: set exactly one of storage.sqlite and storage.postgres',
     ],
-    ['bad log level', (r) => (r.log = { level: 'loud' }), 'log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent"'],
+    ['bad log level', (r) => (r.log = { level: 'loud' }), 'log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent", got "loud"'],
   ];
 
   it.each(cases)('%s', (_name, change, message) => {
     const raw = baseConfig();
     change(raw);
-    expect(configError(raw)).toEqual({ code: 'HOOKRELAY_CONFIG_INVALID', message });
+    // Every error is reported; the one this case makes comes first.
+    const error = configError(raw);
+    const issues = configIssues(raw);
+    expect(error.code).toBe('HOOKRELAY_CONFIG_INVALID');
+    expect(issues[0]).toBe(message);
+    expect(error.message).toBe(issues.length === 1 ? message : `${issues.length} config errors: ${issues.join('; ')}`);
+  });
+
+  it('reports every error at once, with "did you mean" for a misspelt key or scheme and the value it got', () => {
+    const raw = baseConfig();
+    raw.sources[0].verify.scheme = 'cerebrum';
+    raw.destinations[0].retry = { maxAttemps: 3 };
+    raw.destinations[1].concurrency = 0;
+    const issues = configIssues(raw);
+    expect([...issues].sort()).toEqual([
+      'destinations[0].retry.maxAttemps: unknown key (did you mean maxAttempts?)',
+      'destinations[1].concurrency: expected a positive integer',
+      'sources[0].verify.scheme: expected one of "cerebrium", "standard-webhooks", "hmac-sha256", "none", got "cerebrum" (did you mean "cerebrium"?)',
+    ]);
+    expect(configError(raw).message).toBe(`3 config errors: ${issues.join('; ')}`);
+    expect(configIssues({ ...baseConfig(), sorces: [] })).toContain('sorces: unknown key (did you mean sources?)');
+  });
+
+  it('YAML syntax errors say the line and column', () => {
+    expect(textError('sources:\n  - name: a\n    path: [\n').message).toMatch(/^config is not valid YAML at line \d+, column \d+: /);
+    expect(textError('a: 1\nb: [1, 2\nc: 3\n').message).toMatch(/^config is not valid YAML at line [23], column \d+: /);
   });
 
   it('the same errors come out of YAML text', () => {
@@ -307,7 +343,7 @@ describe('config errors name the key path', () => {
 
   it('invalid YAML is a config error', () => {
     expect(textError('sources: [').code).toBe('HOOKRELAY_CONFIG_INVALID');
-    expect(textError('sources: [').message).toMatch(/^config is not valid YAML: /);
+    expect(textError('sources: [').message).toMatch(/^config is not valid YAML at line 1, column \d+: /);
   });
 
   it('an empty file is a config error naming `sources`', () => {

@@ -56,6 +56,7 @@ describe('admin listener (in process, real store)', () => {
       events: 0,
       deliveries: { pending: 0, inFlight: 0, delivered: 0, dead: 0 },
       destinations: { app: { pending: 0, inFlight: 0, delivered: 0, dead: 0 }, audit: { pending: 0, inFlight: 0, delivered: 0, dead: 0 } },
+      quarantined: {},
     });
     expect((await get(`${base}/metrics`)).status).toBe(200);
     const notFound = await get(`${base}/admin/api/nothing-here`, { authorization: 'Bearer s3cret-token' });

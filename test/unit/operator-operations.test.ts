@@ -85,7 +85,10 @@ describe('operator operations on a real store', () => {
     await ingest(store, 'c', ['app']);
     const [delivered] = await attemptAll(store, 'app', { kind: 'delivered' });
 
-    expect(await replayDeadLetters(fixture, { ids: [deadA!, delivered!, 'dlv_nope'], dryRun: true })).toEqual({ matched: 1, replayed: 0, dryRun: true });
+    expect(await replayDeadLetters(fixture, { ids: [deadA!, delivered!], dryRun: true })).toEqual({ matched: 1, replayed: 0, dryRun: true });
+    // An id no delivery has is named (exit 1), before anything changes.
+    await rejectsWith(replayDeadLetters(fixture, { ids: [deadA!, 'dlv_nope'] }), 'HOOKRELAY_DELIVERY_NOT_FOUND');
+    expect((await store.getDelivery(deadA!))!.status).toBe('dead');
     expect(await replayDeadLetters(fixture, { ids: [deadA!], since: Date.now() + 60_000 })).toEqual({ matched: 0, replayed: 0, dryRun: false });
     expect(await replayDeadLetters(fixture, { ids: [deadA!, deadB!, goneA!, deadA!] })).toEqual({ matched: 3, replayed: 2, dryRun: false });
     expect((await store.getDelivery(goneA!))!.status).toBe('dead');
@@ -147,6 +150,7 @@ describe('operator operations on a real store', () => {
     expect((await searchEvents(fixture, { query: 'run-42' })).events.map((e) => e.id)).toEqual([eventId]);
     expect((await searchEvents(fixture, { query: eventId })).events.map((e) => e.dedupeKey)).toEqual(['run-42']);
     expect((await searchEvents(fixture, { query: 'run-43' })).events).toEqual([]);
+    expect((await searchEvents(fixture, { query: 'run-4' })).events.map((e) => e.id)).toEqual([eventId]);
     // Pages: nextCursor leads to the older events and is null on the last page.
     const others = await Promise.all(['run-50', 'run-51', 'run-52'].map((key) => ingest(store, key, ['app'])));
     const first = await searchEvents(fixture, { limit: 2 });

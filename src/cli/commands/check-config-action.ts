@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
 import { redactUrl } from '../../config/redact-url.js';
 import { RUNS_SOURCE } from '../../glossary.js';
@@ -7,13 +8,13 @@ import type { GlobalOptions } from './common-options.js';
 /** `check-config`: loads and validates the config, then prints its summary (URL passwords and query values redacted). */
 export function runCheckConfig(options: GlobalOptions): void {
   const path = resolveConfigPath(options.config);
-  const { config, defaulted } = loadConfigFile(path);
+  const { config, defaulted, warnings } = loadConfigFile(path);
   const summary = {
     ok: true,
     path,
     storage:
       config.storage.kind === 'sqlite'
-        ? { sqlite: config.storage.sqlite.path }
+        ? { sqlite: config.storage.sqlite.path, database: databasePath(config.storage.sqlite.path) }
         : { postgres: { url: redactUrl(config.storage.postgres.url), schema: config.storage.postgres.schema } },
     server: { host: config.server.host, port: config.server.port },
     admin: config.admin
@@ -43,6 +44,7 @@ export function runCheckConfig(options: GlobalOptions): void {
         }
       : null,
     defaulted: defaulted.map((entry) => `${entry.path} <- \${${entry.variable}} default`),
+    warnings,
   };
   if (options.json) {
     printJson(summary);
@@ -50,7 +52,7 @@ export function runCheckConfig(options: GlobalOptions): void {
   }
   const lines = [
     `config ${path}: ok`,
-    `storage: ${config.storage.kind === 'sqlite' ? 'sqlite' : `postgres ${redactUrl(config.storage.postgres.url)} (schema ${config.storage.postgres.schema})`}`,
+    `storage: ${config.storage.kind === 'sqlite' ? `sqlite ${databasePath(config.storage.sqlite.path)}` : `postgres ${redactUrl(config.storage.postgres.url)} (schema ${config.storage.postgres.schema})`}`,
     `public listener: ${config.server.host}:${config.server.port}`,
     `admin listener: ${config.admin ? `${config.admin.host}:${config.admin.port}${config.admin.token ? ' (token required)' : ''}` : 'off'}`,
     ...(config.admin && config.admin.allowedHosts.length > 0 ? [`admin allowed hosts: ${config.admin.allowedHosts.join(', ')}`] : []),
@@ -62,6 +64,7 @@ export function runCheckConfig(options: GlobalOptions): void {
         ? `warning: ${entry.path} uses the development default of \${${entry.variable}}: set ${entry.variable} before production use`
         : `${entry.path}: \${${entry.variable}} not set, using its default`,
     ),
+    ...warnings.map((warning) => `warning: ${warning}`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -72,4 +75,9 @@ function runLines(runs: { source: string; webhookEndpoint: string; overdueAfterM
     ...(adminOn ? [] : ['warning: runs is configured but admin is off: POST /cerebrium/* and /admin/api/runs live on the admin listener']),
     ...(runs.announceTo.length > 0 ? [] : ['warning: no destination lists the source runs: overdue and lost runs are announced to nobody (hookrelay runs list still shows them)']),
   ];
+}
+
+/** The database file the relay and the CLI open from here (a relative path is relative to the working directory). */
+function databasePath(path: string): string {
+  return path === ':memory:' ? path : resolve(path);
 }

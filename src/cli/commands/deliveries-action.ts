@@ -1,6 +1,8 @@
-import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
+import { loadOperatorConfig } from '../load-operator-config.js';
 import { HookrelayError } from '../../errors.js';
-import { listDeliveries, showDelivery, type DeliveryDetail } from '../../operator/deliveries.js';
+import { listDeliveries, listDeliveriesOfEvent, showDelivery, type DeliveryDetail } from '../../operator/deliveries.js';
+import { resolveEventId } from '../../operator/find-event.js';
+import { assertKnownNames } from '../../operator/known-names.js';
 import { withOperatorContext } from '../../operator/open-context.js';
 import { parseSince } from '../../operator/since.js';
 import { formatTable, printJson } from '../format.js';
@@ -10,13 +12,14 @@ export interface DeliveriesListOptions extends GlobalOptions {
   status?: string;
   destination?: string;
   source?: string;
+  event?: string;
   since?: string;
   limit: string;
 }
 
 /** `deliveries show ID`: one delivery with its attempt log. */
 export async function runDeliveriesShow(id: string, options: GlobalOptions): Promise<void> {
-  const { config } = loadConfigFile(resolveConfigPath(options.config));
+  const config = loadOperatorConfig(options.config);
   const detail = await withOperatorContext(config, (context) => showDelivery(context, id));
   if (options.json) printJson(detail);
   else process.stdout.write(renderDetail(detail));
@@ -26,16 +29,13 @@ export async function runDeliveriesShow(id: string, options: GlobalOptions): Pro
 export async function runDeliveriesList(options: DeliveriesListOptions): Promise<void> {
   if (!/^\d+$/.test(options.limit)) throw new HookrelayError('HOOKRELAY_USAGE', '--limit: expected a positive integer');
   const since = options.since === undefined ? undefined : parseSince(options.since, Date.now());
-  const { config } = loadConfigFile(resolveConfigPath(options.config));
-  const page = await withOperatorContext(config, (context) =>
-    listDeliveries(context, {
-      status: options.status,
-      destination: options.destination,
-      source: options.source,
-      since,
-      limit: Number(options.limit),
-    }),
-  );
+  const config = loadOperatorConfig(options.config);
+  const page = await withOperatorContext(config, async (context) => {
+    await assertKnownNames(context, { destination: options.destination, source: options.source });
+    const request = { status: options.status, destination: options.destination, source: options.source, since, limit: Number(options.limit) };
+    if (options.event === undefined) return listDeliveries(context, request);
+    return listDeliveriesOfEvent(context, await resolveEventId(context, options.event), request);
+  });
   if (options.json) {
     for (const delivery of page.deliveries) printJson(delivery);
     return;
@@ -44,13 +44,14 @@ export async function runDeliveriesList(options: DeliveriesListOptions): Promise
     process.stdout.write('no deliveries\n');
     return;
   }
+  const more = page.nextCursor === null ? '' : `more with --limit N, or filter by --status, --destination, --source, --since\n`;
   process.stdout.write(
     formatTable([
       ['id', 'event', 'destination', 'status', 'attempts', 'last status', 'updated at'],
       ...page.deliveries.map((d) => [
         d.id, d.eventId, d.destination, d.status, String(d.attempts), d.lastStatus === null ? '-' : String(d.lastStatus), d.updatedAt,
       ]),
-    ]),
+    ]) + more,
   );
 }
 

@@ -25,6 +25,7 @@ export function registerDeliveries(program: Command): void {
     .option('--status <status>', 'pending, in_flight, delivered or dead')
     .option('--destination <name>', 'only this destination')
     .option('--source <name>', 'only this source')
+    .option('--event <idOrRunId>', "only this event's deliveries (an event id, run id or dedupe key)")
     .option('--since <duration|time>', 'only those that changed state within this long or since this ISO-8601 time')
     .option('--limit <n>', `at most this many (1-${DELIVERY_PAGE_MAX})`, '50')
     .action(async (options: DeliveriesListOptions) => (await import('./deliveries-action.js')).runDeliveriesList(options));

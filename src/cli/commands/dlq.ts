@@ -18,5 +18,6 @@ export function registerDlq(program: Command): void {
     .option('--destination <name>', 'only this destination')
     .option('--source <name>', 'only this source')
     .option('--since <duration|time>', 'only those that died within this long ("12h", "2d") or since this ISO-8601 time')
+    .option('--limit <n>', 'at most this many (newest first)')
     .action(async (options: DlqListOptions) => (await import('./dlq-action.js')).runDlqList(options));
 }

@@ -1,4 +1,4 @@
-import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
+import { loadOperatorConfig } from '../load-operator-config.js';
 import { withOperatorContext } from '../../operator/open-context.js';
 import { redeliverEvent } from '../../operator/redeliver.js';
 import { printJson } from '../format.js';
@@ -11,7 +11,7 @@ export interface RedeliverOptions extends GlobalOptions {
 
 /** `redeliver`: queues a stored event again for every destination of its source, or one. */
 export async function runRedeliver(options: RedeliverOptions): Promise<void> {
-  const { config } = loadConfigFile(resolveConfigPath(options.config));
+  const config = loadOperatorConfig(options.config);
   const result = await withOperatorContext(config, (context) =>
     redeliverEvent(context, { eventId: options.event, destination: options.destination }),
   );

@@ -1,6 +1,6 @@
-import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
+import { loadOperatorConfig } from '../load-operator-config.js';
 import { withOperatorContext } from '../../operator/open-context.js';
-import { replayDeadLetters, type ReplayRequest } from '../../operator/replay.js';
+import { checkReplayUsage, replayDeadLetters, type ReplayRequest } from '../../operator/replay.js';
 import { parseSince } from '../../operator/since.js';
 import { printJson } from '../format.js';
 import type { GlobalOptions } from './common-options.js';
@@ -22,7 +22,8 @@ export async function runReplay(options: ReplayOptions): Promise<void> {
     since: options.since === undefined ? undefined : parseSince(options.since, Date.now()),
     dryRun: options.dryRun === true,
   };
-  const { config } = loadConfigFile(resolveConfigPath(options.config));
+  checkReplayUsage(request);
+  const config = loadOperatorConfig(options.config);
   const progress = !options.json && process.stderr.isTTY ? createProgress() : null;
   const result = await withOperatorContext(config, (context) =>
     replayDeadLetters(context, request, { onProgress: progress?.update }),

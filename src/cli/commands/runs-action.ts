@@ -1,4 +1,4 @@
-import { loadConfigFile, resolveConfigPath } from '../../config/load.js';
+import { loadOperatorConfig } from '../load-operator-config.js';
 import { HookrelayError, isHookrelayError } from '../../errors.js';
 import { withOperatorContext } from '../../operator/open-context.js';
 import { eachRun, parseRunStatus, showRun, type RunView } from '../../operator/runs.js';
@@ -18,7 +18,7 @@ export async function runRunsList(options: RunsListOptions): Promise<void> {
     // A bad --status is bad usage (exit 2).
     throw isHookrelayError(error) ? new HookrelayError('HOOKRELAY_USAGE', `--${error.message}`) : error;
   }
-  const { config } = loadConfigFile(resolveConfigPath(options.config));
+  const config = loadOperatorConfig(options.config);
   await withOperatorContext(config, async (context) => {
     if (options.json) {
       for await (const run of eachRun(context, { status })) printJson(run);
@@ -32,7 +32,7 @@ export async function runRunsList(options: RunsListOptions): Promise<void> {
 
 /** `runs show RUN_ID`: one run; exit 1 when unknown. */
 export async function runRunsShow(runId: string, options: GlobalOptions): Promise<void> {
-  const { config } = loadConfigFile(resolveConfigPath(options.config));
+  const config = loadOperatorConfig(options.config);
   await withOperatorContext(config, async (context) => {
     const run = await showRun(context, runId);
     if (options.json) {

@@ -47,9 +47,12 @@ export function checkTimestamp(raw: string, header: string, toleranceMs: number,
   if (!UNIX_SECONDS.test(raw)) {
     throw new HookrelayError('HOOKRELAY_SIGNATURE_MALFORMED', `${header} is not a unix timestamp in seconds`);
   }
-  const skewMs = Math.abs(nowMs - Number(raw) * 1000);
-  if (skewMs > toleranceMs) {
-    throw new HookrelayError('HOOKRELAY_TIMESTAMP_OUT_OF_WINDOW', `${header} is outside the accepted window of ${toleranceMs} ms`);
+  // Positive: the sender's clock is behind ours (or the request is old); negative: ahead.
+  const clockSkewMs = nowMs - Number(raw) * 1000;
+  if (Math.abs(clockSkewMs) > toleranceMs) {
+    throw new HookrelayError('HOOKRELAY_TIMESTAMP_OUT_OF_WINDOW', `${header} is outside the accepted window of ${toleranceMs} ms`, {
+      details: { clockSkewMs },
+    });
   }
 }
 

@@ -122,7 +122,12 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
       const params: unknown[] = [];
       if (filter.query) {
         params.push(filter.query);
-        clauses.push(`(e.dedupe_key = $${params.length} OR e.id = $${params.length})`);
+        const n = params.length;
+        clauses.push(
+          filter.prefix
+            ? `(left(e.dedupe_key, length($${n})) = $${n} OR left(e.id, length($${n})) = $${n})`
+            : `(e.dedupe_key = $${n} OR e.id = $${n})`,
+        );
       }
       if (filter.source) {
         params.push(filter.source);
@@ -193,6 +198,21 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
         ).rows;
         await notifyDue(client, t, rows.map((row) => row.destination));
         return { matched: rows.length, replayed: rows.length };
+      });
+    },
+
+    async retryNow(destinations: readonly string[], now: number): Promise<number> {
+      if (destinations.length === 0) return 0;
+      return inTransaction(pool, 'retry now', async (client) => {
+        const rows = (
+          await client.query<{ destination: string }>(
+            `UPDATE ${t.deliveries} SET next_attempt_at = $1
+              WHERE status = 'pending' AND next_attempt_at > $1 AND destination = ANY($2::text[]) RETURNING destination`,
+            [now, destinations],
+          )
+        ).rows;
+        await notifyDue(client, t, rows.map((row) => row.destination));
+        return rows.length;
       });
     },
 

@@ -9,6 +9,7 @@ import { createDueListener, type DueListener } from './due-listener.js';
 import { migrate } from './migrate.js';
 import { createPool } from './pool.js';
 import { createOperatorQueries, notifyDue, type OperatorQueries } from './operator-queries.js';
+import { createQuarantineQueries, type QuarantineQueries } from './quarantine-queries.js';
 import { createRunQueries, type RunQueries } from './run-queries.js';
 import { tablesOf, type Tables } from './sql.js';
 import { toStorageError } from './storage-error.js';
@@ -67,6 +68,7 @@ class PostgresStore implements Store {
   private readonly groupCommit: AsyncGroupCommit<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
   private readonly runs: RunQueries;
+  private readonly quarantined: QuarantineQueries;
   private closed = false;
 
   constructor(
@@ -76,6 +78,7 @@ class PostgresStore implements Store {
   ) {
     this.operator = createOperatorQueries(pool, t);
     this.runs = createRunQueries(pool, t);
+    this.quarantined = createQuarantineQueries(pool, t);
     this.groupCommit = createAsyncGroupCommit((batch) => inTransaction(pool, 'commit the event', (client) => this.ingestBatch(client, batch)));
   }
 
@@ -389,6 +392,13 @@ class PostgresStore implements Store {
   getRun: Store['getRun'] = (runId) => this.runs.getRun(runId);
   runCounts: Store['runCounts'] = () => this.runs.runCounts();
   replayDead: Store['replayDead'] = (selector, now, dryRun) => this.operator.replayDead(selector, now, dryRun);
+  retryNow: Store['retryNow'] = (destinations, now) => this.operator.retryNow(destinations, now);
+  quarantine: Store['quarantine'] = (entry, limits, now) => this.quarantined.quarantine(entry, limits, now);
+  listQuarantined: Store['listQuarantined'] = (filter) => this.quarantined.listQuarantined(filter);
+  getQuarantined: Store['getQuarantined'] = (id) => this.quarantined.getQuarantined(id);
+  removeQuarantined: Store['removeQuarantined'] = (ids) => this.quarantined.removeQuarantined(ids);
+  quarantineCounts: Store['quarantineCounts'] = () => this.quarantined.quarantineCounts();
+  pruneQuarantined: Store['pruneQuarantined'] = (source, before) => this.quarantined.pruneQuarantined(source, before);
   redeliver: Store['redeliver'] = (eventId, destinations, now) => this.operator.redeliver(eventId, destinations, now);
   pruneDelivered: Store['pruneDelivered'] = (before, limit) => this.operator.pruneDelivered(before, limit);
 

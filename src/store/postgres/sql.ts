@@ -10,6 +10,7 @@ export interface Tables {
   deliveries: string;
   attempts: string;
   runs: string;
+  quarantine: string;
   readiness: string;
   /** LISTEN/NOTIFY channel on which committed due deliveries are announced. */
   channel: string;
@@ -23,6 +24,7 @@ export function tablesOf(schema: string): Tables {
     deliveries: `${q}.deliveries`,
     attempts: `${q}.attempts`,
     runs: `${q}.runs`,
+    quarantine: `${q}.quarantine`,
     readiness: `${q}.readiness_probe`,
     channel: `hookrelay_due:${schema}`.slice(0, 63),
   };

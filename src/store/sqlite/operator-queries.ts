@@ -196,7 +196,12 @@ export function createOperatorQueries(db: Database) {
     findEvents(filter: EventFilter): EventSummary[] {
       const clauses: string[] = [];
       const params: unknown[] = [];
-      if (filter.query) {
+      if (filter.query && filter.prefix) {
+        // Ranges, so both indexes serve a prefix (BINARY collation: U+10FFFF sorts after every other character).
+        const end = `${filter.query}\u{10FFFF}`;
+        clauses.push('((e.dedupe_key >= ? AND e.dedupe_key < ?) OR (e.id >= ? AND e.id < ?))');
+        params.push(filter.query, end, filter.query, end);
+      } else if (filter.query) {
         clauses.push('(e.dedupe_key = ? OR e.id = ?)');
         params.push(filter.query, filter.query);
       }
@@ -234,6 +239,16 @@ export function createOperatorQueries(db: Database) {
     },
 
     replayDead: (selector: ReplaySelector, now: number, dryRun: boolean) => replayDead.immediate(selector, now, dryRun),
+
+    retryNow(destinations: readonly string[], now: number): number {
+      if (destinations.length === 0) return 0;
+      return db
+        .prepare(
+          `UPDATE deliveries SET next_attempt_at = ?
+            WHERE status = 'pending' AND next_attempt_at > ? AND destination IN (${destinations.map(() => '?').join(',')})`,
+        )
+        .run(now, now, ...destinations).changes;
+    },
     redeliver: (eventId: string, destinations: readonly string[], now: number) => redeliver.immediate(eventId, destinations, now),
     pruneDelivered: (before: number, limit: number) => prune.immediate(before, limit),
   };

@@ -11,6 +11,7 @@ import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
 import { createOperatorQueries, type OperatorQueries } from './operator-queries.js';
+import { createQuarantineQueries, type QuarantineQueries } from './quarantine-queries.js';
 import { createRunQueries, type RunQueries } from './run-queries.js';
 import { openWorkerSqliteStore } from './worker-store.js';
 
@@ -110,6 +111,7 @@ class SqliteStore implements Store {
   private readonly groupCommit: GroupCommit<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
   private readonly runs: RunQueries;
+  private readonly quarantined: QuarantineQueries;
   private readonly runCommit: GroupCommit<{ run: NewRun; request: RecordRunRequest }, { run: Run; created: boolean }>;
   private readonly statements: ReturnType<typeof prepareDeliveryStatements>;
   private closed = false;
@@ -122,6 +124,7 @@ class SqliteStore implements Store {
   ) {
     this.statements = prepareDeliveryStatements(db, busyTimeoutMs);
     this.operator = createOperatorQueries(db);
+    this.quarantined = createQuarantineQueries(db);
     const runs = (this.runs = createRunQueries(db));
     this.runCommit = createGroupCommit((batch) => this.write('record the run', () => runs.recordRuns(batch)));
     const insertEvent = db.prepare(
@@ -233,6 +236,15 @@ class SqliteStore implements Store {
 
   replayDead: Store['replayDead'] = async (selector, now, dryRun) =>
     this.write('replay', () => this.operator.replayDead(selector, now, dryRun));
+
+  retryNow: Store['retryNow'] = async (destinations, now) => this.write('retry now', () => this.operator.retryNow(destinations, now));
+  quarantine: Store['quarantine'] = async (entry, limits, now) => this.write('quarantine the callback', () => this.quarantined.quarantine(entry, limits, now));
+  listQuarantined: Store['listQuarantined'] = async (filter) => this.quarantined.listQuarantined(filter);
+  getQuarantined: Store['getQuarantined'] = async (id) => this.quarantined.getQuarantined(id);
+  removeQuarantined: Store['removeQuarantined'] = async (ids) => this.write('release from the quarantine', () => this.quarantined.removeQuarantined(ids));
+  quarantineCounts: Store['quarantineCounts'] = async () => this.quarantined.quarantineCounts();
+  pruneQuarantined: Store['pruneQuarantined'] = async (source, before) =>
+    this.write('prune the quarantine', () => this.quarantined.pruneQuarantined(source, before));
 
   redeliver: Store['redeliver'] = async (eventId, destinations, now) =>
     this.write('redeliver', () => this.operator.redeliver(eventId, destinations, now));

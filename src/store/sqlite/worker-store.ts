@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { HookrelayError, type ErrorCode, ERROR_CODES } from '../../errors.js';
 import type { ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent, StoredEvent } from '../../glossary.js';
-import type { Store } from '../store.js';
+import type { Quarantined, Store } from '../store.js';
 import type { DatabaseLocation } from './database-files.js';
 import type { ProcessLock } from './process-lock.js';
 import { asBuffer, type SerializedError, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
@@ -20,7 +20,7 @@ interface QueuedIngest {
 /** Operator reads: answered by a second thread on its own connection (see openWorkerSqliteStore). */
 const READ_METHODS = new Set<WorkerRequest['method']>([
   'stats', 'listDeliveries', 'getDelivery', 'getEvent', 'findEvents', 'listDeliveriesOfEvent', 'listAttempts', 'attemptHistogram',
-  'listRuns', 'getRun', 'runCounts',
+  'listRuns', 'getRun', 'runCounts', 'listQuarantined', 'getQuarantined', 'quarantineCounts',
 ]);
 
 interface StoreThread {
@@ -167,6 +167,16 @@ export async function openWorkerSqliteStore(options: { location: DatabaseLocatio
     listAttempts: (deliveryId) => call('listAttempts', deliveryId),
     replayDead: (selector, now, dryRun) => call('replayDead', selector, now, dryRun),
     redeliver: (eventId, destinations, now) => call('redeliver', eventId, destinations, now),
+    retryNow: (destinations, now) => call('retryNow', destinations, now),
+    quarantine: (entry, limits, now) => call('quarantine', entry, limits, now),
+    listQuarantined: (filter) => call('listQuarantined', filter),
+    getQuarantined: async (id) => {
+      const entry = await call<Quarantined | null>('getQuarantined', id);
+      return entry ? { ...entry, body: asBuffer(entry.body) } : null;
+    },
+    removeQuarantined: (ids) => call('removeQuarantined', ids),
+    quarantineCounts: () => call('quarantineCounts'),
+    pruneQuarantined: (source, before) => call('pruneQuarantined', source, before),
     pruneDelivered: (before, limit) => call('pruneDelivered', before, limit),
     attemptHistogram: (since, bucketMs) => call('attemptHistogram', since, bucketMs),
     recordRun: (run, request) => call('recordRun', run, request),

@@ -17,7 +17,7 @@ export function eventsView(params, navigate) {
     h('div', { class: 'field' },
       h('label', { for: 'event-query' }, 'Run ID or dedupe key'),
       input,
-      h('small', { id: 'event-query-help' }, 'Exact match; an event id works too.')),
+      h('small', { id: 'event-query-help' }, 'The whole id or its start; an event id works too.')),
     h('button', { type: 'submit' }, 'Search'),
     query ? h('a', { href: '#/events', class: 'button-link' }, 'Clear') : null,
   );

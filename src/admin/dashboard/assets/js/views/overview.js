@@ -18,6 +18,7 @@ const BREAKER_TEXT = { closed: 'closed', open: 'open', half_open: 'half-open' };
 
 export function overviewView() {
   const totals = h('dl', { class: 'totals', id: 'totals' });
+  const quarantine = h('div', { id: 'quarantine' });
   const cards = h('div', { class: 'cards', id: 'destinations' });
   let history = null;
   let historyAt = 0;
@@ -27,6 +28,7 @@ export function overviewView() {
     mount(main) {
       main.append(
         h('h1', { tabindex: '-1' }, 'Overview'),
+        quarantine,
         h('section', { 'aria-labelledby': 'totals-title' }, h('h2', { id: 'totals-title', class: 'visually-hidden' }, 'Totals'), totals),
         h('section', { 'aria-labelledby': 'destinations-title' }, h('h2', { id: 'destinations-title' }, 'Destinations'), cards),
       );
@@ -44,6 +46,7 @@ export function overviewView() {
         total('Events', stats.events, 'events'),
         COUNTS.map(([key, label]) => total(label, stats.deliveries[key], key)),
       );
+      replaceKeepingFocus(quarantine, quarantineWarning(stats.quarantined ?? {}));
       const names = Object.keys(stats.destinations);
       replaceKeepingFocus(
         cards,
@@ -53,6 +56,20 @@ export function overviewView() {
       );
     },
   };
+}
+
+/**
+ * Rejected callbacks kept in quarantine: each is a result a wrong or rotated secret (or a
+ * sender's clock) would have lost; Cerebrium never retries a 401.
+ */
+function quarantineWarning(bySource) {
+  const held = Object.entries(bySource).filter(([, count]) => count > 0);
+  if (held.length === 0) return [];
+  const total = held.reduce((sum, [, count]) => sum + count, 0);
+  return h('p', { class: 'warning', role: 'alert', 'data-quarantined': String(total) },
+    `${total.toLocaleString('en')} rejected callback${total === 1 ? '' : 's'} held in quarantine (`,
+    held.map(([source, count]) => `${source}: ${count.toLocaleString('en')}`).join(', '),
+    '). Check the source\'s secrets and the sender\'s clock, then run hookrelay quarantine release.');
 }
 
 function total(label, value, key) {
