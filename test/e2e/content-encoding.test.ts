@@ -78,7 +78,7 @@ describe('Content-Encoding of a callback', () => {
     expect((await send(Buffer.from('other bytes'), 'gzip', 'req-corrupt')).json).toEqual({ id: corrupt.json!.id, duplicate: true });
     const warnings = await waitFor(
       () => {
-        const found = relay.lines.filter((line) => line.includes('cannot decode the body for its dedupe key'));
+        const found = relay.lines.filter((line) => line.includes('cannot decode the body for its body: rules'));
         return found.length >= 3 ? found : null;
       },
       { what: 'the warn lines' },

@@ -53,7 +53,9 @@ describe('delivery policy config', () => {
     [
       'fallbacks in a cycle',
       (r) => ((r.destinations[0].fallback = 'archive'), (r.destinations[1].fallback = 'audit'), (r.destinations[2].fallback = 'app')),
-      'destinations[0].fallback: fallbacks form a cycle: app -> archive -> audit -> app',
+      '3 config errors: destinations[0].fallback: fallbacks form a cycle: app -> archive -> audit -> app; ' +
+        'destinations[1].fallback: fallbacks form a cycle: archive -> audit -> app -> archive; ' +
+        'destinations[2].fallback: fallbacks form a cycle: audit -> app -> archive -> audit',
     ],
     ['unknown filter prefix', (r) => (r.destinations[0].filter = { 'query:status': ['x'] }), 'destinations[0].filter.query:status: expected "body:<dotted path>" or "header:<name>"'],
     ['empty filter path segment', (r) => (r.destinations[0].filter = { 'body:result..status': ['x'] }), 'destinations[0].filter.body:result..status: expected "body:<dotted path>" or "header:<name>"'],
@@ -62,8 +64,8 @@ describe('delivery policy config', () => {
     ['perSecond 0', (r) => (r.destinations[0].rateLimit = { perSecond: 0 }), 'destinations[0].rateLimit.perSecond: expected a number > 0'],
     ['perSecond negative', (r) => (r.destinations[0].rateLimit = { perSecond: -5 }), 'destinations[0].rateLimit.perSecond: expected a number > 0'],
     ['unknown rateLimit key', (r) => (r.destinations[0].rateLimit = { perSecond: 5, perMinute: 5 }), 'destinations[0].rateLimit.perMinute: unknown key'],
-    ['unknown ordering', (r) => (r.destinations[0].ordering = 'lifo'), 'destinations[0].ordering: expected one of "unordered", "fifo"'],
-    ['unknown signing scheme', (r) => (r.destinations[0].signing = { scheme: 'jwt', secret: 'x' }), 'destinations[0].signing.scheme: expected one of "standard-webhooks", "cerebrium", "hmac-sha256"'],
+    ['unknown ordering', (r) => (r.destinations[0].ordering = 'lifo'), 'destinations[0].ordering: expected one of "unordered", "fifo", got "lifo" (did you mean "fifo"?)'],
+    ['unknown signing scheme', (r) => (r.destinations[0].signing = { scheme: 'jwt', secret: 'x' }), 'destinations[0].signing.scheme: expected one of "standard-webhooks", "cerebrium", "hmac-sha256", got "jwt"'],
     ['signing without a secret', (r) => (r.destinations[0].signing = { scheme: 'cerebrium' }), 'destinations[0].signing.secret: required (expected string)'],
     ['standard-webhooks signing secret not base64', (r) => (r.destinations[0].signing = { secret: 'plain' }), 'destinations[0].signing.secret: expected a Standard Webhooks secret: "whsec_" followed by base64'],
     ['signing header for another scheme', (r) => (r.destinations[0].signing = { scheme: 'cerebrium', secret: 'x', header: 'X-Sig' }), 'destinations[0].signing.header: scheme cerebrium sets its own headers; header is for hmac-sha256 only'],
