@@ -1,4 +1,6 @@
 import { pino, destination as pinoDestination, stdTimeFunctions, type Logger, type DestinationStream } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { logFormatFrom, type LogFormat } from './config/log-format.js';
 
 export type { Logger } from 'pino';
 
@@ -37,9 +39,13 @@ export interface LogScope {
 export interface LoggerOptions {
   level?: string;
   destination?: DestinationStream;
+  /** Default: `LOG_FORMAT` from the environment (every thread and process that logs reads the same). */
+  format?: LogFormat;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? pinoDestination({ fd: 1, sync: false });
+  const format = options.format ?? logFormatFrom(process.env);
   return pino(
     {
       name: 'hookrelay',
@@ -48,8 +54,26 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: stdTimeFunctions.isoTime,
     },
-    options.destination ?? pinoDestination({ fd: 1, sync: false }),
+    format === 'pretty' ? prettyStream(destination) : destination,
   );
+}
+
+type FlushableStream = DestinationStream & { flush?: (callback: (error?: Error) => void) => void; flushSync?: () => void };
+
+/**
+ * `LOG_FORMAT=pretty`: each JSON line is turned into a human line before it is written, in the
+ * calling thread, to the same destination the JSON would go to. No transport worker thread:
+ * lines keep their order with everything else written there, and `logger.flush()` on exit
+ * still reaches the destination. One line per record (extra keys inline), except an error's
+ * stack, so the supervisor's line-by-line forwarding keeps each record whole.
+ */
+function prettyStream(destination: FlushableStream): FlushableStream {
+  const prettify = prettyFactory({ singleLine: true, colorize: false, translateTime: 'UTC:HH:MM:ss.l', ignore: 'hostname' });
+  return {
+    write: (line: string) => destination.write(prettify(line)),
+    flush: (callback) => (destination.flush ? destination.flush(callback) : callback()),
+    flushSync: () => destination.flushSync?.(),
+  };
 }
 
 export function scoped(logger: Logger, scope: LogScope): Logger {

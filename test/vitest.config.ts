@@ -12,5 +12,7 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     reporters: ['default'],
+    // Tests read the relay's JSON log lines: a developer's LOG_FORMAT=pretty must not reach them.
+    env: { LOG_FORMAT: 'json' },
   },
 });

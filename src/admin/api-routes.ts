@@ -24,6 +24,7 @@ export interface ApiRoutesDeps {
 /**
  * The admin JSON API under /admin/api: the operator operations, nothing of its own.
  * - GET  /events?query=&source=&limit=&cursor=   events newest first; `query` = dedupe key (run_id) or event id, or the start of one
+ *                                                each with `deliveries` {destination: status}
  * - GET  /events/:id                             the event with its deliveries and their attempts
  * - GET  /deliveries?status=&destination=&source=&since=&limit=&cursor=
  * - GET  /deliveries/:id                         the delivery with its attempt log

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { HookrelayError } from '../errors.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 import { interpolateEnv, type DefaultedVariable, type InterpolateOptions } from './interpolate.js';
+import { echoValue } from './echo-value.js';
 import { formatKeyPath } from './key-path.js';
 import { closest, knownKeysAt } from './suggest.js';
 import { configWarnings } from './warnings.js';
@@ -80,7 +81,7 @@ export function resolveConfig(raw: unknown): Config {
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     // Every error at once, on one line: fixing them one run at a time is slow.
-    const issues = result.error.issues.map(formatIssue);
+    const issues = result.error.issues.map((issue) => formatIssue(issue, raw));
     const message = issues.length === 1 ? issues[0]! : `${issues.length} config errors: ${issues.join('; ')}`;
     throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', message, { details: { issues } });
   }
@@ -93,7 +94,11 @@ export function resolveConfig(raw: unknown): Config {
   return deepFreeze(config) as Config;
 }
 
-function formatIssue(issue: z.core.$ZodIssue): string {
+/**
+ * One error: the key path, what was expected, and what it got (secrets masked, see echoValue),
+ * so the operator sees the value a `${VAR}` put there as well as the rule it broke.
+ */
+function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeysAt(issue.path);
     return issue.keys
@@ -115,13 +120,14 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     const suggestion = got === undefined ? null : closest(got, issue.values.map(String));
     message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` +
       (got === undefined ? '' : `, got ${JSON.stringify(got)}`) + (suggestion ? ` (did you mean "${suggestion}"?)` : '');
+    return `${formatKeyPath(issue.path)}: ${message}`;
   } else if (issue.code === 'invalid_key') {
-    // A record key (a header name) that failed its own schema: its message says why.
-    message = issue.issues[0]?.message ?? message;
+    // A record key (a header name) that failed its own schema: its message says why, the path shows the key.
+    return `${formatKeyPath(issue.path)}: ${issue.issues[0]?.message ?? message}`;
   } else if (issue.code === 'invalid_union') {
     message = 'expected a duration in ms or a string like "30s", "5m", "2h"';
   }
-  return `${formatKeyPath(issue.path)}: ${message}`;
+  return `${formatKeyPath(issue.path)}: ${message}${echoValue(raw, issue.path, message, issue.code === 'invalid_type')}`;
 }
 
 function deepFreeze<T>(value: T): T {

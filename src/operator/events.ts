@@ -63,7 +63,8 @@ export interface EventSearch {
 }
 
 export interface EventPage {
-  events: EventSummaryView[];
+  /** Each with its deliveries' status by destination (as `events search --json`). */
+  events: (EventSummaryView & { deliveries: Record<string, DeliveryStatus> })[];
   /** Pass as `cursor` for the next (older) page; null on the last page. */
   nextCursor: string | null;
 }
@@ -90,7 +91,15 @@ export async function searchEvents({ store }: OperatorContext, search: EventSear
     cursor: search.cursor || undefined,
   });
   const page = rows.slice(0, limit);
-  return { events: page.map(eventSummaryView), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+  const events = await Promise.all(
+    page.map(async (event) => ({ ...eventSummaryView(event), deliveries: await deliveryStatuses(store, event.id) })),
+  );
+  return { events, nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+}
+
+/** `{"<destination>":"<status>"}` of one event's deliveries. */
+async function deliveryStatuses(store: OperatorContext['store'], eventId: string): Promise<Record<string, DeliveryStatus>> {
+  return Object.fromEntries((await store.listDeliveriesOfEvent(eventId)).map((delivery) => [delivery.destination, delivery.status]));
 }
 
 function decodeUtf8(bytes: Buffer): string | null {
@@ -128,9 +137,7 @@ export async function matchEvents(context: OperatorContext, query: string, limit
       source: event.source,
       dedupeKey: event.dedupeKey,
       receivedAt: iso(event.receivedAt)!,
-      deliveries: Object.fromEntries(
-        (await context.store.listDeliveriesOfEvent(event.id)).map((delivery) => [delivery.destination, delivery.status]),
-      ),
+      deliveries: await deliveryStatuses(context.store, event.id),
     })),
   );
 }

@@ -135,6 +135,21 @@ describe('operator additions through the real CLI', () => {
     expect((await cli('dlq', 'list', '--limit', '0')).code).toBe(2);
   });
 
+  it('deliveries list prints the cursor of the next page, and --cursor follows it', async () => {
+    const filter = ['deliveries', 'list', '--destination', 'down', '--status', 'dead'];
+    const first = await cli(...filter, '--limit', '2');
+    expect(first.code, first.stderr).toBe(0);
+    const cursor = /^more: the same command with --cursor (\S+)$/m.exec(first.stdout)?.[1];
+    expect(cursor).toBeDefined();
+    const firstIds = jsonLines<{ id: string }>((await cli(...filter, '--limit', '2', '--json')).stdout).map((d) => d.id);
+    const rest = await cli(...filter, '--limit', '2', '--cursor', cursor!, '--json');
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(rest.stderr).toBe('');
+    const restIds = jsonLines<{ id: string }>(rest.stdout).map((d) => d.id);
+    expect(restIds).toHaveLength(1);
+    expect(firstIds).not.toContain(restIds[0]);
+  });
+
   it('redeliver --event takes a run id', async () => {
     const before = down.received.length;
     const result = await cli('redeliver', '--event', 'run-abc-2', '--destination', 'down', '--json');

@@ -49,7 +49,7 @@ describe('delivery policy config', () => {
 
   const cases: [string, (raw: Record<string, any>) => void, string][] = [
     ['fallback to an unknown destination', (r) => (r.destinations[0].fallback = 'nowhere'), 'destinations[0].fallback: unknown destination "nowhere"'],
-    ['fallback to itself', (r) => (r.destinations[1].fallback = 'archive'), 'destinations[1].fallback: a destination cannot fall back to itself'],
+    ['fallback to itself', (r) => (r.destinations[1].fallback = 'archive'), 'destinations[1].fallback: a destination cannot fall back to itself, got "archive"'],
     [
       'fallbacks in a cycle',
       (r) => ((r.destinations[0].fallback = 'archive'), (r.destinations[1].fallback = 'audit'), (r.destinations[2].fallback = 'app')),
@@ -60,19 +60,19 @@ describe('delivery policy config', () => {
     ['unknown filter prefix', (r) => (r.destinations[0].filter = { 'query:status': ['x'] }), 'destinations[0].filter.query:status: expected "body:<dotted path>" or "header:<name>"'],
     ['empty filter path segment', (r) => (r.destinations[0].filter = { 'body:result..status': ['x'] }), 'destinations[0].filter.body:result..status: expected "body:<dotted path>" or "header:<name>"'],
     ['empty filter value list', (r) => (r.destinations[0].filter = { 'body:status': [] }), 'destinations[0].filter.body:status: an empty list matches nothing; omit the entry'],
-    ['filter value that is an object', (r) => (r.destinations[0].filter = { 'body:status': [{ a: 1 }] }), 'destinations[0].filter.body:status[0]: expected a string, number or boolean'],
-    ['perSecond 0', (r) => (r.destinations[0].rateLimit = { perSecond: 0 }), 'destinations[0].rateLimit.perSecond: expected a number > 0'],
-    ['perSecond negative', (r) => (r.destinations[0].rateLimit = { perSecond: -5 }), 'destinations[0].rateLimit.perSecond: expected a number > 0'],
+    ['filter value that is an object', (r) => (r.destinations[0].filter = { 'body:status': [{ a: 1 }] }), 'destinations[0].filter.body:status[0]: expected a string, number or boolean, got a map'],
+    ['perSecond 0', (r) => (r.destinations[0].rateLimit = { perSecond: 0 }), 'destinations[0].rateLimit.perSecond: expected a number > 0, got 0'],
+    ['perSecond negative', (r) => (r.destinations[0].rateLimit = { perSecond: -5 }), 'destinations[0].rateLimit.perSecond: expected a number > 0, got -5'],
     ['unknown rateLimit key', (r) => (r.destinations[0].rateLimit = { perSecond: 5, perMinute: 5 }), 'destinations[0].rateLimit.perMinute: unknown key'],
     ['unknown ordering', (r) => (r.destinations[0].ordering = 'lifo'), 'destinations[0].ordering: expected one of "unordered", "fifo", got "lifo" (did you mean "fifo"?)'],
     ['unknown signing scheme', (r) => (r.destinations[0].signing = { scheme: 'jwt', secret: 'x' }), 'destinations[0].signing.scheme: expected one of "standard-webhooks", "cerebrium", "hmac-sha256", got "jwt"'],
     ['signing without a secret', (r) => (r.destinations[0].signing = { scheme: 'cerebrium' }), 'destinations[0].signing.secret: required (expected string)'],
-    ['standard-webhooks signing secret not base64', (r) => (r.destinations[0].signing = { secret: 'plain' }), 'destinations[0].signing.secret: expected a Standard Webhooks secret: "whsec_" followed by base64'],
-    ['signing header for another scheme', (r) => (r.destinations[0].signing = { scheme: 'cerebrium', secret: 'x', header: 'X-Sig' }), 'destinations[0].signing.header: scheme cerebrium sets its own headers; header is for hmac-sha256 only'],
+    ['standard-webhooks signing secret not base64', (r) => (r.destinations[0].signing = { secret: 'plain' }), 'destinations[0].signing.secret: expected a Standard Webhooks secret: "whsec_" followed by base64, got a string of 5 characters (masked)'],
+    ['signing header for another scheme', (r) => (r.destinations[0].signing = { scheme: 'cerebrium', secret: 'x', header: 'X-Sig' }), 'destinations[0].signing.header: scheme cerebrium sets its own headers; header is for hmac-sha256 only, got "X-Sig"'],
     [
       'signing and signingSecret together',
       (r) => ((r.destinations[0].signing = { scheme: 'cerebrium', secret: 'x' }), (r.destinations[0].signingSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')),
-      'destinations[0].signingSecret: set signing or its shorthand signingSecret, not both',
+      'destinations[0].signingSecret: set signing or its shorthand signingSecret, not both, got a string of 38 characters (masked)',
     ],
   ];
 

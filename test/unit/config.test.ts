@@ -177,14 +177,14 @@ describe('config durations', () => {
     raw.destinations[1].timeoutMs = value;
     expect(configError(raw)).toEqual({
       code: 'HOOKRELAY_CONFIG_INVALID',
-      message: 'destinations[1].timeoutMs: expected a duration in ms or a string like "30s", "5m", "2h"',
+      message: `destinations[1].timeoutMs: expected a duration in ms or a string like "30s", "5m", "2h", got ${JSON.stringify(value)}`,
     });
   });
 
   it.each([-5, true, null])('rejects the non-duration %j', (value) => {
     const raw = baseConfig();
     raw.storage.sqlite.busyTimeoutMs = value;
-    expect(configError(raw).message).toBe('storage.sqlite.busyTimeoutMs: expected a duration in ms or a string like "30s", "5m", "2h"');
+    expect(configError(raw).message).toBe(`storage.sqlite.busyTimeoutMs: expected a duration in ms or a string like "30s", "5m", "2h", got ${String(value)}`);
   });
 });
 
@@ -241,42 +241,42 @@ ${extra}`;
 describe('config errors name the key path', () => {
   type Case = [string, (raw: Record<string, any>) => void, string];
   const cases: Case[] = [
-    ['maxAttempts 0', (r) => (r.destinations[1].retry = { maxAttempts: 0 }), 'destinations[1].retry.maxAttempts: expected a positive integer'],
-    ['maxAttempts negative', (r) => (r.destinations[1].retry = { maxAttempts: -3 }), 'destinations[1].retry.maxAttempts: expected a positive integer'],
-    ['maxAttempts fraction', (r) => (r.destinations[1].retry = { maxAttempts: 1.5 }), 'destinations[1].retry.maxAttempts: expected a positive integer'],
-    ['maxAttempts text', (r) => (r.destinations[1].retry = { maxAttempts: 'many' }), 'destinations[1].retry.maxAttempts: expected a positive integer'],
-    ['concurrency 0', (r) => (r.destinations[0].concurrency = 0), 'destinations[0].concurrency: expected a positive integer'],
-    ['maxBodyBytes text', (r) => (r.server = { maxBodyBytes: 'big' }), 'server.maxBodyBytes: expected a positive integer'],
-    ['port too large', (r) => (r.server = { port: 70000 }), 'server.port: expected a port number 0-65535'],
-    ['port text', (r) => (r.server = { port: 'http' }), 'server.port: expected a port number 0-65535'],
-    ['multiplier < 1', (r) => (r.destinations[0].retry = { multiplier: 0.5 }), 'destinations[0].retry.multiplier: expected a number >= 1'],
+    ['maxAttempts 0', (r) => (r.destinations[1].retry = { maxAttempts: 0 }), 'destinations[1].retry.maxAttempts: expected a positive integer, got 0'],
+    ['maxAttempts negative', (r) => (r.destinations[1].retry = { maxAttempts: -3 }), 'destinations[1].retry.maxAttempts: expected a positive integer, got -3'],
+    ['maxAttempts fraction', (r) => (r.destinations[1].retry = { maxAttempts: 1.5 }), 'destinations[1].retry.maxAttempts: expected a positive integer, got 1.5'],
+    ['maxAttempts text', (r) => (r.destinations[1].retry = { maxAttempts: 'many' }), 'destinations[1].retry.maxAttempts: expected a positive integer, got "many"'],
+    ['concurrency 0', (r) => (r.destinations[0].concurrency = 0), 'destinations[0].concurrency: expected a positive integer, got 0'],
+    ['maxBodyBytes text', (r) => (r.server = { maxBodyBytes: 'big' }), 'server.maxBodyBytes: expected a positive integer, got "big"'],
+    ['port too large', (r) => (r.server = { port: 70000 }), 'server.port: expected a port number 0-65535, got 70000'],
+    ['port text', (r) => (r.server = { port: 'http' }), 'server.port: expected a port number 0-65535, got "http"'],
+    ['multiplier < 1', (r) => (r.destinations[0].retry = { multiplier: 0.5 }), 'destinations[0].retry.multiplier: expected a number >= 1, got 0.5'],
     ['unknown top-level key', (r) => (r.bogus = 1), 'bogus: unknown key'],
     ['unknown nested key', (r) => (r.destinations[1].retry = { maxAttempt: 3 }), 'destinations[1].retry.maxAttempt: unknown key (did you mean maxAttempts?)'],
     ['unknown source key', (r) => (r.sources[1].verify.algorithm = 'sha1'), 'sources[1].verify.algorithm: unknown key'],
     ['unknown storage engine', (r) => (r.storage.mysql = {}), 'storage.mysql: unknown key'],
-    ['wrong type: secrets not a list', (r) => (r.sources[0].verify.secrets = 'abc'), 'sources[0].verify.secrets: expected array'],
-    ['wrong type: header value', (r) => (r.destinations[0].headers = { 'X-N': 1 }), 'destinations[0].headers.X-N: expected string'],
+    ['wrong type: secrets not a list', (r) => (r.sources[0].verify.secrets = 'abc'), 'sources[0].verify.secrets: expected array, got a string of 3 characters (masked)'],
+    ['wrong type: header value', (r) => (r.destinations[0].headers = { 'X-N': 1 }), 'destinations[0].headers.X-N: expected string, got a number'],
     ['missing required key', (r) => delete r.sources[1].path, 'sources[1].path: required (expected string)'],
     ['missing sources', (r) => delete r.sources, 'sources: required (expected array)'],
     ['empty sources', (r) => (r.sources = []), 'sources: at least one source is required'],
     ['bad onStorageFailure', (r) => (r.sources[0].onStorageFailure = 'retry'), 'sources[0].onStorageFailure: expected one of "respond", "disconnect", got "retry"'],
     ['bad scheme', (r) => (r.sources[0].verify.scheme = 'jwt'), 'sources[0].verify.scheme: expected one of "cerebrium", "standard-webhooks", "hmac-sha256", "none", got "jwt"'],
     ['scheme without secrets', (r) => (r.sources[1].verify.secrets = []), 'sources[1].verify.secrets: scheme hmac-sha256 needs at least one secret'],
-    ['empty secret', (r) => (r.sources[0].verify.secrets = ['ok', '']), 'sources[0].verify.secrets[1]: a secret must not be empty'],
-    ['bad source name', (r) => (r.sources[1].name = 'Git Hub'), 'sources[1].name: source name must match [a-z0-9_-]+'],
-    ['bad destination name', (r) => (r.destinations[0].name = 'App'), 'destinations[0].name: destination name must match [a-z0-9_-]+'],
-    ['relative source path', (r) => (r.sources[0].path = 'webhooks'), 'sources[0].path: expected an absolute URL path like /webhooks/cerebrium'],
-    ['non-http url', (r) => (r.destinations[1].url = 'ftp://example.com/x'), 'destinations[1].url: expected an http(s) URL'],
-    ['bad dedupe rule', (r) => (r.sources[0].dedupe = { keys: ['run_id'] }), 'sources[0].dedupe.keys[0]: expected "body:<dotted path>" or "header:<name>"'],
-    ['empty dedupe path segment', (r) => (r.sources[0].dedupe = { keys: ['body:result..id'] }), 'sources[0].dedupe.keys[0]: expected "body:<dotted path>" or "header:<name>"'],
-    ['trailing dot in dedupe path', (r) => (r.sources[0].dedupe = { keys: ['header:x-id', 'body:result.'] }), 'sources[0].dedupe.keys[1]: expected "body:<dotted path>" or "header:<name>"'],
+    ['empty secret', (r) => (r.sources[0].verify.secrets = ['ok', '']), 'sources[0].verify.secrets[1]: a secret must not be empty, got an empty string'],
+    ['bad source name', (r) => (r.sources[1].name = 'Git Hub'), 'sources[1].name: source name must match [a-z0-9_-]+, got "Git Hub"'],
+    ['bad destination name', (r) => (r.destinations[0].name = 'App'), 'destinations[0].name: destination name must match [a-z0-9_-]+, got "App"'],
+    ['relative source path', (r) => (r.sources[0].path = 'webhooks'), 'sources[0].path: expected an absolute URL path like /webhooks/cerebrium, got "webhooks"'],
+    ['non-http url', (r) => (r.destinations[1].url = 'ftp://example.com/x'), 'destinations[1].url: expected an http(s) URL, got "ftp://example.com/x"'],
+    ['bad dedupe rule', (r) => (r.sources[0].dedupe = { keys: ['run_id'] }), 'sources[0].dedupe.keys[0]: expected "body:<dotted path>" or "header:<name>", got "run_id"'],
+    ['empty dedupe path segment', (r) => (r.sources[0].dedupe = { keys: ['body:result..id'] }), 'sources[0].dedupe.keys[0]: expected "body:<dotted path>" or "header:<name>", got "body:result..id"'],
+    ['trailing dot in dedupe path', (r) => (r.sources[0].dedupe = { keys: ['header:x-id', 'body:result.'] }), 'sources[0].dedupe.keys[1]: expected "body:<dotted path>" or "header:<name>", got "body:result."'],
     [
       'standard-webhooks secret that is not base64',
       (r) => (r.sources[1].verify = { scheme: 'standard-webhooks', secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'my-plain-secret'] }),
-      'sources[1].verify.secrets[1]: expected a Standard Webhooks secret: "whsec_" followed by base64',
+      'sources[1].verify.secrets[1]: expected a Standard Webhooks secret: "whsec_" followed by base64, got a string of 15 characters (masked)',
     ],
-    ['signingSecret that is not base64', (r) => (r.destinations[0].signingSecret = 'whsec_not base64!'), 'destinations[0].signingSecret: expected a Standard Webhooks secret: "whsec_" followed by base64'],
-    ['empty signingSecret', (r) => (r.destinations[0].signingSecret = ''), 'destinations[0].signingSecret: expected a Standard Webhooks secret: "whsec_" followed by base64'],
+    ['signingSecret that is not base64', (r) => (r.destinations[0].signingSecret = 'whsec_not base64!'), 'destinations[0].signingSecret: expected a Standard Webhooks secret: "whsec_" followed by base64, got a string of 17 characters (masked)'],
+    ['empty signingSecret', (r) => (r.destinations[0].signingSecret = ''), 'destinations[0].signingSecret: expected a Standard Webhooks secret: "whsec_" followed by base64, got an empty string'],
     ['destination sources: []', (r) => (r.destinations[1].sources = []), 'destinations[1].sources: an empty list matches no source; omit the key for every source'],
     ['unknown source name', (r) => (r.destinations[1].sources = ['github', 'gitlab']), 'destinations[1].sources[1]: unknown source "gitlab"'],
     ['duplicate source name', (r) => (r.sources[1].name = 'cerebrium'), 'sources[1].name: duplicate name "cerebrium"'],
@@ -285,17 +285,17 @@ describe('config errors name the key path', () => {
     ['reserved path', (r) => (r.sources[1].path = '/healthz'), 'sources[1].path: /healthz is reserved'],
     ['source paths differing only by case', (r) => (r.sources[1].path = '/Webhooks/Cerebrium'), 'sources[1].path: /Webhooks/Cerebrium differs from /webhooks/cerebrium only by case or a trailing slash'],
     ['source paths differing only by a trailing slash', (r) => (r.sources[1].path = '/webhooks/cerebrium/'), 'sources[1].path: /webhooks/cerebrium/ differs from /webhooks/cerebrium only by case or a trailing slash'],
-    ['empty path segment', (r) => (r.sources[1].path = '/webhooks//github'), 'sources[1].path: expected an absolute URL path like /webhooks/cerebrium'],
-    ['dot-dot path segment', (r) => (r.sources[1].path = '/webhooks/../github'), 'sources[1].path: expected an absolute URL path like /webhooks/cerebrium'],
-    ['percent-encoded path', (r) => (r.sources[1].path = '/webhooks/%67ithub'), 'sources[1].path: expected an absolute URL path like /webhooks/cerebrium'],
+    ['empty path segment', (r) => (r.sources[1].path = '/webhooks//github'), 'sources[1].path: expected an absolute URL path like /webhooks/cerebrium, got "/webhooks//github"'],
+    ['dot-dot path segment', (r) => (r.sources[1].path = '/webhooks/../github'), 'sources[1].path: expected an absolute URL path like /webhooks/cerebrium, got "/webhooks/../github"'],
+    ['percent-encoded path', (r) => (r.sources[1].path = '/webhooks/%67ithub'), 'sources[1].path: expected an absolute URL path like /webhooks/cerebrium, got "/webhooks/%67ithub"'],
     ['header name with a space', (r) => (r.destinations[0].headers = { 'X Token': 'a' }), "destinations[0].headers.X Token: expected a header name (letters, digits and !#$%&'*+.^_`|~-, no spaces)"],
     ['header name with a colon', (r) => (r.destinations[0].headers = { 'X-Token:': 'a' }), "destinations[0].headers.X-Token:: expected a header name (letters, digits and !#$%&'*+.^_`|~-, no spaces)"],
-    ['header value with CR/LF', (r) => (r.destinations[1].headers = { Authorization: 'Bearer a\r\nX-Injected: 1' }), 'destinations[1].headers.Authorization: expected a header value without CR, LF, NUL or other control characters'],
-    ['header value with NUL', (r) => (r.destinations[1].headers = { 'X-A': 'a\u0000b' }), 'destinations[1].headers.X-A: expected a header value without CR, LF, NUL or other control characters'],
+    ['header value with CR/LF', (r) => (r.destinations[1].headers = { Authorization: 'Bearer a\r\nX-Injected: 1' }), 'destinations[1].headers.Authorization: expected a header value without CR, LF, NUL or other control characters, got a string of 23 characters (masked)'],
+    ['header value with NUL', (r) => (r.destinations[1].headers = { 'X-A': 'a\u0000b' }), 'destinations[1].headers.X-A: expected a header value without CR, LF, NUL or other control characters, got a string of 3 characters (masked)'],
     ['header the HTTP client owns', (r) => (r.destinations[0].headers = { 'Transfer-Encoding': 'chunked' }), 'destinations[0].headers.Transfer-Encoding: this header is set by the HTTP client and cannot be configured'],
-    ['postgres url that is not a URL', (r) => (r.storage = { postgres: { url: 'host=db user=hookrelay' } }), 'storage.postgres.url: expected a URL like postgres://user:pass@host:5432/db (postgres:// or postgresql://)'],
-    ['postgres url of another scheme', (r) => (r.storage = { postgres: { url: 'mysql://u:p@h/db' } }), 'storage.postgres.url: expected a URL like postgres://user:pass@host:5432/db (postgres:// or postgresql://)'],
-    ['postgres url with a broken escape', (r) => (r.storage = { postgres: { url: 'postgres://u:p%zz@h/db' } }), 'storage.postgres.url: expected a URL like postgres://user:pass@host:5432/db (postgres:// or postgresql://)'],
+    ['postgres url that is not a URL', (r) => (r.storage = { postgres: { url: 'host=db user=hookrelay' } }), 'storage.postgres.url: expected a URL like postgres://user:pass@host:5432/db (postgres:// or postgresql://), got a string of 22 characters (masked)'],
+    ['postgres url of another scheme', (r) => (r.storage = { postgres: { url: 'mysql://u:p@h/db' } }), 'storage.postgres.url: expected a URL like postgres://user:pass@host:5432/db (postgres:// or postgresql://), got "mysql://u:***@h/db"'],
+    ['postgres url with a broken escape', (r) => (r.storage = { postgres: { url: 'postgres://u:p%zz@h/db' } }), 'storage.postgres.url: expected a URL like postgres://user:pass@host:5432/db (postgres:// or postgresql://), got "postgres://u:***@h/db"'],
     [
       'both sqlite and postgres',
       (r) => (r.storage.postgres = { url: 'postgres://u@h/db' }),
@@ -323,7 +323,7 @@ describe('config errors name the key path', () => {
     const issues = configIssues(raw);
     expect([...issues].sort()).toEqual([
       'destinations[0].retry.maxAttemps: unknown key (did you mean maxAttempts?)',
-      'destinations[1].concurrency: expected a positive integer',
+      'destinations[1].concurrency: expected a positive integer, got 0',
       'sources[0].verify.scheme: expected one of "cerebrium", "standard-webhooks", "hmac-sha256", "none", got "cerebrum" (did you mean "cerebrium"?)',
     ]);
     expect(configError(raw).message).toBe(`3 config errors: ${issues.join('; ')}`);
@@ -338,7 +338,7 @@ describe('config errors name the key path', () => {
   it('the same errors come out of YAML text', () => {
     const raw = baseConfig();
     raw.destinations[1].retry = { maxAttempts: 0 };
-    expect(textError(stringify(raw)).message).toBe('destinations[1].retry.maxAttempts: expected a positive integer');
+    expect(textError(stringify(raw)).message).toBe('destinations[1].retry.maxAttempts: expected a positive integer, got 0');
   });
 
   it('invalid YAML is a config error', () => {
@@ -351,7 +351,67 @@ describe('config errors name the key path', () => {
   });
 
   it('a YAML list at the top is a config error', () => {
-    expect(textError('- 1\n').message).toBe('(root): expected object');
+    expect(textError('- 1\n').message).toBe('(root): expected object, got a list');
+  });
+});
+
+describe('config errors echo the value they got, secrets masked', () => {
+  const withSource = (verify: string, extra = '') => `
+storage: { sqlite: { path: /tmp/x.db } }
+sources:
+  - { name: hooks, path: /hooks, verify: ${verify} }
+${extra}`;
+
+  it('shows what a variable put there', () => {
+    expect(textError(`server: { port: "\${PORT}" }\n${withSource('{ scheme: none }')}`, { PORT: '80a' }).message)
+      .toBe('server.port: expected a port number 0-65535, got "80a"');
+  });
+
+  it('never shows a source secret, however it is wrong', () => {
+    const secret = 'not-a-whsec-secret!';
+    const error = textError(withSource('{ scheme: standard-webhooks, secrets: ["${SW_SECRET}"] }'), { SW_SECRET: secret });
+    expect(error.message).toBe(`sources[0].verify.secrets[0]: expected a Standard Webhooks secret: "whsec_" followed by base64, got a string of ${secret.length} characters (masked)`);
+    expect(error.message).not.toContain(secret);
+  });
+
+  it('never shows a header value (it may be a credential)', () => {
+    const token = 'tok-123\nX-Evil: 1';
+    const extra = 'destinations:\n  - { name: app, url: "http://127.0.0.1/x", headers: { Authorization: "Bearer ${APP_TOKEN}" } }';
+    const error = textError(withSource('{ scheme: none }', extra), { APP_TOKEN: token });
+    expect(error.message).toBe(`destinations[0].headers.Authorization: expected a header value without CR, LF, NUL or other control characters, got a string of ${token.length + 7} characters (masked)`);
+    expect(error.message).not.toContain('tok-123');
+  });
+
+  it('shows a URL with its password and query values masked', () => {
+    const raw = baseConfig();
+    raw.destinations[0].url = 'ftp://deliver:hunter2@example.com/in?token=abc&v=1';
+    const [issue] = configIssues(raw);
+    expect(issue).toBe('destinations[0].url: expected an http(s) URL, got "ftp://deliver:***@example.com/in?token=***&v=***"');
+    expect(issue).not.toContain('hunter2');
+    raw.destinations[0].url = 'https://example.com/in';
+    raw.storage = { postgres: { url: 'mysql://relay:s3cret@db/hookrelay' } };
+    expect(configIssues(raw)[0]).toBe('storage.postgres.url: expected a URL like postgres://user:pass@host:5432/db (postgres:// or postgresql://), got "mysql://relay:***@db/hookrelay"');
+  });
+
+  it('names only the type of a token of the wrong type', () => {
+    const raw = baseConfig();
+    raw.admin = { token: 42 };
+    expect(configIssues(raw)[0]).toBe('admin.token: expected string, got a number');
+  });
+
+  it('cuts a long value and names the type of a list or map where a value was expected', () => {
+    const raw = baseConfig();
+    raw.sources[0].path = `/${'x'.repeat(100)}?`;
+    expect(configIssues(raw)[0]).toBe(`sources[0].path: expected an absolute URL path like /webhooks/cerebrium, got "${`/${'x'.repeat(79)}`}…"`);
+    const other = baseConfig();
+    other.destinations[0].concurrency = [2];
+    expect(configIssues(other)[0]).toBe('destinations[0].concurrency: expected a positive integer, got a list');
+  });
+
+  it('does not repeat a value the message already names', () => {
+    const raw = baseConfig();
+    raw.sources[1].name = 'cerebrium';
+    expect(configIssues(raw)).toContain('sources[1].name: duplicate name "cerebrium"');
   });
 });
 
@@ -406,7 +466,7 @@ describe('config files', () => {
     writeFileSync(path, stringify(raw));
     expect(errorOf(() => loadConfigFile(path, {}))).toEqual({
       code: 'HOOKRELAY_CONFIG_INVALID',
-      message: 'destinations[1].retry.maxAttempts: expected a positive integer',
+      message: 'destinations[1].retry.maxAttempts: expected a positive integer, got 0',
     });
   });
 

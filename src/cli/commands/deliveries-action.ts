@@ -15,6 +15,7 @@ export interface DeliveriesListOptions extends GlobalOptions {
   event?: string;
   since?: string;
   limit: string;
+  cursor?: string;
 }
 
 /** `deliveries show ID`: one delivery with its attempt log. */
@@ -33,25 +34,27 @@ export async function runDeliveriesList(options: DeliveriesListOptions): Promise
   const page = await withOperatorContext(config, async (context) => {
     await assertKnownNames(context, { destination: options.destination, source: options.source });
     const request = { status: options.status, destination: options.destination, source: options.source, since, limit: Number(options.limit) };
-    if (options.event === undefined) return listDeliveries(context, request);
+    if (options.event === undefined) return listDeliveries(context, { ...request, cursor: options.cursor });
     return listDeliveriesOfEvent(context, await resolveEventId(context, options.event), request);
   });
+  // The next page's command, on stderr with --json so stdout stays one delivery per line.
+  const next = page.nextCursor === null ? '' : `more: the same command with --cursor ${page.nextCursor}\n`;
   if (options.json) {
     for (const delivery of page.deliveries) printJson(delivery);
+    process.stderr.write(next);
     return;
   }
   if (page.deliveries.length === 0) {
     process.stdout.write('no deliveries\n');
     return;
   }
-  const more = page.nextCursor === null ? '' : `more with --limit N, or filter by --status, --destination, --source, --since\n`;
   process.stdout.write(
     formatTable([
       ['id', 'event', 'destination', 'status', 'attempts', 'last status', 'updated at'],
       ...page.deliveries.map((d) => [
         d.id, d.eventId, d.destination, d.status, String(d.attempts), d.lastStatus === null ? '-' : String(d.lastStatus), d.updatedAt,
       ]),
-    ]) + more,
+    ]) + next,
   );
 }
 

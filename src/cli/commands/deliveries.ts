@@ -28,5 +28,6 @@ export function registerDeliveries(program: Command): void {
     .option('--event <idOrRunId>', "only this event's deliveries (an event id, run id or dedupe key)")
     .option('--since <duration|time>', 'only those that changed state within this long or since this ISO-8601 time')
     .option('--limit <n>', `at most this many (1-${DELIVERY_PAGE_MAX})`, '50')
+    .option('--cursor <cursor>', 'the next (older) page: the cursor the previous page printed')
     .action(async (options: DeliveriesListOptions) => (await import('./deliveries-action.js')).runDeliveriesList(options));
 }

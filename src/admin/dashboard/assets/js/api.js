@@ -45,6 +45,8 @@ export const getMeta = () => api('/dashboard/meta');
 export const findEvents = (query) => api('/events', { query });
 export const getEvent = (id) => api(`/events/${encodeURIComponent(id)}`);
 export const listDeliveries = (query) => api('/deliveries', { query });
+/** As listDeliveries, each delivery with `lastResponseSnippet` (what the destination last answered). */
+export const listDeliveriesWithResponses = (query) => api('/dashboard/deliveries', { query });
 export const replay = (selector) => api('/replay', { method: 'POST', body: selector });
 export const redeliver = (body) => api('/redeliver', { method: 'POST', body });
 export const getRunsOverview = () => api('/runs-overview');

@@ -1,7 +1,7 @@
 // Dead letters: filter by destination, source and age; cursor pages (fast on 100,000 rows);
 // Replay one, a selection, or everything matching the filter, each after a confirmation
 // that says how many deliveries will be sent.
-import { listDeliveries, replay } from '../api.js';
+import { listDeliveries, listDeliveriesWithResponses, replay } from '../api.js';
 import { confirmAction } from '../confirm.js';
 import { announce, h, plural, replaceKeepingFocus, timeAgo } from '../dom.js';
 
@@ -16,6 +16,17 @@ export const AGES = [
   ['7d', 'Last 7 days'],
 ];
 const AGE_MS = { '15m': 15 * 60_000, '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
+
+/**
+ * What the destination last said (the start of its response body), not the status again: the
+ * status has its own column. Without a body (a timeout, a refused connection, an empty answer)
+ * the attempt's error says what happened.
+ */
+function lastError(delivery) {
+  if (delivery.lastResponseSnippet) return h('pre', { class: 'snippet', 'data-last-response': '' }, delivery.lastResponseSnippet);
+  if (delivery.lastError && delivery.lastError !== `HTTP ${delivery.lastStatus}`) return delivery.lastError;
+  return h('span', { class: 'muted' }, delivery.lastStatus ? 'empty response' : '—');
+}
 
 export function deadLettersView(params, navigate, _id, meta) {
   const filter = {
@@ -96,7 +107,7 @@ export function deadLettersView(params, navigate, _id, meta) {
       h('td', {}, delivery.source),
       h('td', { class: 'num' }, delivery.attempts),
       h('td', { class: 'num' }, delivery.lastStatus ?? h('span', { class: 'muted' }, 'none')),
-      h('td', { class: 'error-cell' }, delivery.lastError ?? '—'),
+      h('td', { class: 'error-cell' }, lastError(delivery)),
       h('td', {}, timeAgo(delivery.deadAt), ' ', h('a', { href: `#/events/${encodeURIComponent(delivery.eventId)}`, 'aria-label': `Attempts of ${label}` }, 'attempts')),
       h('td', {}, h('button', { type: 'button', 'data-key': `replay-${delivery.id}`, 'aria-label': `Replay ${label}`, onclick: () => replayOne(delivery) }, 'Replay')),
     );
@@ -106,7 +117,7 @@ export function deadLettersView(params, navigate, _id, meta) {
   let reads = 0;
   async function load() {
     const read = ++reads;
-    const page = await listDeliveries({
+    const page = await listDeliveriesWithResponses({
       status: 'dead', destination: filter.destination, source: filter.source, since: since(), limit: PAGE, cursor,
     });
     if (read !== reads) return;

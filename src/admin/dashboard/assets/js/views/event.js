@@ -3,8 +3,9 @@ import { ApiError, getEvent, redeliver, replay } from '../api.js';
 import { confirmAction } from '../confirm.js';
 import { announce, bytes, h, isoTime, plural, replaceKeepingFocus, statusBadge, timeAgo } from '../dom.js';
 import { normalizeEventDetail } from '../event-detail.js';
+import { destinationUrl } from './overview.js';
 
-export function eventView(params, navigate, id) {
+export function eventView(params, navigate, id, meta) {
   const details = h('div', { id: 'event-details' });
   const deliveries = h('div', { id: 'event-deliveries' });
   // Redraw only what changed: an open <details> or a scrolled snippet must survive polling.
@@ -21,7 +22,8 @@ export function eventView(params, navigate, id) {
         deliveries,
       );
     },
-    async refresh() {
+    async refresh(stats) {
+      const breakers = stats?.circuits ?? {};
       let detail;
       try {
         detail = normalizeEventDetail(await getEvent(id));
@@ -34,7 +36,7 @@ export function eventView(params, navigate, id) {
         throw error;
       }
       const { event } = detail;
-      const deliveriesJson = JSON.stringify(detail.deliveries);
+      const deliveriesJson = JSON.stringify([detail.deliveries, breakers]);
       if (shownEvent && deliveriesJson === shownDeliveries) return;
       shownDeliveries = deliveriesJson;
       if (!shownEvent) replaceKeepingFocus(
@@ -45,16 +47,14 @@ export function eventView(params, navigate, id) {
           fact('Received', isoTime(event.receivedAt)),
           fact('Content type', event.contentType),
           event.size === undefined ? null : fact('Size', bytes(event.size))),
-        event.bodyPreview === undefined
-          ? null
-          : h('details', {}, h('summary', {}, event.bodyNote ? `Body (${event.bodyNote})` : 'Body'), h('pre', { class: 'snippet body' }, event.bodyPreview)),
+        event.bodyPreview === undefined ? null : bodyDetails(event),
       );
       shownEvent = true;
       replaceKeepingFocus(
         deliveries,
         detail.deliveries.length === 0
           ? h('p', { class: 'muted' }, 'This event has no deliveries.')
-          : detail.deliveries.map((delivery) => deliverySection(delivery, event, view, detail.deliveries)),
+          : detail.deliveries.map((delivery) => deliverySection(delivery, event, view, detail.deliveries, { breakers, urls: meta?.destinationUrls ?? {} })),
       );
     },
   };
@@ -65,7 +65,69 @@ function fact(label, value) {
   return h('div', {}, h('dt', {}, label), h('dd', {}, value));
 }
 
-function deliverySection(delivery, event, view, all) {
+/**
+ * The body as received: a JSON body indented (when it is whole and parses), anything else as
+ * text. Always a text node (never markup), so a body holding HTML or script shows as text.
+ */
+export function bodyDetails(event) {
+  const json = event.bodyNote === '' ? prettyJson(event.bodyPreview) : null;
+  const note = [json === null ? null : 'JSON', event.bodyNote || null].filter(Boolean).join(', ');
+  return h('details', { open: json !== null && event.bodyPreview.length <= 16_384 },
+    h('summary', {}, note ? `Body (${note})` : 'Body'),
+    h('pre', { class: 'snippet body', 'data-body': json === null ? 'raw' : 'json' }, json ?? event.bodyPreview));
+}
+
+function prettyJson(text) {
+  try {
+    const value = JSON.parse(text);
+    return value !== null && typeof value === 'object' ? JSON.stringify(value, null, 2) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a delivery that is not finished waits: its destination's circuit breaker (open: nothing
+ * is sent until it lets a trial through), its backoff (the next attempt's time), or nothing
+ * but a free sending slot. Null for delivered and dead ones.
+ */
+export function waitReason(delivery, breaker, now = Date.now()) {
+  if (delivery.status === 'in_flight') {
+    return h('p', { class: 'wait-reason', 'data-wait': 'in-flight' }, 'Being sent now',
+      delivery.nextAttemptAt ? [' (lease until ', isoTime(delivery.nextAttemptAt), ')'] : null, '.');
+  }
+  if (delivery.status !== 'pending') return null;
+  const next = delivery.nextAttemptAt ? Date.parse(delivery.nextAttemptAt) : null;
+  if (breaker === 'open') {
+    return h('p', { class: 'wait-reason warning', 'data-wait': 'breaker-open' },
+      `Waiting: the circuit breaker of ${delivery.destination} is open, so nothing is sent there until it lets a trial attempt through.`,
+      next !== null && next > now ? [' Next attempt due at ', isoTime(delivery.nextAttemptAt), '.'] : null);
+  }
+  if (breaker === 'half_open') {
+    return h('p', { class: 'wait-reason', 'data-wait': 'breaker-half-open' },
+      `Waiting: the circuit breaker of ${delivery.destination} is half-open; a trial attempt decides whether sending resumes.`);
+  }
+  if (next !== null && next > now) {
+    return h('p', { class: 'wait-reason', 'data-wait': 'next-attempt' },
+      'Next attempt at ', isoTime(delivery.nextAttemptAt), ` (in ${untilText(next - now)}; retry backoff).`);
+  }
+  return h('p', { class: 'wait-reason', 'data-wait': 'due' }, `Due now: waiting for a free sending slot to ${delivery.destination}.`);
+}
+
+function untilText(ms) {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
+}
+
+/** An attempt's error, unless it only repeats its status ("HTTP 503" beside 503). */
+function attemptError(attempt) {
+  if (!attempt.error || attempt.error === `HTTP ${attempt.statusCode}`) return '—';
+  return [attempt.errorCode ? h('code', {}, attempt.errorCode) : null, ' ', attempt.error];
+}
+
+function deliverySection(delivery, event, view, all, { breakers, urls }) {
   const headingId = `delivery-${delivery.id}`;
   // A dead delivery whose destination has a fallback: the fallback's delivery names it.
   const fellBackTo = all.find((other) => other.fallbackFor === delivery.destination)?.destination;
@@ -77,7 +139,7 @@ function deliverySection(delivery, event, view, all) {
         : null;
   return h(
     'section',
-    { class: 'delivery', 'aria-labelledby': headingId, 'data-delivery': delivery.id },
+    { class: 'delivery', 'aria-labelledby': headingId, 'data-delivery': delivery.id, 'data-destination': delivery.destination },
     h('header', {},
       h('h3', { id: headingId }, delivery.destination, ' ', statusBadge(delivery.status)),
       action),
@@ -87,6 +149,8 @@ function deliverySection(delivery, event, view, all) {
       delivery.deliveredAt ? [' · delivered ', timeAgo(delivery.deliveredAt)] : null,
       fellBackTo ? h('span', { class: 'fallback' }, ` · fell back to ${fellBackTo}`) : null,
       delivery.fallbackFor ? h('span', { class: 'fallback' }, ` · fallback for ${delivery.fallbackFor}`) : null),
+    destinationUrl(urls[delivery.destination]),
+    waitReason(delivery, breakers[delivery.destination]),
     delivery.attemptLog.length === 0
       ? h('p', { class: 'muted' }, 'No attempt yet.')
       : h('table', { class: 'list attempts' },
@@ -104,7 +168,7 @@ function deliverySection(delivery, event, view, all) {
               h('td', {}, isoTime(attempt.startedAt)),
               h('td', {}, attempt.statusCode ?? h('span', { class: 'muted' }, 'no response'), ' ', statusBadge(attempt.outcome)),
               h('td', { class: 'num' }, `${attempt.durationMs} ms`),
-              h('td', {}, attempt.error ? [attempt.errorCode ? h('code', {}, attempt.errorCode) : null, ' ', attempt.error] : '—'),
+              h('td', {}, attemptError(attempt)),
               h('td', {}, attempt.responseSnippet ? h('pre', { class: 'snippet' }, attempt.responseSnippet) : '—'))))),
   );
 }

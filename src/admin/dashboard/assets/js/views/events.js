@@ -1,6 +1,6 @@
 // Recent events, newest first, searchable by run_id / dedupe key (or event id).
 import { findEvents } from '../api.js';
-import { bytes, h, plural, replaceKeepingFocus, timeAgo } from '../dom.js';
+import { bytes, h, plural, replaceKeepingFocus, statusBadge, timeAgo } from '../dom.js';
 
 const PAGE = 50;
 
@@ -39,6 +39,7 @@ export function eventsView(params, navigate) {
             h('th', { scope: 'col' }, 'Source'),
             h('th', { scope: 'col' }, 'Run ID / dedupe key'),
             h('th', { scope: 'col' }, 'Event'),
+            h('th', { scope: 'col' }, 'Deliveries'),
             h('th', { scope: 'col', class: 'num' }, 'Size'))),
           body),
         pager,
@@ -54,13 +55,14 @@ export function eventsView(params, navigate) {
       replaceKeepingFocus(
         body,
         events.length === 0
-          ? h('tr', {}, h('td', { colspan: 5, class: 'muted' }, query ? 'No event has this run ID, dedupe key or id.' : 'No events yet.'))
+          ? h('tr', {}, h('td', { colspan: 6, class: 'muted' }, query ? 'No event has this run ID, dedupe key or id.' : 'No events yet.'))
           : events.map((event) =>
               h('tr', { 'data-event': event.id },
                 h('td', {}, timeAgo(event.receivedAt)),
                 h('td', {}, event.source),
                 h('td', { class: 'key-cell' }, h('code', {}, event.dedupeKey)),
                 h('td', {}, h('a', { href: `#/events/${encodeURIComponent(event.id)}`, 'data-key': `event-${event.id}` }, event.id)),
+                h('td', { class: 'delivery-statuses' }, deliveryStatuses(event.deliveries ?? {})),
                 h('td', { class: 'num' }, bytes(event.size)))),
       );
       replaceKeepingFocus(
@@ -70,6 +72,14 @@ export function eventsView(params, navigate) {
       );
     },
   };
+}
+
+/** One "destination status" pair per delivery; the event page says why a pending one waits. */
+function deliveryStatuses(byDestination) {
+  const entries = Object.entries(byDestination);
+  if (entries.length === 0) return h('span', { class: 'muted' }, 'none');
+  return h('ul', { class: 'statuses' }, entries.map(([destination, status]) =>
+    h('li', { 'data-destination': destination, 'data-status': status }, destination, ' ', statusBadge(status))));
 }
 
 function hashFor(params) {

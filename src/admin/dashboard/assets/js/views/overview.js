@@ -16,7 +16,7 @@ const HISTORY_MAX_AGE_MS = 15_000;
 
 const BREAKER_TEXT = { closed: 'closed', open: 'open', half_open: 'half-open' };
 
-export function overviewView() {
+export function overviewView(_params, _navigate, _id, meta) {
   const totals = h('dl', { class: 'totals', id: 'totals' });
   const quarantine = h('div', { id: 'quarantine' });
   const cards = h('div', { class: 'cards', id: 'destinations' });
@@ -40,7 +40,7 @@ export function overviewView() {
         history = await getAttemptHistory();
         historyAt = Date.now();
       }
-      const overview = { stats, history, breakers: stats.circuits ?? {} };
+      const overview = { stats, history, breakers: stats.circuits ?? {}, urls: meta.destinationUrls ?? {} };
       replaceKeepingFocus(
         totals,
         total('Events', stats.events, 'events'),
@@ -85,6 +85,7 @@ function destinationCard(name, counts, overview) {
     h('header', {},
       h('h3', { id: headingId }, name),
       h('span', { class: `badge breaker breaker-${breaker}`, 'data-breaker': breaker }, `circuit ${BREAKER_TEXT[breaker] ?? breaker}`)),
+    destinationUrl(overview.urls[name]),
     h('dl', { class: 'counts' },
       COUNTS.map(([key, label]) =>
         h('div', { 'data-count': key },
@@ -100,6 +101,11 @@ function destinationCard(name, counts, overview) {
         bucketMs: overview.history.bucketMs,
         label: name,
       }),
-      h('figcaption', {}, h('span', { class: 'key ok' }, 'delivered'), ' ', h('span', { class: 'key fail' }, 'failed'), ' attempts, last hour')),
+      h('figcaption', {}, h('span', { class: 'key ok' }, 'delivered'), ' ', h('span', { class: 'key fail' }, 'failed'), ' attempts per 5 minutes, last hour')),
   );
+}
+
+/** Where a destination sends, with its password and query values masked by the relay. */
+export function destinationUrl(url) {
+  return url ? h('p', { class: 'destination-url' }, h('code', { 'data-url': '' }, url)) : null;
 }

@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { CLI, startRelay, writeConfig } from '../helpers/relay.js';
+import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** A relay with no destination, so its relay process warns at start (a line from each process). */
+function configIn(dir: string): string {
+  return writeConfig(dir, {
+    storage: { sqlite: { path: `${dir}/relay.db` } },
+    server: { host: '127.0.0.1', port: 0 },
+    sources: [{ name: 'hooks', path: '/hooks', verify: { scheme: 'none' } }],
+  });
+}
+
+describe('LOG_FORMAT', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups.length = 0;
+  });
+
+  it('pretty: serve prints human lines from the supervisor and the relay process, to the last one', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', configIn(dir.path)], {
+      env: { ...process.env, LOG_FORMAT: 'pretty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+    cleanups.push(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      return exited;
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const lines = () => stdout.split('\n').filter(Boolean);
+
+    const listening = await waitFor(() => lines().find((line) => / INFO \(hookrelay\/\d+\): listening /.test(line)) ?? null, {
+      timeoutMs: 15_000,
+      what: 'the pretty listening line',
+    });
+    const { relayPid } = JSON.parse(listening.slice(listening.indexOf('{'))) as { relayPid: number };
+    expect(listening).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(hookrelay\/\d+\): listening \{"port":\d+,"relayPid":\d+\}$/);
+    await waitFor(() => lines().find((line) => line.includes(`WARN (hookrelay/${relayPid}): source hooks has no destination`)) ?? null, {
+      timeoutMs: 15_000,
+      what: "the relay process's pretty warning",
+    });
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // The relay process's last line is written before it exits (flushed through the pretty stream).
+    expect(lines().some((line) => line.includes(`INFO (hookrelay/${relayPid}): stopped`))).toBe(true);
+    for (const line of lines()) expect(line.startsWith('{'), line).toBe(false);
+  });
+
+  it('default: JSON lines, one object each', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const relay = await startRelay(configIn(dir.path), { env: { LOG_FORMAT: '' } });
+    cleanups.push(() => relay.kill());
+    expect(relay.lines.length).toBeGreaterThan(0);
+    for (const line of relay.lines) expect(() => JSON.parse(line), line).not.toThrow();
+  });
+
+  it('an unknown LOG_FORMAT is a config error naming it (exit 2), not a silent JSON fallback', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const result = await runCli(['serve', '--config', configIn(dir.path)], { env: { LOG_FORMAT: 'prety' }, timeoutMs: 15_000 });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('LOG_FORMAT: expected one of "json", "pretty", got "prety"');
+  });
+});
