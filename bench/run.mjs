@@ -122,11 +122,11 @@ try {
     printMode(mode, results.modes[mode]);
     writeFileSync(resultPath, `${JSON.stringify(results, null, 2)}\n`);
   }
+  printIssue14(results.modes);
 } catch (error) {
   failed = true;
   console.error(`bench failed: ${error?.stack ?? error}`);
   results.error = String(error?.stack ?? error);
-  printIssue14(results.modes);
 } finally {
   results.finishedAt = new Date().toISOString();
   results.machine.loadAverageAtEnd = loadavg().map((value) => Math.round(value * 100) / 100);

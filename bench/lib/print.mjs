@@ -249,18 +249,18 @@ function printIdle({ settleS, windowS, cpuResolutionMs, metric, rows, issue14Tar
   console.log(`== idle: each setup alone, ${settleS} s to settle, then ${windowS} s measured ==`);
   console.log(
     table(
-      ['setup', 'destinations', 'pending', 'CPU ms', '% of one core', 'serve+relay %', 'write transactions'],
+      ['setup', 'destinations', 'pending', 'CPU ms', '% of one core', 'supervisor %', 'write transactions'],
       ['koa', 'relay1', 'relay50', 'relay50Pending']
         .filter((key) => rows[key])
         .map((key) => {
           const row = rows[key];
           const writes = row.metricPresent === null ? '' : row.writeTransactions === null ? 'n/a (metric not present)' : row.writeTransactions;
           const pending = row.retryingDueInMinutes === null || row.retryingDueInMinutes === undefined ? row.pending : `${row.pending} (due in ${row.retryingDueInMinutes} min)`;
-          return [row.label, row.destinations, pending, fmt(row.cpuMs), fmt(row.cpuPercentOfOneCore, 2), fmt(row.serveTreeCpuPercent, 2), writes];
+          return [row.label, row.destinations, pending, fmt(row.cpuMs), fmt(row.cpuPercentOfOneCore, 2), fmt(row.supervisorCpuPercent, 2), writes];
         }),
     ),
   );
-  console.log(`(CPU: the process's utime+stime from /proc/<pid>/stat, all threads, resolution ${cpuResolutionMs} ms; the relay row is the relay process, serve+relay adds the supervisor; write transactions: increase of ${metric} on the admin /metrics over the window)`);
+  console.log(`(CPU: the process's utime+stime from /proc/<pid>/stat, all threads, resolution ${cpuResolutionMs} ms; a relay row is the relay process (serve's child), the supervisor (serve itself) is beside it; write transactions: increase of ${metric} on the admin /metrics over the window)`);
   console.log(targetsTable(issue14Targets, 14));
 }
 

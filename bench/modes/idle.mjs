@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { round } from '../lib/callback.mjs';
-import { cpuBetween, cpuResolutionMs, sampleCpu } from '../lib/cpu.mjs';
+import { cpuBetween, cpuResolutionMs, processCpuMs, sampleCpu } from '../lib/cpu.mjs';
 import { runLoad } from '../lib/load-runs.mjs';
 import { scrapeMetric } from '../lib/metrics-scrape.mjs';
 import { runCli, startRelay, startTarget, stats, writeRelayConfig } from '../lib/relay.mjs';
@@ -38,12 +38,14 @@ export async function idleMode(ctx) {
   const windowMs = opts.idleSeconds * 1000;
   const rows = {};
 
-  const measure = async (pids, adminPort) => {
+  const measure = async (pids, adminPort, supervisorPid = null) => {
     await sleep(settleMs);
     const writesBefore = adminPort ? await scrapeMetric(adminPort, WRITE_TRANSACTIONS_METRIC) : null;
     const before = sampleCpu(pids);
+    const supervisorBefore = supervisorPid ? processCpuMs(supervisorPid) : null;
     await sleep(windowMs);
     const after = sampleCpu(pids);
+    const supervisorAfter = supervisorPid ? processCpuMs(supervisorPid) : null;
     const writesAfter = adminPort ? await scrapeMetric(adminPort, WRITE_TRANSACTIONS_METRIC) : null;
     const wallMs = after.main.at - before.main.at;
     const percent = (name) => {
@@ -54,7 +56,8 @@ export async function idleMode(ctx) {
       windowS: round(wallMs / 1000, 2),
       cpuMs: round(cpuBetween(before.main, after.main), 0),
       cpuPercentOfOneCore: percent('main'),
-      serveTreeCpuPercent: pids.serve ? percent('serve') : null,
+      // `serve` itself (the supervisor process, without its relay child), for information.
+      supervisorCpuPercent: supervisorBefore !== null && supervisorAfter !== null ? round(((supervisorAfter - supervisorBefore) / wallMs) * 100, 3) : null,
       // null: the relay does not expose the metric (not the same as 0).
       writeTransactions: writesBefore === null || writesAfter === null ? null : writesAfter - writesBefore,
       metricPresent: adminPort ? writesBefore !== null : null,
@@ -108,7 +111,7 @@ export async function idleMode(ctx) {
         if (current.deliveries.delivered < RETRYING_EVENTS * healthy) log(`idle: only ${current.deliveries.delivered} of ${RETRYING_EVENTS * healthy} deliveries done after 60 s`);
         retryingDueInMinutes = await retryDueInMinutes(configPath);
       }
-      const figures = await measure({ main: relay.relayPid, serve: relay.handle.pid }, relay.adminPort);
+      const figures = await measure({ main: relay.relayPid }, relay.adminPort, relay.handle.pid);
       rows[key] = { label, destinations: destinations.length, pending, retryingDueInMinutes, ...figures };
     } finally {
       await relay.handle.stop(30_000);
