@@ -87,7 +87,7 @@ export async function ingestMode(ctx) {
         row.sinkCpu = windowCpu(result, 'sink');
         // Every acknowledged event of the measured run delivered (bounded): the relay's CPU from
         // the start of the run to the last of those deliveries, per acknowledged event.
-        const drained = await waitForSink(sink.handle, sinkAtStart.unique + result.status2xx, 60_000);
+        const drained = await waitForSink(sink.handle, sinkAtStart.unique + result.status2xx, 120_000);
         const end = sampleCpu(cpuPids);
         row.throughDelivery = throughDelivery(result, end, sinkAtStart, drained);
       }
@@ -182,7 +182,9 @@ export async function ingestMode(ctx) {
       met: relay && noDestination ? failures(relay) + failures(noDestination) === 0 : null,
     },
     { target: 'CPU per event, ingest-only <= 2 x Koa CPU per request', measured: cpuRatios.ingestOnlyToKoa, met: verdict(cpuRatios.ingestOnlyToKoa, (v) => v <= 2) },
-    { target: 'CPU per event, ingest+delivery <= 4 x Koa CPU per request', measured: cpuRatios.ingestAndDeliveryToKoa, met: verdict(cpuRatios.ingestAndDeliveryToKoa, (v) => v <= 4) },
+    relay?.throughDelivery && !relay.throughDelivery.complete
+      ? { target: 'CPU per event, ingest+delivery <= 4 x Koa CPU per request', measured: `${cpuRatios.ingestAndDeliveryToKoa} (deliveries incomplete after 120 s)`, met: null }
+      : { target: 'CPU per event, ingest+delivery <= 4 x Koa CPU per request', measured: cpuRatios.ingestAndDeliveryToKoa, met: verdict(cpuRatios.ingestAndDeliveryToKoa, (v) => v <= 4) },
   ];
   return { rows, ratios, cpuRatios, targets, issue14Targets };
 }
