@@ -2,9 +2,14 @@
 // reports over IPC: completed requests, req/s, ack latency p50/p99 (own per-response
 // measurements, sub-ms), status classes and errors. With `acksPath`, also writes one line per
 // acknowledged event: `<event id from the 202 body> <epoch ms when the answer was read>`.
+// With `cpuPids` ({ name: pid }), samples those processes' CPU time (/proc) right at the start
+// and the end of the measured run. With `pauseAfterWarmup`, sends `{ type: 'warm' }` after the
+// warm-up and starts the measured run only on `{ type: 'go' }` (so the bench can let a
+// delivery backlog drain first).
 import { writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { createCallbackFactory, percentile, round } from './lib/callback.mjs';
+import { sampleCpu } from './lib/cpu.mjs';
 
 const options = JSON.parse(process.argv[2]);
 const {
@@ -19,6 +24,8 @@ const {
   acksPath,
   timeoutS = 10,
   fixedRequest = false,
+  cpuPids = null,
+  pauseAfterWarmup = false,
 } = options;
 
 const nextCallback = createCallbackFactory({ secret, bodyBytes, prefix: `bench-${process.pid}-${Date.now().toString(36)}` });
@@ -76,10 +83,17 @@ function run({ seconds, count, recordAcks }) {
 }
 
 try {
-  if (warmupS > 0) await run({ seconds: warmupS, recordAcks: false });
+  const warm = warmupS > 0 ? await run({ seconds: warmupS, recordAcks: false }) : null;
+  if (pauseAfterWarmup) {
+    const go = new Promise((resolve) => process.on('message', (message) => message?.type === 'go' && resolve()));
+    process.send({ type: 'warm', warmupAcked: warm ? warm.result['2xx'] : 0 });
+    await go;
+  }
+  const cpuAtStart = sampleCpu(cpuPids);
   const startedAt = now();
   const { result, latencies } = await run({ seconds: durationS, count: amount, recordAcks: Boolean(acksPath) });
   const endedAt = now();
+  const cpuAtEnd = sampleCpu(cpuPids);
   if (acksPath) writeFileSync(acksPath, acks.join('\n'));
   const elapsedS = (endedAt - startedAt) / 1000;
   const completed = result.requests.total;
@@ -102,6 +116,7 @@ try {
     timeouts: result.timeouts,
     duplicates,
     acks: acks.length,
+    ...(cpuPids ? { cpuAtStart, cpuAtEnd } : {}),
   }, () => process.exit(0));
 } catch (error) {
   process.stderr.write(`load generator failed: ${error?.stack ?? error}\n`);

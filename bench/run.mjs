@@ -11,10 +11,11 @@ import { sizeMode } from './modes/size.mjs';
 import { postgresMode } from './modes/postgres.mjs';
 import { runsMode } from './modes/runs.mjs';
 import { policiesMode } from './modes/policies.mjs';
-import { printMode } from './lib/print.mjs';
+import { idleMode } from './modes/idle.mjs';
+import { printIssue14, printMode } from './lib/print.mjs';
 import { probeDisk } from './lib/disk-probe.mjs';
 
-const MODES = { ingest: ingestMode, e2e: e2eMode, backlog: backlogMode, size: sizeMode, postgres: postgresMode, runs: runsMode, policies: policiesMode };
+const MODES = { ingest: ingestMode, e2e: e2eMode, backlog: backlogMode, idle: idleMode, size: sizeMode, postgres: postgresMode, runs: runsMode, policies: policiesMode };
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     'backlog-events': { type: 'string' },
     'size-events': { type: 'string' },
+    'idle-seconds': { type: 'string' },
     'keep-temp': { type: 'boolean', default: false },
     only: { type: 'string' },
     rounds: { type: 'string', default: '1' },
@@ -36,8 +38,9 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,size,postgres,runs,policies] [--duration S] [--smoke] [--profile]
+  console.log(`usage: node bench/run.mjs [--mode ingest,e2e,backlog,idle,size,postgres,runs,policies] [--duration S] [--smoke] [--profile]
   [--connections N] [--backlog-events N] [--size-events N] [--keep-temp]
+  [--idle-seconds N]   (idle: the measured window per setup, default 20, 3 with --smoke)
   [--paced-rate N]   (e2e: the fixed offered rate, default 1000/s)
   [--destination-concurrency N] [--rounds N]   (ingest: measure every server N times, report medians)   (the destination's attempts in flight; default: the relay's default)
   [--only bare,koa,naive,relay,relayNoDestination,bareFixed,koaFixed]   (ingest mode: measure only these)
@@ -67,6 +70,7 @@ const opts = {
   pacedRate: Number(values['paced-rate']),
   backlogEvents: Number(values['backlog-events'] ?? (smoke ? 2_000 : 100_000)),
   sizeEvents: Number(values['size-events'] ?? (smoke ? 20_000 : 1_000_000)),
+  idleSeconds: Number(values['idle-seconds'] ?? (smoke ? 3 : 20)),
   postgresUrl: values['postgres-url'] ?? process.env.HOOKRELAY_BENCH_POSTGRES_URL ?? null,
 };
 
@@ -118,6 +122,7 @@ try {
     printMode(mode, results.modes[mode]);
     writeFileSync(resultPath, `${JSON.stringify(results, null, 2)}\n`);
   }
+  printIssue14(results.modes);
 } catch (error) {
   failed = true;
   console.error(`bench failed: ${error?.stack ?? error}`);

@@ -6,12 +6,24 @@ import { BENCH_SECRET } from './relay.mjs';
 
 const BENCH = resolve(import.meta.dirname, '..');
 
-/** Runs autocannon (bench/load.mjs) in its own process against `url`; resolves with its summary. */
-export async function runLoad(url, options) {
-  const generator = startNode('load', join(BENCH, 'load.mjs'), [JSON.stringify({ url, secret: BENCH_SECRET, ...options })]);
+/**
+ * Runs autocannon (bench/load.mjs) in its own process against `url`; resolves with its summary.
+ * `onWarm(warm)`: called after the warm-up (with `{ warmupAcked }`); the measured run starts when
+ * the promise it returns settles (e.g. once the destination has caught up). Bounded by the caller.
+ */
+export async function runLoad(url, options, { onWarm } = {}) {
+  const generator = startNode('load', join(BENCH, 'load.mjs'), [JSON.stringify({ url, secret: BENCH_SECRET, ...options, pauseAfterWarmup: Boolean(onWarm) })]);
   const budgetMs = ((options.warmupS ?? 0) + (options.durationS ?? 10)) * 1000 + (options.extraTimeoutMs ?? 60_000);
-  const result = await generator.waitForMessage('result', budgetMs).finally(() => generator.kill());
-  return result;
+  try {
+    if (onWarm) {
+      const warm = await generator.waitForMessage('warm', (options.warmupS ?? 0) * 1000 + 60_000);
+      await onWarm(warm);
+      generator.child.send({ type: 'go' });
+    }
+    return await generator.waitForMessage('result', budgetMs);
+  } finally {
+    await generator.kill();
+  }
 }
 
 /** Runs the fixed-rate generator (bench/paced-load.mjs) in its own process. */

@@ -2,28 +2,58 @@ import { table, targetsTable } from './report.mjs';
 
 const fmt = (value, digits = 0) => (value === null || value === undefined ? '-' : Number(value).toFixed(digits));
 
-function printIngest({ rows, ratios, targets }) {
+function printIngest({ rows, ratios, cpuRatios, targets, issue14Targets }) {
   console.log('== ingest: same generator, same signed ~1 KB requests, one server at a time (median of the rounds) ==');
   const order = ['bare', 'koa', 'naive', 'relay', 'relayNoDestination', 'relayTmpfs', 'bareFixed', 'koaFixed'];
   console.log(
     table(
-      ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'relay / this', 'req/s per round'],
+      ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS MB', 'CPU us/req', 'relay / this', 'req/s per round'],
       order
         .filter((key) => rows[key])
         .map((key) => {
           const row = rows[key];
           const relayRatio = ['bare', 'koa', 'naive'].includes(key) && rows.relay ? fmt(rows.relay.rps / row.rps, 2) : '';
           const perRound = row.rounds?.length > 1 ? row.rounds.map((run) => fmt(run.rps)).join(' ') : '';
-          return [row.label, fmt(row.rps), fmt(row.latencyMs.p50, 2), fmt(row.latencyMs.p99, 2), row.non2xx, row.errors + row.timeouts, fmt(row.rssMb, 1), relayRatio, perRound];
+          return [row.label, fmt(row.rps), fmt(row.latencyMs.p50, 2), fmt(row.latencyMs.p99, 2), row.non2xx, row.errors + row.timeouts, fmt(row.rssMb, 1), fmt(row.cpu?.usPerEvent, 1), relayRatio, perRound];
         }),
     ),
   );
   console.log(`ratios: ${JSON.stringify(ratios)}`);
+  printCpu(rows, cpuRatios);
   console.log(targetsTable(targets));
+  if (issue14Targets) console.log(targetsTable(issue14Targets, 14));
   for (const key of order) {
     const profile = rows[key]?.profile;
     if (profile && !profile.error) printProfile(rows[key].label, profile);
   }
+}
+
+function printCpu(rows, cpuRatios) {
+  const koaUs = rows.koa?.cpu?.usPerEvent;
+  const perKoa = (us) => (us && koaUs ? fmt(us / koaUs, 2) : '');
+  const lines = [];
+  for (const key of ['bare', 'koa', 'naive', 'relayNoDestination', 'relay', 'relayTmpfs']) {
+    const row = rows[key];
+    if (!row?.cpu) continue;
+    lines.push([`${row.label}, measured run`, fmt(row.cpu.ms), fmt(row.cpu.cores, 2), fmt(row.cpu.usPerEvent, 1), perKoa(row.cpu.usPerEvent), '']);
+  }
+  const through = rows.relay?.throughDelivery;
+  if (through) {
+    lines.push([
+      'relay (1 destination), measured run + its deliveries',
+      fmt(through.relayMs),
+      fmt(through.relayMs / 1000 / through.seconds, 2),
+      fmt(through.usPerEvent, 1),
+      perKoa(through.usPerEvent),
+      `${through.delivered}/${through.acked} delivered in ${fmt(through.seconds, 1)} s${through.complete ? '' : ' (INCOMPLETE)'}`,
+    ]);
+  }
+  if (rows.relay?.sinkCpu) lines.push(['destination sink (information; not the relay\'s)', fmt(rows.relay.sinkCpu.ms), fmt(rows.relay.sinkCpu.cores, 2), fmt(rows.relay.sinkCpu.usPerEvent, 1), '', 'measured run']);
+  if (through?.sinkUsPerEvent !== null && through?.sinkUsPerEvent !== undefined) lines.push(['destination sink, run + its deliveries (information)', '', '', fmt(through.sinkUsPerEvent, 1), '', '']);
+  if (lines.length === 0) return;
+  console.log('\nCPU per acknowledged event: the server process\'s utime+stime (/proc/<pid>/stat, every thread) over the window / 2xx answers in it');
+  console.log(table(['process, window', 'CPU ms', 'cores busy', 'CPU us/event', 'x Koa us/req', 'note'], lines));
+  if (cpuRatios) console.log(`CPU ratios: ${JSON.stringify(cpuRatios)}`);
 }
 
 function printProfile(label, profile) {
@@ -70,14 +100,23 @@ function printBacklog(result) {
         ['ingest p99 with the backlog present, ms', fmt(result.withBacklog.latencyMs.p99, 2)],
         ['ingest req/s with the backlog present', fmt(result.withBacklog.rps)],
         ['pending when the destination came up', result.pendingAtUp],
-        ['drain: deliveries/s (up -> last arrival)', fmt(result.drain.perSecond)],
-        ['drain: deliveries/s (10%..90% of the backlog)', fmt(result.drain.steadyPerSecond)],
-        ['drain: seconds', `${fmt(result.drain.seconds, 1)}${result.drain.complete ? '' : ` (stopped at ${result.drain.delivered}: incomplete)`}`],
+        ['drain: deliveries/s, no ingest (10%..50% of the backlog)', fmt(result.drain.quietPerSecond)],
+        ...(result.duringDrain
+          ? [
+              [`ingest while draining (${result.duringDrain.durationS} s from half-way): req/s`, fmt(result.duringDrain.rps)],
+              ['ingest p99 while draining, ms', fmt(result.duringDrain.latencyMs.p99, 2)],
+              ['drain: deliveries/s while ingesting (backlog + new events)', fmt(result.drain.whileIngestingPerSecond)],
+              ['pending right after the ingest run (0: the drain ended during it)', result.duringDrain.pendingAtEnd],
+            ]
+          : [['ingest while draining', 'not run (the drain did not reach half-way)']]),
+        ['drain: deliveries/s overall (up -> last arrival, ingested events included)', fmt(result.drain.perSecond)],
+        ['drain: seconds', `${fmt(result.drain.seconds, 1)}${result.drain.complete ? '' : ` (stopped at ${result.drain.delivered}/${result.drain.expected}: incomplete)`}`],
         ['relay RSS before drain / max during drain, MB', `${fmt(result.rssBeforeDrainMb, 1)} / ${fmt(result.drain.maxRssMb, 1)}`],
       ],
     ),
   );
   console.log(targetsTable(result.targets));
+  console.log(targetsTable(result.issue14Targets, 14));
   if (result.profile && !result.profile.error) printProfile('relay, backlog mode (whole lifetime)', result.profile);
 }
 
@@ -206,7 +245,34 @@ function printRuns({ proxy, sweep, ingest }) {
   );
 }
 
+function printIdle({ settleS, windowS, cpuResolutionMs, metric, rows, issue14Targets }) {
+  console.log(`== idle: each setup alone, ${settleS} s to settle, then ${windowS} s measured ==`);
+  console.log(
+    table(
+      ['setup', 'destinations', 'pending', 'CPU ms', '% of one core', 'supervisor %', 'write transactions'],
+      ['koa', 'relay1', 'relay50', 'relay50Pending']
+        .filter((key) => rows[key])
+        .map((key) => {
+          const row = rows[key];
+          const writes = row.metricPresent === null ? '' : row.writeTransactions === null ? 'n/a (metric not present)' : row.writeTransactions;
+          const pending = row.retryingDueInMinutes === null || row.retryingDueInMinutes === undefined ? row.pending : `${row.pending} (due in ${row.retryingDueInMinutes} min)`;
+          return [row.label, row.destinations, pending, fmt(row.cpuMs), fmt(row.cpuPercentOfOneCore, 2), fmt(row.supervisorCpuPercent, 2), writes];
+        }),
+    ),
+  );
+  console.log(`(CPU: the process's utime+stime from /proc/<pid>/stat, all threads, resolution ${cpuResolutionMs} ms; a relay row is the relay process (serve's child), the supervisor (serve itself) is beside it; write transactions: increase of ${metric} on the admin /metrics over the window)`);
+  console.log(targetsTable(issue14Targets, 14));
+}
+
+/** Every issue-14 target of the modes that ran, in one table at the end of the run. */
+export function printIssue14(modes) {
+  const targets = ['ingest', 'backlog', 'idle'].flatMap((mode) => modes[mode]?.issue14Targets ?? []);
+  if (targets.length === 0) return;
+  console.log('\n== issue 14 targets, this run ==');
+  console.log(targetsTable(targets, 14));
+}
+
 export function printMode(mode, result) {
   console.log('');
-  ({ ingest: printIngest, e2e: printE2e, backlog: printBacklog, size: printSize, postgres: printPostgres, runs: printRuns, policies: printPolicies })[mode](result);
+  ({ ingest: printIngest, e2e: printE2e, backlog: printBacklog, idle: printIdle, size: printSize, postgres: printPostgres, runs: printRuns, policies: printPolicies })[mode](result);
 }

@@ -11,15 +11,16 @@ export const BENCH_SECRET = 'bench-cerebrium-secret';
 export const SOURCE_PATH = '/webhooks/cerebrium';
 
 /**
- * Writes the relay's config: one cerebrium source, one destination (`destinationUrl`),
- * SQLite at `dbPath`, or `storage` as given (e.g. `{ postgres: { url, schema, poolSize } }`).
+ * Writes the relay's config: one cerebrium source, one destination (`destinationUrl`) or the
+ * `destinations` given as they are, SQLite at `dbPath`, or `storage` as given (e.g.
+ * `{ postgres: { url, schema, poolSize } }`); with `admin`, the admin listener on a free port.
  */
-export function writeRelayConfig(dir, { dbPath, storage, destinationUrl, destination = {}, concurrency = null, admin = false, name = 'hookrelay.yaml' }) {
+export function writeRelayConfig(dir, { dbPath, storage, destinationUrl, destination = {}, destinations, concurrency = null, admin = false, name = 'hookrelay.yaml' }) {
   const config = {
     server: { host: '127.0.0.1', port: 0 },
     storage: storage ?? { sqlite: { path: dbPath } },
     sources: [{ name: 'cerebrium', path: SOURCE_PATH, verify: { scheme: 'cerebrium', secrets: [BENCH_SECRET] } }],
-    destinations: destinationUrl ? [{ name: 'sink', url: destinationUrl, ...(concurrency ? { concurrency } : {}), ...destination }] : [],
+    destinations: destinations ?? (destinationUrl ? [{ name: 'sink', url: destinationUrl, ...(concurrency ? { concurrency } : {}), ...destination }] : []),
     log: { level: 'info' },
     ...(admin ? { admin: { host: '127.0.0.1', port: 0 } } : {}),
   };

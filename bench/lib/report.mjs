@@ -6,9 +6,9 @@ export function table(headers, rows) {
   return [line(cells[0]), widths.map((width) => '-'.repeat(width)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
-export function targetsTable(targets) {
+export function targetsTable(targets, issue = 5) {
   return table(
-    ['target (issue 5)', 'measured', 'verdict'],
+    [`target (issue ${issue})`, 'measured', 'verdict'],
     targets.map((entry) => [entry.target, entry.measured, entry.met === null ? 'n/a' : entry.met ? 'met' : 'MISSED']),
   );
 }

@@ -5,6 +5,8 @@ import { startRelay, startTarget, writeRelayConfig } from '../lib/relay.mjs';
 import { summarizeProfile } from '../lib/profile-summary.mjs';
 import { round } from '../lib/callback.mjs';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpuBetween, sampleCpu } from '../lib/cpu.mjs';
+import { waitForSink } from '../lib/sink-wait.mjs';
 
 /**
  * Ingest mode: the three baselines and the relay, one at a time, each in its own process,
@@ -12,6 +14,30 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
  * The relay runs twice: with one healthy destination (the real case) and with none
  * (ingest alone, no delivery work in the process).
  */
+/** The measured run's CPU of the process sampled as `name`: ms, cores busy, µs per acknowledged request. */
+function windowCpu(result, name) {
+  const ms = cpuBetween(result.cpuAtStart?.[name], result.cpuAtEnd?.[name]);
+  if (ms === null) return null;
+  const wallMs = result.cpuAtEnd[name].at - result.cpuAtStart[name].at;
+  return { ms: round(ms, 0), wallMs: round(wallMs, 0), cores: round(ms / wallMs, 3), usPerEvent: result.status2xx > 0 ? round((ms * 1000) / result.status2xx, 1) : null };
+}
+
+/** Relay (and sink) CPU from the start of the measured run until its deliveries had arrived. */
+function throughDelivery(result, end, sinkAtStart, drained) {
+  const relayMs = cpuBetween(result.cpuAtStart.relay, end.relay);
+  const sinkMs = cpuBetween(result.cpuAtStart.sink, end.sink);
+  const acked = result.status2xx;
+  return {
+    complete: drained.reached,
+    acked,
+    delivered: drained.unique - sinkAtStart.unique,
+    seconds: round((end.relay.at - result.cpuAtStart.relay.at) / 1000, 2),
+    relayMs: round(relayMs, 0),
+    usPerEvent: relayMs !== null && acked > 0 ? round((relayMs * 1000) / acked, 1) : null,
+    sinkUsPerEvent: sinkMs !== null && acked > 0 ? round((sinkMs * 1000) / acked, 1) : null,
+  };
+}
+
 export async function ingestMode(ctx) {
   const { opts, dir, log } = ctx;
   const load = { connections: opts.connections, durationS: opts.duration, warmupS: opts.warmup, bodyBytes: opts.bodyBytes };
@@ -23,8 +49,8 @@ export async function ingestMode(ctx) {
   const measureTarget = async (key, label, script, args = [], extra = {}) => {
     const target = await startTarget(key, script, args);
     try {
-      const result = await runLoad(`http://127.0.0.1:${target.port}/webhooks/cerebrium`, { ...load, ...extra });
-      record(key, { label, ...result, rssMb: rssMb(target.handle.pid) });
+      const result = await runLoad(`http://127.0.0.1:${target.port}/webhooks/cerebrium`, { ...load, ...extra, cpuPids: { server: target.handle.pid } });
+      record(key, { label, ...result, rssMb: rssMb(target.handle.pid), cpu: windowCpu(result, 'server') });
     } finally {
       await target.handle.stop();
     }
@@ -43,10 +69,28 @@ export async function ingestMode(ctx) {
     const relay = await startRelay(configPath, { profileDir });
     let row;
     try {
-      const result = await runLoad(relay.url, load);
+      const cpuPids = { relay: relay.relayPid, ...(sink ? { sink: sink.handle.pid } : {}) };
+      // With a destination, the measured run starts once the warm-up's deliveries have arrived,
+      // so the CPU "through delivery" below covers exactly the measured run's events.
+      let sinkAtStart = null;
+      const onWarm = sink
+        ? async ({ warmupAcked }) => {
+            sinkAtStart = await waitForSink(sink.handle, warmupAcked, 60_000);
+            if (!sinkAtStart.reached) log(`${key}: the warm-up's deliveries had not all arrived after 60 s (${sinkAtStart.unique}/${warmupAcked})`);
+          }
+        : undefined;
+      const result = await runLoad(relay.url, { ...load, cpuPids }, { onWarm });
       const relayRss = rssMb(relay.relayPid);
       const delivered = sink ? (await sink.handle.ask({ type: 'count' })).unique : null;
-      row = { label, ...result, rssMb: relayRss, deliveredDuringRun: delivered, startupMs: round(relay.startupMs, 1) };
+      row = { label, ...result, rssMb: relayRss, deliveredDuringRun: delivered, startupMs: round(relay.startupMs, 1), cpu: windowCpu(result, 'relay') };
+      if (sink) {
+        row.sinkCpu = windowCpu(result, 'sink');
+        // Every acknowledged event of the measured run delivered (bounded): the relay's CPU from
+        // the start of the run to the last of those deliveries, per acknowledged event.
+        const drained = await waitForSink(sink.handle, sinkAtStart.unique + result.status2xx, 120_000);
+        const end = sampleCpu(cpuPids);
+        row.throughDelivery = throughDelivery(result, end, sinkAtStart, drained);
+      }
     } finally {
       const code = await relay.handle.stop(30_000);
       if (code !== 0) log(`relay exited with ${code}: ${relay.handle.stderr().slice(-500)}`);
@@ -111,6 +155,14 @@ export async function ingestMode(ctx) {
     relayToNaive: ratio(relay, rows.naive),
     relayNoDestinationToKoa: ratio(rows.relayNoDestination, rows.koa),
   };
+  // CPU per acknowledged event over CPU per Koa request (issue 14). Ingest+delivery counts the
+  // relay's CPU until the measured run's deliveries had arrived (the sink's own CPU is not in it).
+  const perKoa = (us) => (us && rows.koa?.cpu?.usPerEvent ? round(us / rows.koa.cpu.usPerEvent, 2) : null);
+  const cpuRatios = {
+    ingestOnlyToKoa: perKoa(rows.relayNoDestination?.cpu?.usPerEvent),
+    ingestAndDeliveryToKoa: perKoa(relay?.throughDelivery?.usPerEvent),
+    relayWindowToKoa: perKoa(relay?.cpu?.usPerEvent),
+  };
   const failures = (row) => row.non2xx + row.errors + row.timeouts;
   const verdict = (value, ok) => (value === null || value === undefined ? null : ok(value));
   const targets = [
@@ -119,5 +171,20 @@ export async function ingestMode(ctx) {
     { target: 'relay p99 ack latency <= 20 ms', measured: relay?.latencyMs.p99, met: verdict(relay?.latencyMs.p99, (v) => v <= 20) },
     { target: 'relay zero non-2xx (and no errors/timeouts)', measured: relay && failures(relay), met: verdict(relay && failures(relay), (v) => v === 0) },
   ];
-  return { rows, ratios, targets };
+  const noDestination = rows.relayNoDestination;
+  const issue14Targets = [
+    { target: 'relay (1 destination) req/s >= 0.5 x minimal Koa', measured: ratios.relayToKoa, met: verdict(ratios.relayToKoa, (v) => v >= 0.5) },
+    { target: 'relay ingest-only req/s >= 0.75 x minimal Koa', measured: ratios.relayNoDestinationToKoa, met: verdict(ratios.relayNoDestinationToKoa, (v) => v >= 0.75) },
+    { target: `relay (1 destination) p99 ack <= 20 ms at ${opts.connections} connections`, measured: relay?.latencyMs.p99, met: verdict(relay?.latencyMs.p99, (v) => v <= 20) },
+    {
+      target: 'relay non-2xx + errors + timeouts = 0 (1 destination / ingest-only)',
+      measured: relay || noDestination ? `${relay ? failures(relay) : '-'} / ${noDestination ? failures(noDestination) : '-'}` : null,
+      met: relay && noDestination ? failures(relay) + failures(noDestination) === 0 : null,
+    },
+    { target: 'CPU per event, ingest-only <= 2 x Koa CPU per request', measured: cpuRatios.ingestOnlyToKoa, met: verdict(cpuRatios.ingestOnlyToKoa, (v) => v <= 2) },
+    relay?.throughDelivery && !relay.throughDelivery.complete
+      ? { target: 'CPU per event, ingest+delivery <= 4 x Koa CPU per request', measured: `${cpuRatios.ingestAndDeliveryToKoa} (deliveries incomplete after 120 s)`, met: null }
+      : { target: 'CPU per event, ingest+delivery <= 4 x Koa CPU per request', measured: cpuRatios.ingestAndDeliveryToKoa, met: verdict(cpuRatios.ingestAndDeliveryToKoa, (v) => v <= 4) },
+  ];
+  return { rows, ratios, cpuRatios, targets, issue14Targets };
 }

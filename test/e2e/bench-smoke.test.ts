@@ -64,12 +64,24 @@ describe('bench smoke run', () => {
       for (const key of ['bare', 'koa', 'naive', 'relay', 'relayNoDestination']) {
         const row = rows[key];
         expect(row.completed, key).toBeGreaterThan(0);
+        expect(row.status2xx, key).toBeGreaterThan(0);
         for (const value of [row.rps, row.latencyMs.p50, row.latencyMs.p99, row.non2xx, row.errors, row.timeouts]) {
           expect(isNumber(value), `${key}: ${JSON.stringify(row)}`).toBe(true);
         }
       }
       for (const ratio of ['relayToBare', 'relayToKoa', 'relayToNaive']) expect(isNumber(results.modes.ingest.ratios[ratio])).toBe(true);
       for (const target of results.modes.ingest.targets) expect(typeof target.met).toBe('boolean');
+
+      // CPU per acknowledged event (issue 14): from /proc for every server, and for the relay
+      // with a destination also until the measured run's deliveries had all arrived.
+      expect(run.stdout).toContain('target (issue 14)');
+      for (const key of ['koa', 'relay', 'relayNoDestination']) expect(isNumber(rows[key].cpu?.usPerEvent), `${key}: ${JSON.stringify(rows[key].cpu)}`).toBe(true);
+      const through = rows.relay.throughDelivery;
+      expect(through.complete, JSON.stringify(through)).toBe(true);
+      expect(through.delivered).toBeGreaterThanOrEqual(through.acked);
+      expect(isNumber(through.usPerEvent)).toBe(true);
+      for (const ratio of ['ingestOnlyToKoa', 'ingestAndDeliveryToKoa']) expect(isNumber(results.modes.ingest.cpuRatios[ratio])).toBe(true);
+      for (const target of results.modes.ingest.issue14Targets) expect(typeof target.met, target.target).toBe('boolean');
 
       const e2e = results.modes.e2e;
       for (const run of [e2e.fullSpeed, e2e.paced]) {
