@@ -124,7 +124,8 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   return `${formatKeyPath(issue.path)}: ${message}`;
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes an object and everything it holds (the config; a copy of it in another thread). */
+export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
