@@ -1,6 +1,8 @@
 import type { AdminListener } from './admin/app.js';
 import type { LoadedConfig } from './config/load.js';
-import { createDispatcher } from './delivery/dispatcher.js';
+import { createDispatcher, type Dispatcher } from './delivery/dispatcher.js';
+import { createDeliveryThread } from './delivery/thread/delivery-thread.js';
+import type { HookrelayError } from './errors.js';
 import { createIngress, type ListenHandle } from './ingress/app.js';
 import { createLogger, type Logger } from './log.js';
 import { createRetention } from './operator/retention.js';
@@ -25,6 +27,12 @@ export interface RelayListeners {
 export interface RunningRelay {
   port: number;
   adminPort: number | null;
+  /**
+   * Settles only if the delivery thread dies (a crash): the process should then stop (its
+   * listeners close, acknowledged callbacks are committed) and exit non-zero, so that its
+   * supervisor starts a new one, which takes the deliveries over.
+   */
+  failed: Promise<HookrelayError>;
   /** Shuts down in reverse order of start-up: listeners, delivery, storage. */
   stop(): Promise<void>;
 }
@@ -61,7 +69,14 @@ export async function startRelay(
   }
   const adminModules = adminLoaded.value;
   const metrics = adminModules ? adminModules.createMetrics({ config, store }) : null;
-  const dispatcher = createDispatcher({ config, store, logger, observer: metrics?.observer });
+  let deliveryDied!: (error: HookrelayError) => void;
+  const failed = new Promise<HookrelayError>((resolve) => (deliveryDied = resolve));
+  // Deliveries run in their own thread, off the event loop that answers callbacks; a SQLite
+  // store that cannot be shared with another thread (':memory:') keeps them on this one.
+  const dispatcher: Dispatcher =
+    store.kind === 'postgres' || store.connectThread
+      ? createDeliveryThread({ config, store, logger, observer: metrics?.observer, onDied: deliveryDied })
+      : createDispatcher({ config, store, logger, observer: metrics?.observer });
   try {
     await dispatcher.start();
   } catch (error) {
@@ -114,6 +129,7 @@ export async function startRelay(
   return {
     port,
     adminPort,
+    failed,
     stop: () =>
       (stopping ??= (async () => {
         logger.info('shutting down: closing listeners');

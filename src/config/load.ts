@@ -130,7 +130,8 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   return `${formatKeyPath(issue.path)}: ${message}${echoValue(raw, issue.path, message, issue.code === 'invalid_type')}`;
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes an object and everything it holds (the config; a copy of it in another thread). */
+export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type {
   Attempt,
   AttemptCompletion,
@@ -86,6 +87,13 @@ export interface Store {
    * function that unsubscribes.
    */
   onDeliveriesDue?(listener: (destinations: string[]) => void): () => void;
+  /**
+   * Optional, for an adapter whose connection lives in a thread of its own (SQLite under
+   * `serve`): a MessagePort on which another thread of this process can make store calls to
+   * that same connection (see sqlite/worker-store.ts `storeOverPort`), so the process keeps one
+   * writer. Closing the port ends that client; only the opener's close() closes the store.
+   */
+  connectThread?(): Promise<MessagePort>;
 
   // ---- operator tools --------------------------------------------------------------------
   stats(destinations: readonly string[]): Promise<StoreStats>;

@@ -70,6 +70,9 @@ async function main(givenConfigPath: string | undefined): Promise<void> {
   process.on('message', (message: SupervisorMessage) => {
     if (message.type === 'stop') void stop(relay, logger);
   });
+  // Deliveries died with their thread: stop serving (what was acknowledged is committed) and
+  // exit non-zero; the supervisor starts a new relay process, which delivers them.
+  void relay.failed.then(() => stop(relay, logger, 1));
   send({ type: 'ready', port: relay.port, adminPort: relay.adminPort });
 }
 
@@ -85,8 +88,7 @@ async function startWhenStoreFree(start: () => Promise<RunningRelay>): Promise<R
   }
 }
 
-async function stop(relay: RunningRelay, logger: Logger): Promise<void> {
-  let code = 0;
+async function stop(relay: RunningRelay, logger: Logger, code = 0): Promise<void> {
   try {
     await relay.stop();
   } catch (error) {

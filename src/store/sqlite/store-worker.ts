@@ -1,11 +1,11 @@
-import { parentPort, workerData } from 'node:worker_threads';
-import { isHookrelayError } from '../../errors.js';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { HookrelayError } from '../../errors.js';
 import type { NewEvent } from '../../glossary.js';
 import type { Store } from '../store.js';
 import type { DatabaseLocation } from './database-files.js';
 import type { ProcessLock } from './process-lock.js';
 import { openSqliteStore } from './sqlite-store.js';
-import { type WorkerReply, type WorkerRequest, asBuffer } from './worker-protocol.js';
+import { type WorkerReply, type WorkerRequest, asBuffer, serializeError } from './worker-protocol.js';
 
 /**
  * The SQLite thread of `serve`: owns the connection and runs every store call, so commits
@@ -23,17 +23,28 @@ try {
   port.postMessage({ id: 0, ok: false, error: serializeError(error) } satisfies WorkerReply);
 }
 
-port.on('message', (request: WorkerRequest) => {
-  void handle(request).then((reply) => {
-    if (request.method !== 'claimDue') return port.postMessage(reply);
-    try {
-      port.postMessage(reply, claimedBodies(reply));
-    } catch {
-      // A buffer that cannot be moved (none is expected): send copies rather than no answer.
-      port.postMessage(reply);
-    }
+/** Ports attached for other threads: closed with the store, so their clients fail at once. */
+const attached = new Set<MessagePort>();
+
+answerOn(port, true);
+
+/**
+ * Answers store calls arriving on `endpoint`: the parent's port (the owner, which alone may
+ * close the store) or a port attached for another thread of the process (the delivery thread).
+ */
+function answerOn(endpoint: MessagePort, owner: boolean): void {
+  endpoint.on('message', (request: WorkerRequest) => {
+    void handle(request, owner).then((reply) => {
+      if (request.method !== 'claimDue') return endpoint.postMessage(reply);
+      try {
+        endpoint.postMessage(reply, claimedBodies(reply));
+      } catch {
+        // A buffer that cannot be moved (none is expected): send copies rather than no answer.
+        endpoint.postMessage(reply);
+      }
+    });
   });
-});
+}
 
 /**
  * Claimed bodies move to the dispatcher's thread instead of being copied (up to a lane's
@@ -48,8 +59,18 @@ function claimedBodies(reply: WorkerReply): ArrayBuffer[] {
   return [...new Set(owned.map((body) => body.buffer as ArrayBuffer))];
 }
 
-async function handle({ id, method, args }: WorkerRequest): Promise<WorkerReply> {
+async function handle({ id, method, args }: WorkerRequest, owner: boolean): Promise<WorkerReply> {
   try {
+    if (method === 'attachPort' || method === 'close') {
+      if (!owner) throw new HookrelayError('HOOKRELAY_INTERNAL', `${method} is for the store's owner only`);
+      if (method === 'attachPort') {
+        const other = args[0] as MessagePort;
+        attached.add(other);
+        other.on('close', () => attached.delete(other));
+        answerOn(other, false);
+        return { id, ok: true, value: null };
+      }
+    }
     if (method === 'ingestBatch') {
       const events = (args[0] as NewEvent[]).map((event) => ({ ...event, body: asBuffer(event.body) }));
       const settled = await Promise.allSettled(events.map((event) => store.ingest(event)));
@@ -60,15 +81,14 @@ async function handle({ id, method, args }: WorkerRequest): Promise<WorkerReply>
       };
     }
     const value = await (store[method] as (...params: unknown[]) => Promise<unknown>).apply(store, args);
-    if (method === 'close') setImmediate(() => port.close());
+    if (method === 'close') {
+      setImmediate(() => {
+        for (const other of attached) other.close();
+        port.close();
+      });
+    }
     return { id, ok: true, value };
   } catch (error) {
     return { id, ok: false, error: serializeError(error) };
   }
-}
-
-function serializeError(error: unknown): { name: string; code: string; message: string } {
-  if (isHookrelayError(error)) return { name: error.name, code: error.code, message: error.message };
-  const err = error as { name?: string; code?: string; message?: string };
-  return { name: err?.name ?? 'Error', code: err?.code ?? 'HOOKRELAY_INTERNAL', message: err?.message ?? String(error) };
 }

@@ -1,10 +1,10 @@
-import { Worker } from 'node:worker_threads';
-import { HookrelayError, type ErrorCode, ERROR_CODES } from '../../errors.js';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { HookrelayError } from '../../errors.js';
 import type { ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent, StoredEvent } from '../../glossary.js';
 import type { Quarantined, Store } from '../store.js';
 import type { DatabaseLocation } from './database-files.js';
 import type { ProcessLock } from './process-lock.js';
-import { asBuffer, type SerializedError, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { asBuffer, toError, type SerializedError, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -23,11 +23,56 @@ const READ_METHODS = new Set<WorkerRequest['method']>([
   'listRuns', 'getRun', 'runCounts', 'listQuarantined', 'getQuarantined', 'quarantineCounts',
 ]);
 
-interface StoreThread {
-  call<T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T>;
-  /** The error every call fails with once the thread has failed or exited, else null. */
-  broken(): HookrelayError | null;
+interface StoreThread extends PortClient {
   terminate(): Promise<number>;
+}
+
+/** The requesting side of a store thread's message channel: a Worker's own port or an attached MessagePort. */
+interface PortClient {
+  call<T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T>;
+  /** The error every call fails with once the thread has failed or the port has closed, else null. */
+  broken(): HookrelayError | null;
+}
+
+interface Endpoint {
+  postMessage(message: unknown, transfer: readonly MessagePort[]): void;
+  on(event: 'message', listener: (reply: WorkerReply) => void): unknown;
+}
+
+/**
+ * Request/reply over one endpoint: each call gets an id, the reply with that id settles it.
+ * `fail` rejects every call waiting and every later one (the thread or port is gone).
+ * The waiter with id 0 is the thread's `ready` message.
+ */
+function createPortClient(endpoint: Endpoint, ready?: Pending): PortClient & { fail(error: HookrelayError): void } {
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let broken: HookrelayError | null = null;
+  if (ready) pending.set(0, ready);
+  endpoint.on('message', (reply: WorkerReply) => {
+    const waiter = pending.get(reply.id);
+    if (!waiter) return;
+    pending.delete(reply.id);
+    if (reply.ok) waiter.resolve(reply.value);
+    else waiter.reject(toError(reply.error));
+  });
+  return {
+    call<T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T> {
+      if (broken) return Promise.reject(broken);
+      const id = nextId++;
+      return new Promise<T>((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+        // An attached port moves to the thread (a port is transferred, never copied).
+        endpoint.postMessage({ id, method, args } satisfies WorkerRequest, method === 'attachPort' ? [args[0] as MessagePort] : []);
+      });
+    },
+    broken: () => broken,
+    fail(error) {
+      broken ??= error;
+      for (const waiter of pending.values()) waiter.reject(error);
+      pending.clear();
+    },
+  };
 }
 
 /**
@@ -41,44 +86,41 @@ async function startStoreThread(
   lockFile: ProcessLock['file'] | null = null,
 ): Promise<StoreThread> {
   const worker = new Worker(new URL('./store-worker.js', import.meta.url), { workerData: { location, busyTimeoutMs, role, lockFile } });
-  const pending = new Map<number, Pending>();
-  let nextId = 1;
-  let broken: HookrelayError | null = null;
-
-  const ready = new Promise<void>((resolve, reject) => pending.set(0, { resolve: () => resolve(), reject }));
-  worker.on('message', (reply: WorkerReply) => {
-    const waiter = pending.get(reply.id);
-    if (!waiter) return;
-    pending.delete(reply.id);
-    if (reply.ok) waiter.resolve(reply.value);
-    else waiter.reject(toError(reply.error));
-  });
-  const fail = (error: HookrelayError) => {
-    broken ??= error;
-    for (const waiter of pending.values()) waiter.reject(error);
-    pending.clear();
-  };
-  worker.on('error', (error) => fail(new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage ${role} thread failed: ${error.message}`, { cause: error })));
-  worker.on('exit', (code) => fail(new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage ${role} thread exited (${code})`)));
+  let ready!: Pending;
+  const opened = new Promise<void>((resolve, reject) => (ready = { resolve: () => resolve(), reject }));
+  const client = createPortClient(worker, ready);
+  worker.on('error', (error) => client.fail(new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage ${role} thread failed: ${error.message}`, { cause: error })));
+  worker.on('exit', (code) => client.fail(new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', `storage ${role} thread exited (${code})`)));
 
   try {
-    await ready;
+    await opened;
   } catch (error) {
     await worker.terminate();
     throw error;
   }
-  return {
-    call<T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T> {
-      if (broken) return Promise.reject(broken);
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        worker.postMessage({ id, method, args } satisfies WorkerRequest);
-      });
+  return { call: client.call, broken: client.broken, terminate: () => worker.terminate() };
+}
+
+/**
+ * A Store for another thread of the `serve` process (the delivery thread), over a port from
+ * the owner's `connectThread()`: every call runs in the same writer thread, on the same
+ * connection, as the owner's (operator reads too: this client has no reader thread of its
+ * own). close() closes only the port; the owner closes the store.
+ */
+export function storeOverPort(port: MessagePort): Store {
+  const client = createPortClient(port);
+  let closed = false;
+  port.on('close', () =>
+    client.fail(closed ? new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed') : new HookrelayError('HOOKRELAY_STORAGE_UNAVAILABLE', 'the storage writer thread is gone')),
+  );
+  return storeOverCalls({
+    call: client.call,
+    closed: () => closed,
+    async close() {
+      closed = true;
+      port.close();
     },
-    broken: () => broken,
-    terminate: () => worker.terminate(),
-  };
+  });
 }
 
 /**
@@ -118,6 +160,45 @@ export async function openWorkerSqliteStore(options: { location: DatabaseLocatio
   const call = <T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T> =>
     READ_METHODS.has(method) ? readerThread().then((thread) => thread.call<T>(method, ...args)) : writer.call<T>(method, ...args);
 
+  const store = storeOverCalls({
+    call,
+    closed: () => closed,
+    async close() {
+      if (closed) return;
+      closed = true;
+      const openReader = reader ? await reader.catch(() => null) : null;
+      try {
+        if (!writer.broken()) await writer.call('close');
+        if (openReader && !openReader.broken()) await openReader.call('close');
+      } finally {
+        await writer.terminate();
+        await openReader?.terminate();
+        options.lock?.release();
+      }
+    },
+  });
+  return {
+    ...store,
+    async connectThread() {
+      if (closed) throw new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed');
+      const { port1, port2 } = new MessageChannel();
+      await writer.call('attachPort', port1);
+      return port2;
+    },
+  };
+}
+
+interface CallingStoreDeps {
+  call<T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T>;
+  closed(): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The Store over a store thread's calls. Ingests of one event-loop turn travel as one
+ * message (and commit in one transaction in the thread); bodies come back as Buffers.
+ */
+function storeOverCalls({ call, closed: isClosed, close }: CallingStoreDeps): Store {
   // Ingests of one turn of the event loop go to the thread as one message.
   let queued: QueuedIngest[] = [];
   let scheduled = false;
@@ -139,7 +220,7 @@ export async function openWorkerSqliteStore(options: { location: DatabaseLocatio
   const store: Store = {
     kind: 'sqlite',
     ingest(event) {
-      if (closed) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
+      if (isClosed()) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
       return new Promise((resolve, reject) => {
         queued.push({ event, resolve, reject });
         if (!scheduled) {
@@ -188,25 +269,10 @@ export async function openWorkerSqliteStore(options: { location: DatabaseLocatio
     getRun: (runId) => call('getRun', runId),
     runCounts: () => call('runCounts'),
     async close() {
-      if (closed) return;
-      closed = true;
+      // Ingests queued this turn still go (before the thread is told to close).
       if (scheduled) sendIngests();
-      const openReader = reader ? await reader.catch(() => null) : null;
-      try {
-        if (!writer.broken()) await writer.call('close');
-        if (openReader && !openReader.broken()) await openReader.call('close');
-      } finally {
-        await writer.terminate();
-        await openReader?.terminate();
-        options.lock?.release();
-      }
+      await close();
     },
   };
   return store;
-}
-
-/** Rebuilds an error from the thread: our codes become HookrelayErrors again. */
-function toError(error: SerializedError): Error {
-  if (error.name === 'HookrelayError' && error.code in ERROR_CODES) return new HookrelayError(error.code as ErrorCode, error.message);
-  return Object.assign(new Error(error.message), { name: error.name, code: error.code });
 }

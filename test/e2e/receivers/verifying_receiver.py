@@ -11,12 +11,21 @@ import hmac
 import json
 import os
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SCHEME = os.environ["SCHEME"]
 SECRET = os.environ["SECRET"].encode("utf-8")
 HEADER = os.environ.get("HEADER", "X-Signature-256")
+# Requests are handled in threads: one line is written whole, never between another's text and newline.
+PRINT_LOCK = threading.Lock()
+
+
+def print_line(value):
+    with PRINT_LOCK:
+        sys.stdout.write(json.dumps(value) + "\n")
+        sys.stdout.flush()
 
 
 def verify_cerebrium(headers, body):
@@ -42,7 +51,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         ok = verify_cerebrium(self.headers, body) if SCHEME == "cerebrium" else verify_hmac_sha256(self.headers, body)
-        print(json.dumps({"verified": ok, "requestId": self.headers.get("X-Request-Id"), "webhookId": self.headers.get("webhook-id")}), flush=True)
+        print_line({"verified": ok, "requestId": self.headers.get("X-Request-Id"), "webhookId": self.headers.get("webhook-id")})
         self.send_response(200 if ok else 401)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -52,5 +61,5 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(json.dumps({"port": server.server_address[1]}), flush=True)
+print_line({"port": server.server_address[1]})
 server.serve_forever()
