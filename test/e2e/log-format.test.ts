@@ -5,12 +5,22 @@ import { CLI, startRelay, writeConfig } from '../helpers/relay.js';
 import { tempDir } from '../helpers/temp.js';
 import { waitFor } from '../helpers/wait.js';
 
-/** A relay with no destination, so its relay process warns at start (a line from each process). */
-function configIn(dir: string): string {
+/**
+ * A source with no destination, so its relay process warns at start (a line from each
+ * process); with `failing`, a second source whose destination refuses connections, so the
+ * delivery thread logs too.
+ */
+function configIn(dir: string, failing = false): string {
   return writeConfig(dir, {
     storage: { sqlite: { path: `${dir}/relay.db` } },
     server: { host: '127.0.0.1', port: 0 },
-    sources: [{ name: 'hooks', path: '/hooks', verify: { scheme: 'none' } }],
+    sources: [
+      { name: 'hooks', path: '/hooks', verify: { scheme: 'none' } },
+      ...(failing ? [{ name: 'jobs', path: '/jobs', verify: { scheme: 'none' } }] : []),
+    ],
+    ...(failing
+      ? { destinations: [{ name: 'down', url: 'http://127.0.0.1:9/hooks', sources: ['jobs'], retry: { maxAttempts: 3, initialDelayMs: 60_000 } }] }
+      : {}),
   });
 }
 
@@ -24,7 +34,7 @@ describe('LOG_FORMAT', () => {
   it('pretty: serve prints human lines from the supervisor and the relay process, to the last one', async () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
-    const child = spawn(process.execPath, [CLI, 'serve', '--config', configIn(dir.path)], {
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', configIn(dir.path, true)], {
       env: { ...process.env, LOG_FORMAT: 'pretty' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -47,6 +57,17 @@ describe('LOG_FORMAT', () => {
       timeoutMs: 15_000,
       what: "the relay process's pretty warning",
     });
+
+    // The delivery thread's records reach stdout through the relay's stream, formatted once each.
+    const { port } = JSON.parse(listening.slice(listening.indexOf('{'))) as { port: number };
+    const answer = await fetch(`http://127.0.0.1:${port}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"run_id":"r1"}' });
+    expect(answer.status).toBe(202);
+    const failed = await waitFor(() => lines().find((line) => line.includes(`INFO (hookrelay/${relayPid}): attempt failed`)) ?? null, {
+      timeoutMs: 15_000,
+      what: "the delivery thread's pretty line",
+    });
+    expect(failed).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(hookrelay\/\d+\): attempt failed \{.*"destination":"down"/);
+    expect(stdout).not.toContain('\n\n');
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

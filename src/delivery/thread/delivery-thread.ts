@@ -160,11 +160,15 @@ export function createDeliveryThread({ config, store, logger, observer = {}, onD
 }
 
 /**
- * Writes the thread's log lines through the main logger's own stream (in order with its lines,
- * flushed with it); process.stdout when the logger has none.
+ * Writes the thread's log lines (JSON, one record per line) through the main logger's own
+ * stream, one record per write: in order with the main thread's lines, flushed with them, and
+ * formatted as they are (LOG_FORMAT=pretty formats each record it is given); process.stdout
+ * when the logger has none.
  */
 function logWriter(logger: Logger): (text: string) => void {
   const stream = (logger as unknown as Record<symbol, { write?(text: string): unknown } | undefined>)[symbols.streamSym];
-  if (stream?.write) return (text) => void stream.write!(text);
-  return (text) => void process.stdout.write(text);
+  const write = stream?.write ? (line: string) => void stream.write!(line) : (line: string) => void process.stdout.write(line);
+  return (text) => {
+    for (const line of text.split('\n')) if (line !== '') write(`${line}\n`);
+  };
 }

@@ -31,6 +31,8 @@ const flushLogText = () => {
 };
 const logger = createLogger({
   level: config.log.level,
+  // Records cross as JSON; the main thread's stream formats them (LOG_FORMAT) with its own.
+  format: 'json',
   destination: {
     write(line: string) {
       if (logText === '') setImmediate(flushLogText);
