@@ -2,7 +2,7 @@ import pg, { type Pool, type PoolClient } from 'pg';
 import { HookrelayError } from '../../errors.js';
 import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent } from '../../glossary.js';
 import { newId } from '../../ids.js';
-import { createAsyncGroupCommit, type AsyncGroupCommit } from '../async-group-commit.js';
+import { createBatcher, type Batcher } from '../../batcher.js';
 import type { ClaimRequest, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { createDueListener, type DueListener } from './due-listener.js';
@@ -65,7 +65,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
 class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
-  private readonly groupCommit: AsyncGroupCommit<NewEvent, IngestResult>;
+  private readonly groupCommit: Batcher<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
   private readonly runs: RunQueries;
   private readonly quarantined: QuarantineQueries;
@@ -79,7 +79,12 @@ class PostgresStore implements Store {
     this.operator = createOperatorQueries(pool, t);
     this.runs = createRunQueries(pool, t);
     this.quarantined = createQuarantineQueries(pool, t);
-    this.groupCommit = createAsyncGroupCommit((batch) => inTransaction(pool, 'commit the event', (client) => this.ingestBatch(client, batch)));
+    // Ingests of one turn share a transaction; while two commits run, the next ones queue up together.
+    this.groupCommit = createBatcher({
+      flush: (batch) => inTransaction(pool, 'commit the event', (client) => this.ingestBatch(client, batch)),
+      maxBatch: 256,
+      maxConcurrent: 2,
+    });
   }
 
   ingest(event: NewEvent): Promise<IngestResult> {

@@ -1,13 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
+import { createBatcher, type Batcher } from '../../batcher.js';
 import { HookrelayError } from '../../errors.js';
 import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent, NewRun, Run } from '../../glossary.js';
 import { newId } from '../../ids.js';
 import type { ClaimRequest, RecordRunRequest, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { locateDatabase, watchDatabaseFiles, type DatabaseFilesCheck, type DatabaseLocation } from './database-files.js';
-import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
 import { createOperatorQueries, type OperatorQueries } from './operator-queries.js';
@@ -108,11 +108,11 @@ export async function openSqliteStoreIn(options: SqliteStoreOptions): Promise<St
 
 class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
-  private readonly groupCommit: GroupCommit<NewEvent, IngestResult>;
+  private readonly groupCommit: Batcher<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
   private readonly runs: RunQueries;
   private readonly quarantined: QuarantineQueries;
-  private readonly runCommit: GroupCommit<{ run: NewRun; request: RecordRunRequest }, { run: Run; created: boolean }>;
+  private readonly runCommit: Batcher<{ run: NewRun; request: RecordRunRequest }, { run: Run; created: boolean }>;
   private readonly statements: ReturnType<typeof prepareDeliveryStatements>;
   private closed = false;
 
@@ -126,7 +126,7 @@ class SqliteStore implements Store {
     this.operator = createOperatorQueries(db);
     this.quarantined = createQuarantineQueries(db);
     const runs = (this.runs = createRunQueries(db));
-    this.runCommit = createGroupCommit((batch) => this.write('record the run', () => runs.recordRuns(batch)));
+    this.runCommit = createBatcher({ flush: (batch) => this.write('record the run', () => runs.recordRuns(batch)), maxBatch: 512, maxConcurrent: 1 });
     const insertEvent = db.prepare(
       `INSERT INTO events (id, source, dedupe_key, content_type, content_encoding, body, received_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key, source) DO NOTHING`,
@@ -151,7 +151,8 @@ class SqliteStore implements Store {
         return durationMs === null ? { id, duplicate: false } : { id, duplicate: false, completedRun: { runId: event.runId!, durationMs } };
       });
     });
-    this.groupCommit = createGroupCommit((batch) => {
+    // Ingests of one turn share one transaction: one fsync acknowledges many callbacks.
+    const commitIngests = (batch: NewEvent[]): IngestResult[] => {
       this.files?.assertInPlace('commit the event');
       let results: IngestResult[];
       try {
@@ -163,7 +164,8 @@ class SqliteStore implements Store {
       // batch may sit in an unlinked file, but no caller is told it is stored.
       this.files?.assertIntact('commit the event');
       return results;
-    });
+    };
+    this.groupCommit = createBatcher({ flush: commitIngests, maxBatch: 512, maxConcurrent: 1 });
   }
 
   ingest(event: NewEvent): Promise<IngestResult> {
