@@ -162,7 +162,7 @@ export function createDispatcher({
     try {
       const due = await store.nextDueAt(dueQueries);
       for (const [lane, version] of versions) lane.learnDue(due[lane.name], version);
-      log.debug({ waiting: Object.keys(due).length }, 'due times read');
+      if (log.isLevelEnabled('debug')) log.debug({ waiting: Object.keys(due).length }, 'due times read');
     } catch (error) {
       logProbeError((failures) => log.warn({ err: error, failures }, 'could not read due times'));
     } finally {
