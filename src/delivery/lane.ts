@@ -139,9 +139,13 @@ export class Lane {
     if (this.version === versionAtProbe) this.dueAt = at ?? Number.POSITIVE_INFINITY;
   }
 
-  /** When this lane next wants to claim (unix ms); Infinity: not until woken or told by a probe. */
+  /**
+   * When this lane next wants to claim (unix ms); Infinity: not until woken or told by a probe.
+   * Rows it may hold without knowing (claimsUncertain) are released as soon as the claim
+   * backoff allows, due or not.
+   */
   nextClaimAt(): number {
-    return this.claimsUncertain ? Math.max(this.claimAfter, 0) : Math.max(this.dueAt, this.claimAfter);
+    return this.claimsUncertain ? this.claimAfter : Math.max(this.dueAt, this.claimAfter);
   }
 
   /** Starts what can start and claims when the lane has room and something is due. */
