@@ -47,6 +47,7 @@ export interface RelayMetrics {
  * - hookrelay_fallbacks_total{from,to}   dead deliveries that created a delivery to their destination's fallback
  * - hookrelay_rate_limit_wait_seconds_total{destination}   time due deliveries waited for the destination's rateLimit
  * - hookrelay_quarantined{source}   gauge, from the store at scrape time
+ * - hookrelay_storage_write_transactions_total   write transactions the store has begun, from the store at scrape time
  * Every known label combination is present from the start with 0, so rates and alerts work
  * before the first event.
  */
@@ -113,6 +114,16 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
       const counts = await store.quarantineCounts();
       this.reset();
       for (const source of new Set([...quarantining, ...Object.keys(counts)])) this.set({ source }, counts[source] ?? 0);
+    },
+  });
+  new Counter({
+    name: 'hookrelay_storage_write_transactions_total',
+    help: 'Write transactions the relay\'s store has begun (SQLite: BEGIN IMMEDIATE or one writing statement; PostgreSQL: a transaction or statement that writes), read from the store at scrape time.',
+    registers: [registry],
+    async collect() {
+      const count = await store.writeTransactions();
+      this.reset();
+      this.inc(count);
     },
   });
   const runDuration = new Histogram({

@@ -56,6 +56,11 @@ export function createBreaker(
     resetTimeout: options.resetTimeoutMs,
     errorFilter: (error: unknown) => error instanceof AttemptFailedError && !error.verdict.tripsBreaker,
     name: destination.name,
+    // Nothing listens to opossum's per-second 'snapshot' events or reads its latency
+    // percentiles: without them an idle breaker costs one bucket rotation a second, not three
+    // timers' worth of summing and sorting (50 destinations: 100 callbacks a second fewer).
+    enableSnapshots: false,
+    rollingPercentilesEnabled: false,
   });
   const log = logger.child({ component: 'breaker', destination: destination.name });
   let current: BreakerState = 'closed';

@@ -77,8 +77,19 @@ export interface Store {
    * over an expired lease): `hookrelay-attempt` never repeats a number.
    */
   recoverOrphanedLeases(now: number): Promise<number>;
-  /** Earliest `next_attempt_at` of pending deliveries (or lease expiry of in-flight ones) per destination. */
-  nextDueAt(destinations: readonly string[]): Promise<number | null>;
+  /**
+   * Read-only (the dispatcher asks on every poll; it never takes the write lock): per
+   * destination, the earliest time a claim of it could take a delivery — the due time of its
+   * pending deliveries or the lease expiry of its in-flight ones; for a `fifo` destination,
+   * its head's (see ClaimRequest.fifo). Destinations with nothing pending or in flight are absent.
+   */
+  nextDueAt(destinations: readonly DueQuery[]): Promise<Record<string, number>>;
+  /**
+   * Write transactions this store has begun since it was opened (SQLite: every BEGIN
+   * IMMEDIATE or single writing statement; PostgreSQL: every transaction or statement that
+   * writes). The metric hookrelay_storage_write_transactions_total.
+   */
+  writeTransactions(): Promise<number>;
   /**
    * Optional, for adapters shared by several processes (PostgreSQL: LISTEN/NOTIFY): calls
    * `listener` with destination names whenever ANY process commits deliveries that are due
@@ -215,6 +226,12 @@ export interface ClaimRequest {
    * has expired). Nothing while the head is in flight or waiting for a retry. Claims of one
    * destination are serialised across processes. The byte budget does not apply (one row).
    */
+  fifo?: boolean;
+}
+
+export interface DueQuery {
+  destination: string;
+  /** `ordering: fifo`: only the head counts. */
   fifo?: boolean;
 }
 

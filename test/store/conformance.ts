@@ -438,17 +438,59 @@ export function defineStoreConformance(harness: StoreHarness): void {
         expect((await store.getDelivery(live!.id))?.status).toBe(harness.recoversLiveLeases ? 'pending' : 'in_flight');
       });
 
-      it('nextDueAt: the earliest pending due time or lease expiry of the given destinations', async () => {
-        expect(await store.nextDueAt(['app'])).toBeNull();
+      it('nextDueAt: per destination, the earliest pending due time or lease expiry; absent when nothing waits', async () => {
+        expect(await store.nextDueAt([{ destination: 'app' }])).toEqual({});
         const before = Date.now();
         await store.ingest(newEvent('n1'));
-        const due = await store.nextDueAt(['app', 'audit']);
-        expect(due).toBeGreaterThanOrEqual(before);
-        expect(due).toBeLessThanOrEqual(Date.now());
+        const due = await store.nextDueAt([{ destination: 'app' }, { destination: 'audit' }]);
+        expect(Object.keys(due).sort()).toEqual(['app', 'audit']);
+        expect(due.app).toBeGreaterThanOrEqual(before);
+        expect(due.app).toBeLessThanOrEqual(Date.now());
         const now = Date.now();
         await claim('app', 'x', { now, leaseMs: 40_000 });
-        expect(await store.nextDueAt(['app'])).toBe(now + 40_000);
-        expect(await store.nextDueAt(['elsewhere'])).toBeNull();
+        expect(await store.nextDueAt([{ destination: 'app' }, { destination: 'elsewhere' }])).toEqual({ app: now + 40_000 });
+      });
+
+      it('nextDueAt: a fifo destination answers its head, not a later row that is due', async () => {
+        await store.ingest(newEvent('h1', { destinations: ['app'] }));
+        await store.ingest(newEvent('h2', { destinations: ['app'] }));
+        const now = Date.now();
+        const [head] = await store.claimDue({ destination: 'app', limit: 1, now, leaseExpiresAt: now + 40_000, owner: 'x', fifo: true });
+        expect(head).toBeDefined();
+        const plain = await store.nextDueAt([{ destination: 'app' }]);
+        expect(plain.app).toBeLessThanOrEqual(now);
+        expect(await store.nextDueAt([{ destination: 'app', fifo: true }])).toEqual({ app: now + 40_000 });
+        const retryAt = now + 60_000;
+        await store.completeAttempts([completion(head!, { kind: 'retry', nextAttemptAt: retryAt })], 'x');
+        expect(await store.nextDueAt([{ destination: 'app', fifo: true }])).toEqual({ app: retryAt });
+      });
+
+      it('nextDueAt sees a commit by another connection; it begins no write transaction', async () => {
+        const other = await open();
+        const idle = await store.writeTransactions();
+        expect(await store.nextDueAt([{ destination: 'app' }])).toEqual({});
+        await other.ingest(newEvent('elsewhere-1', { destinations: ['app'] }));
+        expect(Object.keys(await store.nextDueAt([{ destination: 'app' }]))).toEqual(['app']);
+        expect(await store.writeTransactions()).toBe(idle);
+      });
+
+      it('writeTransactions counts the writes this store began, and only its own', async () => {
+        const start = await store.writeTransactions();
+        await store.ingest(newEvent('w1'));
+        const afterIngest = await store.writeTransactions();
+        expect(afterIngest).toBeGreaterThan(start);
+        const [delivery] = await claim('app');
+        const afterClaim = await store.writeTransactions();
+        expect(afterClaim).toBeGreaterThan(afterIngest);
+        await store.completeAttempts([completion(delivery!, { kind: 'delivered' })], 'owner-a');
+        const afterComplete = await store.writeTransactions();
+        expect(afterComplete).toBeGreaterThan(afterClaim);
+        await store.stats([...DESTINATIONS]);
+        await store.listDeliveries({ limit: 10 });
+        await store.getDelivery(delivery!.id);
+        expect(await store.writeTransactions()).toBe(afterComplete);
+        const other = await open();
+        expect(await other.writeTransactions()).toBe(0);
       });
     });
 
@@ -537,8 +579,9 @@ export function defineStoreConformance(harness: StoreHarness): void {
         const now = Date.now();
         expect(await store.retryNow(['app'], now)).toBe(2);
         expect(await store.retryNow(['app'], now)).toBe(0);
-        expect(await store.nextDueAt(['app'])).toBeLessThanOrEqual(now);
-        expect(await store.nextDueAt(['audit'])).toBe(later);
+        const due = await store.nextDueAt([{ destination: 'app' }, { destination: 'audit' }]);
+        expect(due.app).toBeLessThanOrEqual(now);
+        expect(due.audit).toBe(later);
         const again = await claim('app');
         expect(again.map((d) => d.attempts)).toEqual([1, 1]);
       });

@@ -2,8 +2,8 @@ import pg, { type Pool, type PoolClient } from 'pg';
 import { HookrelayError } from '../../errors.js';
 import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent } from '../../glossary.js';
 import { newId } from '../../ids.js';
-import { createAsyncGroupCommit, type AsyncGroupCommit } from '../async-group-commit.js';
-import type { ClaimRequest, Store } from '../store.js';
+import { createBatcher, type Batcher } from '../../batcher.js';
+import type { ClaimRequest, DueQuery, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { createDueListener, type DueListener } from './due-listener.js';
 import { migrate } from './migrate.js';
@@ -13,7 +13,7 @@ import { createQuarantineQueries, type QuarantineQueries } from './quarantine-qu
 import { createRunQueries, type RunQueries } from './run-queries.js';
 import { tablesOf, type Tables } from './sql.js';
 import { toStorageError } from './storage-error.js';
-import { inTransaction, queryRows } from './transaction.js';
+import { inTransaction, queryRows, writeRows, writeTransactionsOf } from './transaction.js';
 
 /** First key of the advisory locks that serialise fifo head claims (two-key locks: apart from migrate's). */
 const FIFO_LOCK_SPACE = 0x686b72; // "hkr"
@@ -65,7 +65,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
 class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
-  private readonly groupCommit: AsyncGroupCommit<NewEvent, IngestResult>;
+  private readonly groupCommit: Batcher<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
   private readonly runs: RunQueries;
   private readonly quarantined: QuarantineQueries;
@@ -79,7 +79,12 @@ class PostgresStore implements Store {
     this.operator = createOperatorQueries(pool, t);
     this.runs = createRunQueries(pool, t);
     this.quarantined = createQuarantineQueries(pool, t);
-    this.groupCommit = createAsyncGroupCommit((batch) => inTransaction(pool, 'commit the event', (client) => this.ingestBatch(client, batch)));
+    // Ingests of one turn share a transaction; while two commits run, the next ones queue up together.
+    this.groupCommit = createBatcher({
+      flush: (batch) => inTransaction(pool, 'commit the event', (client) => this.ingestBatch(client, batch)),
+      maxBatch: 256,
+      maxConcurrent: 2,
+    });
   }
 
   ingest(event: NewEvent): Promise<IngestResult> {
@@ -173,7 +178,7 @@ class PostgresStore implements Store {
   async claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     if (request.limit <= 0) return [];
     if (request.fifo) return this.claimHead(request);
-    const rows = await queryRows<ClaimRow & { due_at: number }>(
+    const rows = await writeRows<ClaimRow & { due_at: number }>(
       this.pool,
       'claim deliveries',
       // Sizes first (octet_length of a bytea reads no body), then only the due-order prefix
@@ -323,7 +328,7 @@ class PostgresStore implements Store {
 
   async releaseClaims(deliveryIds: readonly string[], nextAttemptAt: number, attempted = false): Promise<void> {
     if (deliveryIds.length === 0) return;
-    await queryRows(
+    await writeRows(
       this.pool,
       'release claims',
       `UPDATE ${this.t.deliveries} SET status = 'pending', next_attempt_at = $2, lease_owner = NULL, updated_at = $3, attempts = attempts + $4
@@ -333,7 +338,7 @@ class PostgresStore implements Store {
   }
 
   async releaseLostClaims(destination: string, owner: string, keep: readonly string[], now: number): Promise<number> {
-    const rows = await queryRows<{ id: string }>(
+    const rows = await writeRows<{ id: string }>(
       this.pool,
       'release lost claims',
       `UPDATE ${this.t.deliveries} SET status = 'pending', next_attempt_at = $4, lease_owner = NULL, updated_at = $4
@@ -349,7 +354,7 @@ class PostgresStore implements Store {
    * a live process's lease is never taken before it expires.
    */
   async recoverOrphanedLeases(now: number): Promise<number> {
-    const rows = await queryRows<{ id: string }>(
+    const rows = await writeRows<{ id: string }>(
       this.pool,
       'release leases',
       `UPDATE ${this.t.deliveries} SET status = 'pending', next_attempt_at = $1, lease_owner = NULL, updated_at = $1, attempts = attempts + 1
@@ -360,15 +365,30 @@ class PostgresStore implements Store {
     return rows.length;
   }
 
-  async nextDueAt(destinations: readonly string[]): Promise<number | null> {
-    if (destinations.length === 0) return null;
-    const rows = await queryRows<{ at: number | null }>(
+  /** One read-only statement for every destination: the min along the due index, or the fifo head along the fifo index. */
+  async nextDueAt(queries: readonly DueQuery[]): Promise<Record<string, number>> {
+    if (queries.length === 0) return {};
+    const rows = await queryRows<{ destination: string; at: string | number | null }>(
       this.pool,
       'read due times',
-      `SELECT min(next_attempt_at) AS at FROM ${this.t.deliveries} WHERE destination = ANY($1::text[]) AND status IN ('pending', 'in_flight')`,
-      [destinations],
+      `SELECT q.destination,
+              CASE WHEN q.fifo
+                THEN (SELECT d.next_attempt_at FROM ${this.t.deliveries} d
+                       WHERE d.destination = q.destination AND d.status IN ('pending', 'in_flight')
+                       ORDER BY coalesce(d.queued_at, d.created_at), d.id LIMIT 1)
+                ELSE (SELECT min(d.next_attempt_at) FROM ${this.t.deliveries} d
+                       WHERE d.destination = q.destination AND d.status IN ('pending', 'in_flight'))
+              END AS at
+         FROM unnest($1::text[], $2::boolean[]) AS q(destination, fifo)`,
+      [queries.map((query) => query.destination), queries.map((query) => query.fifo === true)],
     );
-    return rows[0]?.at ?? null;
+    const due: Record<string, number> = {};
+    for (const row of rows) if (row.at !== null) due[row.destination] = Number(row.at);
+    return due;
+  }
+
+  async writeTransactions(): Promise<number> {
+    return writeTransactionsOf(this.pool);
   }
 
   onDeliveriesDue(listener: (destinations: string[]) => void): () => void {

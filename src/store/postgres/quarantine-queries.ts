@@ -3,7 +3,7 @@ import { newId } from '../../ids.js';
 import { QUARANTINE_SUMMARY_COLUMNS, quarantineSize, toQuarantined, toQuarantinedSummary, type QuarantineRow } from '../quarantine-rows.js';
 import type { NewQuarantined, QuarantineLimits } from '../store.js';
 import type { Tables } from './sql.js';
-import { inTransaction, queryRows } from './transaction.js';
+import { inTransaction, queryRows, writeRows } from './transaction.js';
 
 export type QuarantineQueries = ReturnType<typeof createQuarantineQueries>;
 
@@ -48,11 +48,11 @@ export function createQuarantineQueries(pool: Pool, t: Tables) {
       return row ? toQuarantined(row) : null;
     },
     async removeQuarantined(ids: readonly string[]): Promise<number> {
-      const rows = await queryRows<{ id: string }>(pool, 'release from the quarantine', `DELETE FROM ${t.quarantine} WHERE id = ANY($1::text[]) RETURNING id`, [ids]);
+      const rows = await writeRows<{ id: string }>(pool, 'release from the quarantine', `DELETE FROM ${t.quarantine} WHERE id = ANY($1::text[]) RETURNING id`, [ids]);
       return rows.length;
     },
     async pruneQuarantined(source: string, before: number): Promise<number> {
-      const rows = await queryRows<{ id: string }>(pool, 'prune the quarantine', `DELETE FROM ${t.quarantine} WHERE source = $1 AND received_at < $2 RETURNING id`, [source, before]);
+      const rows = await writeRows<{ id: string }>(pool, 'prune the quarantine', `DELETE FROM ${t.quarantine} WHERE source = $1 AND received_at < $2 RETURNING id`, [source, before]);
       return rows.length;
     },
     async quarantineCounts(): Promise<Record<string, number>> {

@@ -5,7 +5,7 @@ import { announcementOf, metadataText, RUN_COLUMNS, toRun, type RunRow } from '.
 import { emptyRunCounts, type OverdueSweep, type RecordRunRequest, type RunFilter, type RunPage } from '../store.js';
 import { notifyDue } from './operator-queries.js';
 import type { Tables } from './sql.js';
-import { inTransaction, queryRows } from './transaction.js';
+import { inTransaction, queryRows, writeRows } from './transaction.js';
 
 /**
  * The PostgreSQL side of run tracking. Several processes sweep the same table: due rows are
@@ -107,7 +107,7 @@ export function createRunQueries(pool: Pool, t: Tables) {
 
     claimRunChecks: async (request: { now: number; limit: number; leaseExpiresAt: number }) =>
       (
-        await queryRows<RunRow>(
+        await writeRows<RunRow>(
           pool,
           'claim run checks',
           `WITH due AS (
@@ -135,7 +135,7 @@ export function createRunQueries(pool: Pool, t: Tables) {
 
     scheduleRunChecks: async (runIds: readonly string[], at: number) => {
       if (runIds.length === 0) return;
-      await queryRows(pool, 'schedule run checks', `UPDATE ${t.runs} SET due_at = $2 WHERE run_id = ANY($1::text[]) AND status = 'overdue'`, [runIds, at]);
+      await writeRows(pool, 'schedule run checks', `UPDATE ${t.runs} SET due_at = $2 WHERE run_id = ANY($1::text[]) AND status = 'overdue'`, [runIds, at]);
     },
 
     getRun: async (runId: string): Promise<Run | null> => {

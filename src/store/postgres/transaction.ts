@@ -10,6 +10,23 @@ export async function queryRows<R extends QueryResultRow>(pool: Pool, what: stri
   }
 }
 
+/** Write transactions begun per pool (hookrelay_storage_write_transactions_total). */
+const writeCounts = new WeakMap<Pool, number>();
+
+export function writeTransactionsOf(pool: Pool): number {
+  return writeCounts.get(pool) ?? 0;
+}
+
+function countWrite(pool: Pool): void {
+  writeCounts.set(pool, writeTransactionsOf(pool) + 1);
+}
+
+/** Runs one writing statement (its own transaction) on the pool, counted as a write transaction. */
+export async function writeRows<R extends QueryResultRow>(pool: Pool, what: string, text: string, values: unknown[] = []): Promise<R[]> {
+  countWrite(pool);
+  return queryRows<R>(pool, what, text, values);
+}
+
 const ATTEMPTS = 3;
 
 export interface CheckedOut {
@@ -56,6 +73,7 @@ export async function inTransaction<T>(pool: Pool, what: string, work: (client: 
     const { client, release } = await checkout(pool, what);
     let broken = false;
     try {
+      countWrite(pool);
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');

@@ -1,13 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
+import { createBatcher, type Batcher } from '../../batcher.js';
 import { HookrelayError } from '../../errors.js';
 import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent, NewRun, Run } from '../../glossary.js';
 import { newId } from '../../ids.js';
-import type { ClaimRequest, RecordRunRequest, Store } from '../store.js';
+import type { ClaimRequest, DueQuery, RecordRunRequest, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { locateDatabase, watchDatabaseFiles, type DatabaseFilesCheck, type DatabaseLocation } from './database-files.js';
-import { createGroupCommit, type GroupCommit } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { acquireProcessLock, type ProcessLock } from './process-lock.js';
 import { createOperatorQueries, type OperatorQueries } from './operator-queries.js';
@@ -108,13 +108,17 @@ export async function openSqliteStoreIn(options: SqliteStoreOptions): Promise<St
 
 class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
-  private readonly groupCommit: GroupCommit<NewEvent, IngestResult>;
+  private readonly groupCommit: Batcher<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
   private readonly runs: RunQueries;
   private readonly quarantined: QuarantineQueries;
-  private readonly runCommit: GroupCommit<{ run: NewRun; request: RecordRunRequest }, { run: Run; created: boolean }>;
+  private readonly runCommit: Batcher<{ run: NewRun; request: RecordRunRequest }, { run: Run; created: boolean }>;
   private readonly statements: ReturnType<typeof prepareDeliveryStatements>;
   private closed = false;
+  /** Write transactions begun (hookrelay_storage_write_transactions_total). */
+  private writes = 0;
+  /** The last due-time answer, valid while no connection has committed since (see nextDueAt). */
+  private dueAnswer: { key: string; due: Record<string, number> } | null = null;
 
   constructor(
     private readonly db: Database,
@@ -126,7 +130,7 @@ class SqliteStore implements Store {
     this.operator = createOperatorQueries(db);
     this.quarantined = createQuarantineQueries(db);
     const runs = (this.runs = createRunQueries(db));
-    this.runCommit = createGroupCommit((batch) => this.write('record the run', () => runs.recordRuns(batch)));
+    this.runCommit = createBatcher({ flush: (batch) => this.write('record the run', () => runs.recordRuns(batch)), maxBatch: 512, maxConcurrent: 1 });
     const insertEvent = db.prepare(
       `INSERT INTO events (id, source, dedupe_key, content_type, content_encoding, body, received_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (dedupe_key, source) DO NOTHING`,
@@ -151,10 +155,12 @@ class SqliteStore implements Store {
         return durationMs === null ? { id, duplicate: false } : { id, duplicate: false, completedRun: { runId: event.runId!, durationMs } };
       });
     });
-    this.groupCommit = createGroupCommit((batch) => {
+    // Ingests of one turn share one transaction: one fsync acknowledges many callbacks.
+    const commitIngests = (batch: NewEvent[]): IngestResult[] => {
       this.files?.assertInPlace('commit the event');
       let results: IngestResult[];
       try {
+        this.writes++;
         results = ingestBatch.immediate(batch);
       } catch (error) {
         throw toStorageError(error, 'commit the event');
@@ -163,7 +169,8 @@ class SqliteStore implements Store {
       // batch may sit in an unlinked file, but no caller is told it is stored.
       this.files?.assertIntact('commit the event');
       return results;
-    });
+    };
+    this.groupCommit = createBatcher({ flush: commitIngests, maxBatch: 512, maxConcurrent: 1 });
   }
 
   ingest(event: NewEvent): Promise<IngestResult> {
@@ -174,6 +181,7 @@ class SqliteStore implements Store {
   async isWritable(): Promise<boolean> {
     try {
       this.files?.assertInPlace('write');
+      this.writes++;
       this.statements.probe();
       this.files?.assertIntact('write');
       return true;
@@ -204,13 +212,26 @@ class SqliteStore implements Store {
     return this.write('release leases', () => this.statements.releaseAll.run(now, now).changes);
   }
 
-  async nextDueAt(destinations: readonly string[]): Promise<number | null> {
-    let earliest: number | null = null;
-    for (const destination of destinations) {
-      const at = this.statements.nextDue.get(destination) as number | null | undefined;
-      if (typeof at === 'number' && (earliest === null || at < earliest)) earliest = at;
+  /**
+   * Reads only. `PRAGMA data_version` changes when another connection (a CLI command) commits,
+   * and this store counts its own commits: while neither moved, the last answer still holds
+   * (it holds times, not "due now") and no query runs at all — an idle relay's poll is two
+   * integer reads.
+   */
+  async nextDueAt(queries: readonly DueQuery[]): Promise<Record<string, number>> {
+    const key = `${this.statements.dataVersion()}:${this.writes}:${JSON.stringify(queries)}`;
+    if (this.dueAnswer?.key === key) return { ...this.dueAnswer.due };
+    const due: Record<string, number> = {};
+    for (const { destination, fifo } of queries) {
+      const at = fifo ? this.statements.fifoHeadDue(destination) : this.statements.nextDue.get(destination);
+      if (typeof at === 'number') due[destination] = at;
     }
-    return earliest;
+    this.dueAnswer = { key, due };
+    return { ...due };
+  }
+
+  async writeTransactions(): Promise<number> {
+    return this.writes;
   }
 
   stats: Store['stats'] = async (destinations) => this.operator.stats(destinations);
@@ -271,6 +292,7 @@ class SqliteStore implements Store {
   private write<T>(what: string, run: () => T): T {
     // No write once the files at the path are not the ones this connection writes.
     this.files?.assertInPlace(what);
+    this.writes++;
     try {
       return run();
     } catch (error) {
@@ -430,6 +452,9 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
       `SELECT min(next_attempt_at) FROM deliveries WHERE destination = ? AND status IN ('pending', 'in_flight')`,
     )
     .pluck();
+  const fifoHeadDue = (destination: string): number | undefined =>
+    (fifoHead.get(destination) as { next_attempt_at: number } | undefined)?.next_attempt_at;
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
 
   const probeInsert = db.prepare('INSERT INTO readiness_probe (at, pad) VALUES (?, zeroblob(8192))');
   const probeDelete = db.prepare('DELETE FROM readiness_probe');
@@ -477,5 +502,7 @@ function prepareDeliveryStatements(db: Database, busyTimeoutMs: number) {
     releaseLost: relaxed((destination: string, owner: string, keepJson: string, now: number) => releaseLost.run(now, now, destination, owner, keepJson).changes),
     releaseAll,
     nextDue,
+    fifoHeadDue,
+    dataVersion: () => dataVersion.get() as number,
   };
 }

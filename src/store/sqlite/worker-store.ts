@@ -236,6 +236,7 @@ function storeOverCalls({ call, closed: isClosed, close }: CallingStoreDeps): St
     releaseLostClaims: (destination, owner, keep, now) => call('releaseLostClaims', destination, owner, keep, now),
     recoverOrphanedLeases: (now) => call('recoverOrphanedLeases', now),
     nextDueAt: (destinations) => call('nextDueAt', destinations),
+    writeTransactions: () => call('writeTransactions'),
     stats: (destinations) => call('stats', destinations),
     listDeliveries: (filter) => call('listDeliveries', filter),
     getDelivery: (id) => call('getDelivery', id),
