@@ -1,7 +1,7 @@
 import type { AdminListener } from './admin/app.js';
 import type { LoadedConfig } from './config/load.js';
 import { createDispatcher, type Dispatcher } from './delivery/dispatcher.js';
-import { createDeliveryThread } from './delivery/thread/delivery-thread.js';
+import { createDeliveryThread, type DeliveryThread } from './delivery/thread/delivery-thread.js';
 import type { HookrelayError } from './errors.js';
 import { createIngress, type ListenHandle } from './ingress/app.js';
 import { createLogger, type Logger } from './log.js';
@@ -68,14 +68,17 @@ export async function startRelay(
     throw adminLoaded.reason;
   }
   const adminModules = adminLoaded.value;
-  const metrics = adminModules ? adminModules.createMetrics({ config, store }) : null;
+  let deliveryThread: DeliveryThread | null = null;
+  const metrics = adminModules
+    ? adminModules.createMetrics({ config, store, otherWriteTransactions: () => deliveryThread?.ownWriteTransactions() ?? Promise.resolve(0) })
+    : null;
   let deliveryDied!: (error: HookrelayError) => void;
   const failed = new Promise<HookrelayError>((resolve) => (deliveryDied = resolve));
   // Deliveries run in their own thread, off the event loop that answers callbacks; a SQLite
   // store that cannot be shared with another thread (':memory:') keeps them on this one.
   const dispatcher: Dispatcher =
     store.kind === 'postgres' || store.connectThread
-      ? createDeliveryThread({ config, store, logger, observer: metrics?.observer, onDied: deliveryDied })
+      ? (deliveryThread = createDeliveryThread({ config, store, logger, observer: metrics?.observer, onDied: deliveryDied }))
       : createDispatcher({ config, store, logger, observer: metrics?.observer });
   try {
     await dispatcher.start();

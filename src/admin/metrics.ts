@@ -15,6 +15,11 @@ const RUN_DURATION_BUCKETS = [0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 
 export interface MetricsDeps {
   config: Config;
   store: Store;
+  /**
+   * Write transactions begun by stores other than `store` in this process (the delivery
+   * thread's own PostgreSQL pool), added to the store's count at scrape time.
+   */
+  otherWriteTransactions?: () => Promise<number>;
   /** Node process metrics (CPU, memory, event loop lag, GC); on by default. */
   processMetrics?: boolean;
 }
@@ -51,7 +56,7 @@ export interface RelayMetrics {
  * Every known label combination is present from the start with 0, so rates and alerts work
  * before the first event.
  */
-export function createMetrics({ config, store, processMetrics = true }: MetricsDeps): RelayMetrics {
+export function createMetrics({ config, store, otherWriteTransactions, processMetrics = true }: MetricsDeps): RelayMetrics {
   const registry = new Registry();
   const destinations = config.destinations.map((destination) => destination.name);
 
@@ -121,7 +126,7 @@ export function createMetrics({ config, store, processMetrics = true }: MetricsD
     help: 'Write transactions the relay\'s store has begun (SQLite: BEGIN IMMEDIATE or one writing statement; PostgreSQL: a transaction or statement that writes), read from the store at scrape time.',
     registers: [registry],
     async collect() {
-      const count = await store.writeTransactions();
+      const count = (await store.writeTransactions()) + (otherWriteTransactions ? await otherWriteTransactions() : 0);
       this.reset();
       this.inc(count);
     },

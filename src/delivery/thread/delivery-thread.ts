@@ -26,13 +26,21 @@ export interface DeliveryThreadDeps {
 
 type Reply = Extract<FromDeliveryThread, { type: 'started' | 'startFailed' | 'stopped' | 'stopFailed' }>;
 
+export interface DeliveryThread extends Dispatcher {
+  /**
+   * Write transactions begun by the thread's own store: its PostgreSQL pool; 0 on SQLite,
+   * whose writer thread (the main store's) counts the thread's writes itself.
+   */
+  ownWriteTransactions(): Promise<number>;
+}
+
 /**
  * The dispatcher, run in its own thread (delivery-worker.ts), behind the same Dispatcher
  * interface: start/stop run there and answer here; wake-ups of one turn go over as one
  * message; breaker states are the last ones the thread reported (all closed at first), so
  * breakerStates() stays synchronous for the admin API.
  */
-export function createDeliveryThread({ config, store, logger, observer = {}, onDied }: DeliveryThreadDeps): Dispatcher {
+export function createDeliveryThread({ config, store, logger, observer = {}, onDied }: DeliveryThreadDeps): DeliveryThread {
   const log = logger.child({ component: 'dispatcher' });
   const writeLog = logWriter(logger);
   const breakers: Record<string, BreakerState> = Object.fromEntries(config.destinations.map((destination) => [destination.name, 'closed']));
@@ -46,6 +54,8 @@ export function createDeliveryThread({ config, store, logger, observer = {}, onD
   let waiting: { resolve(reply: Reply): void; reject(error: HookrelayError): void } | null = null;
   let stopping: Promise<void> | null = null;
 
+  /** Callers of ownWriteTransactions() waiting for the thread's answers, in order. */
+  const countWaiters: ((count: number) => void)[] = [];
   const nextReply = () => new Promise<Reply>((resolve, reject) => (waiting = { resolve, reject }));
   const post = (message: ToDeliveryThread) => worker?.postMessage(message);
 
@@ -78,6 +88,7 @@ export function createDeliveryThread({ config, store, logger, observer = {}, onD
   const onMessage = (message: FromDeliveryThread) => {
     if (message.type === 'observed') message.calls.forEach(replay);
     else if (message.type === 'log') writeLog(message.text);
+    else if (message.type === 'writes') countWaiters.shift()?.(message.count);
     else {
       const waiter = waiting;
       waiting = null;
@@ -91,6 +102,8 @@ export function createDeliveryThread({ config, store, logger, observer = {}, onD
     const waiter = waiting;
     waiting = null;
     waiter?.reject(error);
+    // The counts of a thread that is gone are gone with it.
+    for (const counted of countWaiters.splice(0)) counted(0);
     if (ending || !started) return;
     died = error;
     log.fatal({ err: error }, 'the delivery thread died: deliveries stop until the relay restarts');
@@ -155,6 +168,14 @@ export function createDeliveryThread({ config, store, logger, observer = {}, onD
 
     breakerStates() {
       return { ...breakers };
+    },
+
+    ownWriteTransactions() {
+      if (store.kind === 'sqlite' || !worker || !started || ending || died) return Promise.resolve(0);
+      return new Promise((resolve) => {
+        countWaiters.push(resolve);
+        post({ type: 'countWrites' });
+      });
     },
   };
 }

@@ -67,6 +67,8 @@ let started = false;
 host.on('message', (message: ToDeliveryThread) => {
   if (message.type === 'wake') {
     if (started) dispatcher!.wake(message.destinations ?? undefined);
+  } else if (message.type === 'countWrites') {
+    void (store?.writeTransactions() ?? Promise.resolve(0)).catch(() => 0).then((count) => send({ type: 'writes', count }));
   } else {
     void stop(message.graceMs);
   }

@@ -20,7 +20,11 @@ export type ObservedCall =
   | ['rateLimited', destination: string, waitedSeconds: number];
 
 /** Main thread -> delivery thread. `wake` with null destinations wakes every lane. */
-export type ToDeliveryThread = { type: 'wake'; destinations: string[] | null } | { type: 'stop'; graceMs: number };
+export type ToDeliveryThread =
+  | { type: 'wake'; destinations: string[] | null }
+  | { type: 'stop'; graceMs: number }
+  /** How many write transactions has the thread's own store (PostgreSQL) begun? */
+  | { type: 'countWrites' };
 
 /** Delivery thread -> main thread. */
 export type FromDeliveryThread =
@@ -30,5 +34,7 @@ export type FromDeliveryThread =
   | { type: 'observed'; calls: ObservedCall[] }
   /** Log lines (pino JSON) written in one turn: the main thread writes them to its own log stream. */
   | { type: 'log'; text: string }
+  /** The answer to `countWrites`. */
+  | { type: 'writes'; count: number }
   | { type: 'stopped' }
   | { type: 'stopFailed'; error: SerializedError };
