@@ -91,7 +91,7 @@ describe('sqlite writer thread: a second client over an attached port', () => {
     // The writer still serves its owner (and new clients).
     await owner.ingest(event('after-client-close'));
     const second = storeOverPort(await owner.connectThread!());
-    expect(await second.nextDueAt(['app'])).toEqual(expect.any(Number));
+    expect(await second.nextDueAt([{ destination: 'app' }])).toEqual({ app: expect.any(Number) });
 
     await owner.close();
     const afterOwnerClose = await second.claimDue({ destination: 'app', limit: 1, now: Date.now(), leaseExpiresAt: Date.now() + 30_000, owner: 'x' }).catch(

@@ -1,6 +1,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { HookrelayError } from '../../errors.js';
 import type { ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent, StoredEvent } from '../../glossary.js';
+import { createBatcher } from '../../batcher.js';
 import type { Quarantined, Store } from '../store.js';
 import type { DatabaseLocation } from './database-files.js';
 import type { ProcessLock } from './process-lock.js';
@@ -11,11 +12,8 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-interface QueuedIngest {
-  event: NewEvent;
-  resolve: (value: IngestResult) => void;
-  reject: (error: unknown) => void;
-}
+/** The thread's answer for one ingest of a batch. */
+type IngestOutcome = { ok: true; value: IngestResult } | { ok: false; error: SerializedError };
 
 /** Operator reads: answered by a second thread on its own connection (see openWorkerSqliteStore). */
 const READ_METHODS = new Set<WorkerRequest['method']>([
@@ -199,34 +197,22 @@ interface CallingStoreDeps {
  * message (and commit in one transaction in the thread); bodies come back as Buffers.
  */
 function storeOverCalls({ call, closed: isClosed, close }: CallingStoreDeps): Store {
-  // Ingests of one turn of the event loop go to the thread as one message.
-  let queued: QueuedIngest[] = [];
-  let scheduled = false;
-  const sendIngests = () => {
-    scheduled = false;
-    const batch = queued;
-    queued = [];
-    call<({ ok: true; value: IngestResult } | { ok: false; error: SerializedError })[]>('ingestBatch', batch.map((item) => item.event)).then(
-      (results) =>
-        results.forEach((result, index) => {
-          const item = batch[index]!;
-          if (result.ok) item.resolve(result.value);
-          else item.reject(toError(result.error));
-        }),
-      (error: unknown) => batch.forEach((item) => item.reject(error)),
-    );
-  };
+  // Ingests of one turn of the event loop go to the thread as one message, without waiting for
+  // the previous one (the thread's own group commit decides the transactions). Each comes back
+  // with its own result: one refused ingest does not fail the others.
+  const ingests = createBatcher<NewEvent, IngestOutcome>({
+    flush: (events) => call<IngestOutcome[]>('ingestBatch', events),
+    maxBatch: Number.POSITIVE_INFINITY,
+    maxConcurrent: Number.POSITIVE_INFINITY,
+  });
 
   const store: Store = {
     kind: 'sqlite',
     ingest(event) {
       if (isClosed()) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
-      return new Promise((resolve, reject) => {
-        queued.push({ event, resolve, reject });
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(sendIngests);
-        }
+      return ingests.add(event).then((outcome) => {
+        if (!outcome.ok) throw toError(outcome.error);
+        return outcome.value;
       });
     },
     isWritable: () => call<boolean>('isWritable').catch(() => false),
@@ -270,8 +256,8 @@ function storeOverCalls({ call, closed: isClosed, close }: CallingStoreDeps): St
     getRun: (runId) => call('getRun', runId),
     runCounts: () => call('runCounts'),
     async close() {
-      // Ingests queued this turn still go (before the thread is told to close).
-      if (scheduled) sendIngests();
+      // Ingests queued this turn still go, and are answered, before the thread is told to close.
+      await ingests.drain();
       await close();
     },
   };
