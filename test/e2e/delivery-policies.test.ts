@@ -184,9 +184,12 @@ describe('delivery policies end to end', () => {
     expect(busiest).toBeLessThanOrEqual(10);
     // The limit was what held them back (40 ready at once), not an idle relay.
     expect(busiest).toBeGreaterThanOrEqual(8);
-    const text = await metrics(relayProcess.adminPort!);
+    // The attempt counters follow the delivery thread's reports, a moment after the commits.
+    const text = await waitFor(async () => {
+      const scraped = await metrics(relayProcess.adminPort!);
+      return scraped.includes('hookrelay_delivery_attempts_total{destination="limited",outcome="delivered"} 40') ? scraped : null;
+    }, { timeoutMs: 10_000, what: 'the 40 delivered attempts in /metrics' });
     expect(text).toContain('hookrelay_circuit_open{destination="limited"} 0');
-    expect(text).toContain('hookrelay_delivery_attempts_total{destination="limited",outcome="delivered"} 40');
     expect(Number(/hookrelay_rate_limit_wait_seconds_total\{destination="limited"\} ([\d.e+-]+)/.exec(text)?.[1])).toBeGreaterThan(0);
     expect(await relayProcess.stop()).toBe(0);
   });

@@ -98,8 +98,12 @@ describe('admin listener end to end: /metrics after a known sequence, token, adm
     await waitFor(
       async () => {
         metrics = (await call(`${admin}/metrics`)).text;
+        // Attempt counters come from the delivery thread's reports, which may reach the metrics a
+        // moment after the results are committed: wait for both, then check every series exactly.
         return sample(metrics, 'hookrelay_deliveries{destination="bad",status="dead"}') === 3 &&
-          sample(metrics, 'hookrelay_deliveries{destination="good",status="delivered"}') === 3;
+          sample(metrics, 'hookrelay_deliveries{destination="good",status="delivered"}') === 3 &&
+          (sample(metrics, 'hookrelay_delivery_attempts_total{destination="good",outcome="delivered"}') ?? 0) >= 3 &&
+          (sample(metrics, 'hookrelay_delivery_attempts_total{destination="bad",outcome="failed"}') ?? 0) >= 3;
       },
       { timeoutMs: 15_000, intervalMs: 200, what: 'metrics to show the outcomes' },
     );
