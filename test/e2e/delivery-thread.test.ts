@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
@@ -50,6 +50,21 @@ describe('delivery runs in its own thread', () => {
     await waitFor(() => readFileSync(marker, 'utf8').includes('unblocked'), { timeoutMs: 20_000, what: 'the main thread to run again' });
     expect([...countById(sink.received).keys()]).toEqual(events.map((event) => event.id));
     await waitFor(async () => (await stats(ws.configPath)).destinations.app?.delivered === 2, { timeoutMs: 10_000, what: 'both recorded' });
+  });
+
+  it.runIf(process.platform === 'linux')('the delivery thread runs below the other threads of the relay (nice 5): answering senders comes first', async () => {
+    const ws = workspace(registry, { destinations: [{ name: 'app', url: 'http://127.0.0.1:9/hooks' }] });
+    const relay = await startWith(registry, ws.configPath);
+    // /proc/<pid>/task/<tid>/stat: field 19 is the nice value (counted after the command name's closing parenthesis).
+    const niceValues = () =>
+      readdirSync(`/proc/${relay.relayPid}/task`).map((tid) => {
+        const stat = readFileSync(`/proc/${relay.relayPid}/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      });
+    const base = niceValues()[0]!;
+    const lowered = await waitFor(() => niceValues().filter((nice) => nice === Math.min(19, base + 5)).length || null, { timeoutMs: 10_000, what: 'a thread at nice +5' });
+    expect(lowered).toBe(1);
+    expect(niceValues().filter((nice) => nice === base).length).toBeGreaterThan(2);
   });
 
   it('when the delivery thread dies, the relay exits 1, serve starts a new one, and every acknowledged event is delivered', async () => {

@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { deepFreeze, type Config } from '../../config/load.js';
 import { createLogger } from '../../log.js';
@@ -15,10 +17,14 @@ import type { DeliveryWorkerData, FromDeliveryThread, ObservedCall, ToDeliveryTh
  * verifies, commits and answers callbacks. Its store: on SQLite a client of the process's one
  * writer thread (over the port it was given), on PostgreSQL a pool of its own.
  */
+/** The delivery thread's nice value (Linux): below the ingress and store threads under CPU contention. */
+const DELIVERY_THREAD_NICE = 5;
+
 const data = workerData as DeliveryWorkerData;
 const config = deepFreeze(data.config);
 const host = parentPort!;
 const send = (message: FromDeliveryThread) => host.postMessage(message);
+lowerThreadPriority();
 
 // Log lines go to the main thread, which writes them with its own: one writer on stdout, so a
 // line of this thread can never land inside one of the main thread's (a pipe write of more
@@ -115,4 +121,19 @@ function deliveryPoolSize(poolSize: number): number {
 /** Log lines of this turn reach the main thread before it ends this thread. */
 async function flushLog(): Promise<void> {
   flushLogText();
+}
+
+/**
+ * Deliveries are background work: when the cores are busy, answering a sender (whose retries
+ * span seconds) comes first, and deliveries catch up from the database. On Linux a thread is a
+ * task with its own nice value; this one runs at DELIVERY_THREAD_NICE. Elsewhere, or when the
+ * system refuses, it runs at the process's priority.
+ */
+function lowerThreadPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, DELIVERY_THREAD_NICE);
+  } catch {
+    // Not Linux, or no /proc: same priority as the rest of the process.
+  }
 }
