@@ -107,7 +107,11 @@ describe('delivery policies end to end', () => {
     expect(shown).toMatchObject({ delivery: { status: 'dead', fallbackFor: null }, fellBackTo: 'archive' });
     const human = (await runCli(['deliveries', 'show', dead[0]!.id, '--config', ws.configPath])).stdout;
     expect(human).toMatch(/fell back to:\s+archive/);
-    expect(await metrics(relayProcess.adminPort!)).toContain('hookrelay_fallbacks_total{from="app",to="archive"} 20');
+    // Counted from the delivery thread's reports, which follow the commits.
+    await waitFor(async () => (await metrics(relayProcess.adminPort!)).includes('hookrelay_fallbacks_total{from="app",to="archive"} 20'), {
+      timeoutMs: 10_000,
+      what: 'the 20 fallbacks in /metrics',
+    });
 
     // The admin API's event detail lists the fallback delivery with what it fell back for.
     const detail = (await (await fetch(`http://127.0.0.1:${relayProcess.adminPort}/admin/api/events/${dead[0]!.eventId}`)).json()) as {

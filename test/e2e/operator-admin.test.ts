@@ -177,7 +177,10 @@ describe('admin listener end to end: /metrics after a known sequence, token, adm
     await waitFor(
       async () => {
         metrics = (await call(`${admin}/metrics`)).text;
-        return sample(metrics, 'hookrelay_deliveries{destination="bad",status="delivered"}') === 3;
+        // As above: the attempt counters and breaker states follow the delivery thread's reports.
+        return sample(metrics, 'hookrelay_deliveries{destination="bad",status="delivered"}') === 3 &&
+          (sample(metrics, 'hookrelay_delivery_attempts_total{destination="bad",outcome="delivered"}') ?? 0) >= 3 &&
+          sample(metrics, 'hookrelay_circuit_open{destination="bad"}') === 0;
       },
       { timeoutMs: 15_000, intervalMs: 200, what: 'metrics after the replay' },
     );
