@@ -117,7 +117,9 @@ describe('admin listener request bodies', () => {
     ['POST', '/admin/api/replay', '"all"', 'the body is not a JSON object'],
     ['POST', '/admin/api/replay', '[{"all":true}]', 'the body must be a JSON object'],
     ['POST', '/admin/api/replay', '{"ids":"x"}', 'ids: expected an array of delivery ids'],
-    ['POST', '/admin/api/replay', '{"ids":["a",2]}', 'ids: expected an array of delivery ids'],
+    // The key path of a wrong element, as config errors name keys; every wrong key, not only the first.
+    ['POST', '/admin/api/replay', '{"ids":["a",2]}', 'ids[1]: expected a delivery id (a string)'],
+    ['POST', '/admin/api/replay', '{"all":"yes","dryRun":1}', 'all: expected true or false; dryRun: expected true or false'],
     ['POST', '/admin/api/replay', '{"destination":5}', 'destination: expected a string'],
     ['POST', '/admin/api/replay', '{"all":"yes"}', 'all: expected true or false'],
     ['POST', '/admin/api/replay', '{"all":true,"since":{}}', 'since: expected a duration or an ISO-8601 time'],
@@ -135,6 +137,9 @@ describe('admin listener request bodies', () => {
     ['GET', '/admin/api/dead-letters?limit=1x', undefined, 'limit: expected a positive integer'],
     ['GET', '/admin/api/events?limit=5&limit=-1', undefined, 'limit: expected a positive integer'],
     ['GET', '/admin/api/runs?limit=1e3', undefined, 'limit: expected a positive integer'],
+    ['GET', '/admin/api/runs?status=late', undefined, 'status: expected one of submitted, completed, overdue, lost'],
+    ['GET', '/admin/api/runs?status=lost&status=late', undefined, 'status: expected one of submitted, completed, overdue, lost'],
+    ['GET', '/admin/api/dashboard/deliveries?status=dead&limit=-5', undefined, 'limit: expected a positive integer'],
   ])('%s %s %s -> 400 "%s"', async (method, path, body, message) => {
     expect(await call(method, path, body)).toEqual({ status: 400, json: { error: { code: 'HOOKRELAY_BAD_REQUEST', message } } });
   });
@@ -153,6 +158,19 @@ describe('admin listener request bodies', () => {
     expect(registered.json).toMatchObject({ runId: 'r-1', app: null, metadata: { invoice: 7 } });
     expect((await call('GET', '/admin/api/runs?limit=abc&limit=1&status=')).status).toBe(200);
     expect((await call('GET', '/admin/api/events?limit=')).status).toBe(200);
+  });
+
+  it.each(['[1]', '{', '"text"'])('the submit proxy refuses X-Hookrelay-Metadata %s with 400 and forwards nothing', async (metadata) => {
+    const response = await request(`${base}/cerebrium/v4/project/app/run`, {
+      method: 'POST',
+      headers: { ...JSON_TYPE, authorization: 'Bearer cerebrium-key', 'x-hookrelay-metadata': metadata },
+      body: '{}',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(await response.body.json()).toEqual({
+      error: { code: 'HOOKRELAY_BAD_REQUEST', message: 'X-Hookrelay-Metadata: expected a JSON object; nothing was forwarded' },
+    });
+    expect(received).toEqual([]);
   });
 
   const routes: [string, string, number, (padding: string) => string, number][] = [
