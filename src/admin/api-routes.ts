@@ -9,6 +9,7 @@ import { replayDeadLetters } from '../operator/replay.js';
 import { parseSince } from '../operator/since.js';
 import { readStats } from '../operator/stats.js';
 import { deadLettersQuery, deliveriesQuery, eventsQuery, idParams, readBody, readParams, readQuery, redeliverBody, replayBody } from './api-schemas.js';
+import type { StatsAnswer } from './api-types.js';
 import { jsonBody } from './json-body.js';
 import { createAdminRouter } from './request-path.js';
 
@@ -59,7 +60,7 @@ export function createApiRouter({ operator, breakerStates }: ApiRoutesDeps): Rou
       ...(await readStats(operator)),
       ...(breakerStates ? { circuits: breakerStates() } : {}),
       quarantined: await operator.store.quarantineCounts(),
-    };
+    } satisfies StatsAnswer;
   });
   router.post('/replay', jsonBody(JSON_BODY_LIMIT), async (ctx) => {
     const { since, ...selectors } = readBody(ctx, replayBody);

@@ -1,4 +1,6 @@
 import type { Context } from 'koa';
+// `ctx.request.body`, set by json-body.ts's koa-body.
+import type {} from 'koa-body';
 import { z } from 'zod';
 import { formatKeyPath } from '../config/key-path.js';
 import { HookrelayError } from '../errors.js';

@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import { readBody, readParams, readQuery, runParams, runRegistrationBody, runsQuery } from '../admin/api-schemas.js';
+import type { RunPage } from '../admin/api-types.js';
 import { jsonBody } from '../admin/json-body.js';
 import { createAdminRouter } from '../admin/request-path.js';
 import type { OperatorContext } from '../operator/context.js';
@@ -21,7 +22,7 @@ export function createRunsApiRouter(operator: OperatorContext): Router {
     ctx.body = await readRunsOverview(operator);
   });
   router.get('/runs', async (ctx) => {
-    ctx.body = await listRuns(operator, readQuery(ctx, runsQuery));
+    ctx.body = (await listRuns(operator, readQuery(ctx, runsQuery))) satisfies RunPage;
   });
   router.get('/runs/:runId', async (ctx) => {
     ctx.body = await showRun(operator, readParams(ctx, runParams).runId);
