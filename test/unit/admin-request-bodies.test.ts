@@ -144,6 +144,15 @@ describe('admin listener request bodies', () => {
     expect(await call(method, path, body)).toEqual({ status: 400, json: { error: { code: 'HOOKRELAY_BAD_REQUEST', message } } });
   });
 
+  // The values the CLI reads the same way keep the CLI's check and code (both 400).
+  it.each([
+    ['/admin/api/deliveries?status=late', 'status must be one of pending, in_flight, delivered, dead'],
+    ['/admin/api/dashboard/deliveries?status=late', 'status must be one of pending, in_flight, delivered, dead'],
+    ['/admin/api/dead-letters?since=soon', '--since: expected a duration like "30m", "12h", "2d" or an ISO-8601 time, got "soon"'],
+  ])('GET %s -> 400 HOOKRELAY_USAGE', async (path, message) => {
+    expect(await call('GET', path)).toEqual({ status: 400, json: { error: { code: 'HOOKRELAY_USAGE', message } } });
+  });
+
   it('accepts what the schemas allow: empty body as {}, nulls for optional fields, unknown fields, the last of a repeated query value', async () => {
     // An empty body reads as {}: the replay then has no selector (the CLI's usage error).
     expect((await call('POST', '/admin/api/replay', '')).json?.error?.code).toBe('HOOKRELAY_USAGE');
