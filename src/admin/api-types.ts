@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { BreakerState } from '../delivery/observer.js';
+import type { errorBody } from '../errors.js';
 import type { DeliveryList } from '../operator/deliveries.js';
 import type { RunView } from '../operator/runs.js';
 import type { StatsView } from '../operator/stats.js';
@@ -63,10 +64,8 @@ export interface DeliveryWithResponseList extends Omit<DeliveryList, 'deliveries
   deliveries: DeliveryWithResponse[];
 }
 
-/** Every refusal (4xx, 5xx) of the admin listener. */
-export interface ErrorAnswer {
-  error: { code: string; message: string };
-}
+/** Every refusal (4xx, 5xx) of the admin listener, as `errorBody` writes it. */
+export type ErrorAnswer = ReturnType<typeof errorBody>;
 
 /** `POST /admin/api/replay`'s body, as the schema accepts it. */
 export type ReplayBody = z.input<typeof replayBody>;
