@@ -8,7 +8,8 @@ import { redeliverEvent } from '../operator/redeliver.js';
 import { replayDeadLetters } from '../operator/replay.js';
 import { parseSince } from '../operator/since.js';
 import { readStats } from '../operator/stats.js';
-import { deadLettersQuery, deliveriesQuery, eventsQuery, readBody, readQuery, redeliverBody, replayBody } from './api-schemas.js';
+import { deadLettersQuery, deliveriesQuery, eventsQuery, idParams, readBody, readParams, readQuery, redeliverBody, replayBody } from './api-schemas.js';
+import type { StatsAnswer } from './api-types.js';
 import { jsonBody } from './json-body.js';
 import { createAdminRouter } from './request-path.js';
 
@@ -41,14 +42,14 @@ export function createApiRouter({ operator, breakerStates }: ApiRoutesDeps): Rou
     ctx.body = await searchEvents(operator, readQuery(ctx, eventsQuery));
   });
   router.get('/events/:id', async (ctx) => {
-    ctx.body = await getEventDetail(operator, ctx.params.id!);
+    ctx.body = await getEventDetail(operator, readParams(ctx, idParams).id);
   });
   router.get('/deliveries', async (ctx) => {
     const query = readQuery(ctx, deliveriesQuery);
     ctx.body = await listDeliveries(operator, { ...query, since: sinceOf(query.since, now()) });
   });
   router.get('/deliveries/:id', async (ctx) => {
-    ctx.body = await showDelivery(operator, ctx.params.id!);
+    ctx.body = await showDelivery(operator, readParams(ctx, idParams).id);
   });
   router.get('/dead-letters', async (ctx) => {
     const query = readQuery(ctx, deadLettersQuery);
@@ -59,7 +60,7 @@ export function createApiRouter({ operator, breakerStates }: ApiRoutesDeps): Rou
       ...(await readStats(operator)),
       ...(breakerStates ? { circuits: breakerStates() } : {}),
       quarantined: await operator.store.quarantineCounts(),
-    };
+    } satisfies StatsAnswer;
   });
   router.post('/replay', jsonBody(JSON_BODY_LIMIT), async (ctx) => {
     const { since, ...selectors } = readBody(ctx, replayBody);

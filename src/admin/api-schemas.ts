@@ -1,20 +1,21 @@
 import type { Context } from 'koa';
+// `ctx.request.body`, set by json-body.ts's koa-body.
+import type {} from 'koa-body';
 import { z } from 'zod';
+import { formatKeyPath } from '../config/key-path.js';
 import { HookrelayError } from '../errors.js';
+import { RUN_STATUSES } from '../glossary.js';
 
 /**
- * What each route of the admin listener accepts in its JSON body and its query string, as zod
- * schemas. A request that does not fit is answered 400 HOOKRELAY_BAD_REQUEST naming the first
- * field that does not (`eventId: expected a non-empty string`). Unknown fields are ignored.
+ * What each route of the admin listener accepts in its path, its query string and its JSON
+ * body, as zod schemas (the types of what it answers are in api-types.ts). A request that does
+ * not fit is answered 400 HOOKRELAY_BAD_REQUEST naming each key that does not, by its path as
+ * config errors name keys (`eventId: expected a non-empty string`, `ids[1]: expected a delivery
+ * id (a string)`). Unknown fields are ignored.
  */
 
 export function badRequest(message: string): HookrelayError {
   return new HookrelayError('HOOKRELAY_BAD_REQUEST', message);
-}
-
-/** A JSON object: not an array, not null. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const jsonBodyObject = <Shape extends z.ZodRawShape>(shape: Shape) => z.object(shape, { error: 'the body must be a JSON object' });
@@ -25,7 +26,7 @@ const jsonObject = z.record(z.string(), z.unknown(), { error: 'expected a JSON o
 
 /** `POST /admin/api/replay`: the CLI's selectors (`replay --id… | --destination | --all`, `--since`, `--dry-run`). */
 export const replayBody = jsonBodyObject({
-  ids: z.array(z.string({ error: 'expected an array of delivery ids' }), { error: 'expected an array of delivery ids' }).optional(),
+  ids: z.array(z.string({ error: 'expected a delivery id (a string)' }), { error: 'expected an array of delivery ids' }).optional(),
   destination: aString.optional(),
   all: trueOrFalse.optional(),
   since: z.union([z.string(), z.number()], { error: 'expected a duration or an ISO-8601 time' }).nullish(),
@@ -46,10 +47,29 @@ export const runRegistrationBody = jsonBodyObject({
   metadata: jsonObject.nullish(),
 });
 
+/** `POST /cerebrium/…`'s optional `X-Hookrelay-Metadata` header: a JSON object, as text. */
+export const runMetadataHeader = z
+  .string()
+  .transform((text, ctx): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON object' });
+      return z.NEVER;
+    }
+  })
+  .pipe(jsonObject);
+
 /** `POST /login` (the dashboard's token form). */
 export const loginBody = jsonBodyObject({
   token: aString,
 });
+
+/** `GET /admin/api/events/:id` (`id`: an event id) and `GET /admin/api/deliveries/:id` (a delivery id). */
+export const idParams = z.object({ id: nonEmptyString });
+
+/** `GET /admin/api/runs/:runId`. */
+export const runParams = z.object({ runId: nonEmptyString });
 
 /** A query parameter's last value when repeated; absent or empty (`?limit=`) reads as not given. */
 function lastValue(value: unknown): unknown {
@@ -64,7 +84,7 @@ const queryCount = z.preprocess(lastValue, z.string().regex(/^\d{1,9}$/, { error
 /** `GET /admin/api/events`. */
 export const eventsQuery = z.object({ query: queryText, source: queryText, limit: queryCount, cursor: queryText });
 
-/** `GET /admin/api/deliveries`; `since` is read by `parseSince`. */
+/** `GET /admin/api/deliveries`; `status` is checked by `listDeliveries` and `since` read by `parseSince`, as for the CLI (HOOKRELAY_USAGE). */
 export const deliveriesQuery = z.object({
   status: queryText,
   destination: queryText,
@@ -77,8 +97,12 @@ export const deliveriesQuery = z.object({
 /** `GET /admin/api/dead-letters`; `since` is read by `parseSince`. */
 export const deadLettersQuery = z.object({ destination: queryText, source: queryText, since: queryText, limit: queryCount, cursor: queryText });
 
-/** `GET /admin/api/runs`; `status` is read by `parseRunStatus`. */
-export const runsQuery = z.object({ status: queryText, limit: queryCount, cursor: queryText });
+/** `GET /admin/api/runs`. */
+export const runsQuery = z.object({
+  status: z.preprocess(lastValue, z.enum(RUN_STATUSES, { error: `expected one of ${RUN_STATUSES.join(', ')}` }).optional()),
+  limit: queryCount,
+  cursor: queryText,
+});
 
 /** The request's JSON body (parsed by `jsonBody` before the route) as `schema` states it; 400 otherwise. */
 export function readBody<Schema extends z.ZodType>(ctx: Context, schema: Schema): z.output<Schema> {
@@ -90,10 +114,19 @@ export function readQuery<Schema extends z.ZodType>(ctx: Context, schema: Schema
   return parsed(schema, ctx.query);
 }
 
-function parsed<Schema extends z.ZodType>(schema: Schema, value: unknown): z.output<Schema> {
+/** The route's path parameters (decoded by the router) as `schema` states them; 400 otherwise. */
+export function readParams<Schema extends z.ZodType>(ctx: Context & { params?: Record<string, string> }, schema: Schema): z.output<Schema> {
+  return parsed(schema, ctx.params ?? {});
+}
+
+/** `value` as `schema` states it, else 400 HOOKRELAY_BAD_REQUEST naming each key that does not fit. */
+export function parsed<Schema extends z.ZodType>(schema: Schema, value: unknown): z.output<Schema> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  // The top-level field: `ids: …` also for a wrong element of `ids`.
-  throw badRequest(issue.path.length === 0 ? issue.message : `${String(issue.path[0])}: ${issue.message}`);
+  throw badRequest(result.error.issues.map(issueText).join('; '));
+}
+
+/** `key.path[2]: what was expected`; a problem with the whole value (not an object) is its message alone. */
+function issueText(issue: z.core.$ZodIssue): string {
+  return issue.path.length === 0 ? issue.message : `${formatKeyPath(issue.path)}: ${issue.message}`;
 }

@@ -1,9 +1,10 @@
 import type Router from '@koa/router';
-import { readBody, readQuery, runRegistrationBody, runsQuery } from '../admin/api-schemas.js';
+import { readBody, readParams, readQuery, runParams, runRegistrationBody, runsQuery } from '../admin/api-schemas.js';
+import type { RunPage } from '../admin/api-types.js';
 import { jsonBody } from '../admin/json-body.js';
 import { createAdminRouter } from '../admin/request-path.js';
 import type { OperatorContext } from '../operator/context.js';
-import { listRuns, parseRunStatus, readRunsOverview, registerRun, showRun } from '../operator/runs.js';
+import { listRuns, readRunsOverview, registerRun, showRun } from '../operator/runs.js';
 
 /** Largest registration body read. */
 const JSON_BODY_LIMIT = 256 * 1024;
@@ -21,11 +22,10 @@ export function createRunsApiRouter(operator: OperatorContext): Router {
     ctx.body = await readRunsOverview(operator);
   });
   router.get('/runs', async (ctx) => {
-    const { status, ...page } = readQuery(ctx, runsQuery);
-    ctx.body = await listRuns(operator, { ...page, status: parseRunStatus(status) });
+    ctx.body = (await listRuns(operator, readQuery(ctx, runsQuery))) satisfies RunPage;
   });
   router.get('/runs/:runId', async (ctx) => {
-    ctx.body = await showRun(operator, ctx.params.runId!);
+    ctx.body = await showRun(operator, readParams(ctx, runParams).runId);
   });
   router.post('/runs', jsonBody(JSON_BODY_LIMIT), async (ctx) => {
     const { runId, app, project, metadata } = readBody(ctx, runRegistrationBody);

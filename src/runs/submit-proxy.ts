@@ -2,11 +2,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Middleware } from 'koa';
 import { request } from 'undici';
+import { z } from 'zod';
+import { runMetadataHeader } from '../admin/api-schemas.js';
 import { bearerMatches } from '../admin/auth.js';
 import { HookrelayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RunRegistration } from '../operator/runs.js';
-import { isPlainObject } from '../admin/api-schemas.js';
 
 /** The admin listener's path prefix that is forwarded to Cerebrium. */
 export const SUBMIT_PREFIX = '/cerebrium';
@@ -125,14 +126,9 @@ export function createSubmitProxy(deps: SubmitProxyDeps): Middleware {
 function metadataOf(headers: IncomingHttpHeaders): Record<string, unknown> | null {
   const raw = headers[METADATA_HEADER];
   if (raw === undefined) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(Array.isArray(raw) ? raw.join(',') : raw);
-  } catch {
-    value = undefined;
-  }
-  if (!isPlainObject(value)) throw new HookrelayError('HOOKRELAY_BAD_REQUEST', 'X-Hookrelay-Metadata: expected a JSON object; nothing was forwarded');
-  return value;
+  const metadata = runMetadataHeader.safeParse(Array.isArray(raw) ? raw.join(',') : raw);
+  if (!metadata.success) throw new HookrelayError('HOOKRELAY_BAD_REQUEST', 'X-Hookrelay-Metadata: expected a JSON object; nothing was forwarded');
+  return metadata.data;
 }
 
 /** `/v4/<project>/<app>/…` -> project and app; anything else -> none. */
@@ -141,6 +137,14 @@ export function appOf(path: string): { project: string | null; app: string | nul
   return match ? { project: decodeURIComponent(match[1]!), app: decodeURIComponent(match[2]!) } : { project: null, app: null };
 }
 
+/** A run id as Cerebrium writes it: a non-empty string, or a whole number. */
+const runIdValue = z.union([z.string().min(1), z.number().refine(Number.isSafeInteger).transform(String)]);
+/** A 2xx JSON answer of Cerebrium's: its `run_id`, else its `runId`. */
+const cerebriumAnswer = z
+  .looseObject({ run_id: z.unknown().optional(), runId: z.unknown().optional() })
+  .transform((answer) => answer.run_id ?? answer.runId)
+  .pipe(runIdValue);
+
 function runIdOf(answer: Buffer): string | undefined {
   let json: unknown;
   try {
@@ -148,11 +152,8 @@ function runIdOf(answer: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-  if (!isPlainObject(json)) return undefined;
-  const value = json.run_id ?? json.runId;
-  if (typeof value === 'string' && value !== '') return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  return undefined;
+  const runId = cerebriumAnswer.safeParse(json);
+  return runId.success ? runId.data : undefined;
 }
 
 /** Reads up to `limit` bytes; stops early (the iterator left open for the rest) when there is more. */

@@ -117,7 +117,9 @@ describe('admin listener request bodies', () => {
     ['POST', '/admin/api/replay', '"all"', 'the body is not a JSON object'],
     ['POST', '/admin/api/replay', '[{"all":true}]', 'the body must be a JSON object'],
     ['POST', '/admin/api/replay', '{"ids":"x"}', 'ids: expected an array of delivery ids'],
-    ['POST', '/admin/api/replay', '{"ids":["a",2]}', 'ids: expected an array of delivery ids'],
+    // The key path of a wrong element, as config errors name keys; every wrong key, not only the first.
+    ['POST', '/admin/api/replay', '{"ids":["a",2]}', 'ids[1]: expected a delivery id (a string)'],
+    ['POST', '/admin/api/replay', '{"all":"yes","dryRun":1}', 'all: expected true or false; dryRun: expected true or false'],
     ['POST', '/admin/api/replay', '{"destination":5}', 'destination: expected a string'],
     ['POST', '/admin/api/replay', '{"all":"yes"}', 'all: expected true or false'],
     ['POST', '/admin/api/replay', '{"all":true,"since":{}}', 'since: expected a duration or an ISO-8601 time'],
@@ -135,8 +137,20 @@ describe('admin listener request bodies', () => {
     ['GET', '/admin/api/dead-letters?limit=1x', undefined, 'limit: expected a positive integer'],
     ['GET', '/admin/api/events?limit=5&limit=-1', undefined, 'limit: expected a positive integer'],
     ['GET', '/admin/api/runs?limit=1e3', undefined, 'limit: expected a positive integer'],
+    ['GET', '/admin/api/runs?status=late', undefined, 'status: expected one of submitted, completed, overdue, lost'],
+    ['GET', '/admin/api/runs?status=lost&status=late', undefined, 'status: expected one of submitted, completed, overdue, lost'],
+    ['GET', '/admin/api/dashboard/deliveries?status=dead&limit=-5', undefined, 'limit: expected a positive integer'],
   ])('%s %s %s -> 400 "%s"', async (method, path, body, message) => {
     expect(await call(method, path, body)).toEqual({ status: 400, json: { error: { code: 'HOOKRELAY_BAD_REQUEST', message } } });
+  });
+
+  // The values the CLI reads the same way keep the CLI's check and code (both 400).
+  it.each([
+    ['/admin/api/deliveries?status=late', 'status must be one of pending, in_flight, delivered, dead'],
+    ['/admin/api/dashboard/deliveries?status=late', 'status must be one of pending, in_flight, delivered, dead'],
+    ['/admin/api/dead-letters?since=soon', '--since: expected a duration like "30m", "12h", "2d" or an ISO-8601 time, got "soon"'],
+  ])('GET %s -> 400 HOOKRELAY_USAGE', async (path, message) => {
+    expect(await call('GET', path)).toEqual({ status: 400, json: { error: { code: 'HOOKRELAY_USAGE', message } } });
   });
 
   it('accepts what the schemas allow: empty body as {}, nulls for optional fields, unknown fields, the last of a repeated query value', async () => {
@@ -153,6 +167,19 @@ describe('admin listener request bodies', () => {
     expect(registered.json).toMatchObject({ runId: 'r-1', app: null, metadata: { invoice: 7 } });
     expect((await call('GET', '/admin/api/runs?limit=abc&limit=1&status=')).status).toBe(200);
     expect((await call('GET', '/admin/api/events?limit=')).status).toBe(200);
+  });
+
+  it.each(['[1]', '{', '"text"'])('the submit proxy refuses X-Hookrelay-Metadata %s with 400 and forwards nothing', async (metadata) => {
+    const response = await request(`${base}/cerebrium/v4/project/app/run`, {
+      method: 'POST',
+      headers: { ...JSON_TYPE, authorization: 'Bearer cerebrium-key', 'x-hookrelay-metadata': metadata },
+      body: '{}',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(await response.body.json()).toEqual({
+      error: { code: 'HOOKRELAY_BAD_REQUEST', message: 'X-Hookrelay-Metadata: expected a JSON object; nothing was forwarded' },
+    });
+    expect(received).toEqual([]);
   });
 
   const routes: [string, string, number, (padding: string) => string, number][] = [

@@ -7,6 +7,7 @@ import { parseSince } from '../../operator/since.js';
 import type { DeliveryView } from '../../operator/views.js';
 import type { AttemptBucket } from '../../store/store.js';
 import { deliveriesQuery, readQuery } from '../api-schemas.js';
+import type { DeliveryWithResponseList } from '../api-types.js';
 import { createAdminRouter } from '../request-path.js';
 
 /** The overview chart: the last hour in 5-minute bars. */
@@ -59,7 +60,7 @@ export function createDashboardApi({ operator }: DashboardApiDeps): Router {
     const query = readQuery(ctx, deliveriesQuery);
     const since = query.since === undefined ? undefined : parseSince(query.since, nowOf(operator));
     const page = await listDeliveries(operator, { ...query, since });
-    ctx.body = { ...page, deliveries: await withLastResponses(operator, page.deliveries) };
+    ctx.body = { ...page, deliveries: await withLastResponses(operator, page.deliveries) } satisfies DeliveryWithResponseList;
   });
   return router;
 }

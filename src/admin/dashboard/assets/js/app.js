@@ -1,24 +1,55 @@
+// @ts-check
 // The dashboard's entry point: hash routes, focus on navigation, and short polling so counts
 // and lists update without a reload.
 import { getMeta, getStats } from './api.js';
-import { announce, h } from './dom.js';
+import { announce, byId, h } from './dom.js';
 import { deadLettersView } from './views/dead-letters.js';
 import { eventView } from './views/event.js';
 import { eventsView } from './views/events.js';
 import { overviewView } from './views/overview.js';
 import { runsView } from './views/runs.js';
 
+/** @typedef {import('../../../api-types.js').DashboardMeta} DashboardMeta */
+/** @typedef {import('../../../api-types.js').StatsAnswer} StatsAnswer */
+
+/**
+ * A page of the dashboard: built once per visit, mounted into <main>, then refreshed on every
+ * poll with the stats read for the nav badge.
+ * @typedef {object} View
+ * @property {string} title
+ * @property {(main: HTMLElement) => void} mount
+ * @property {(stats?: StatsAnswer) => Promise<void>} refresh
+ */
+/**
+ * Goes to a route with query parameters (empty values left out).
+ * @callback Navigate
+ * @param {string} name
+ * @param {Record<string, string | FormDataEntryValue | null>} [params]
+ * @returns {void}
+ */
+/**
+ * @callback MakeView
+ * @param {URLSearchParams} params the route's query
+ * @param {Navigate} navigate
+ * @param {string | undefined} id the event page's event id
+ * @param {DashboardMeta} meta
+ * @returns {View}
+ */
+
 const POLL_MS = 2000;
 
-const main = document.getElementById('main');
-const deadBadge = document.getElementById('nav-dead-count');
+const main = byId('main', HTMLElement);
+const deadBadge = byId('nav-dead-count', HTMLElement);
+/** @type {View | null} */
 let current = null;
 let generation = 0;
-let meta = { destinations: [], sources: [], tokenRequired: false };
+/** @type {DashboardMeta} */
+let meta = { destinations: [], destinationUrls: {}, sources: [], tokenRequired: false };
 
+/** @returns {{ name: string, params: URLSearchParams, id?: string, make: MakeView }} */
 function parseRoute() {
   const hash = location.hash.replace(/^#/, '') || '/';
-  const [path, search = ''] = hash.split('?');
+  const [path = '', search = ''] = hash.split('?');
   const params = new URLSearchParams(search);
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'events' && parts[1]) return { name: 'event', params, id: parts[1], make: eventView };
@@ -28,13 +59,14 @@ function parseRoute() {
   return { name: 'overview', params, make: overviewView };
 }
 
-/** Goes to a route with query parameters (empty values left out). */
+/** @type {Navigate} */
 export function navigate(name, params = {}) {
-  const search = new URLSearchParams(Object.entries(params).filter(([, value]) => value));
+  const search = new URLSearchParams(/** @type {[string, string][]} */ (Object.entries(params).filter(([, value]) => value)));
   const text = search.toString();
   location.hash = `#/${name === 'overview' ? '' : name}${text ? '?' + text : ''}`;
 }
 
+/** @param {{ focus: boolean }} options */
 async function show({ focus }) {
   const route = parseRoute();
   const mine = ++generation;
@@ -62,7 +94,7 @@ async function refresh(mine = generation) {
     const stats = await getStats();
     if (mine !== generation) return;
     updateBadge(stats);
-    await current.refresh(stats);
+    await current?.refresh(stats);
     if (failing) {
       failing = false;
       setProblem(null);
@@ -70,16 +102,18 @@ async function refresh(mine = generation) {
   } catch (error) {
     if (mine !== generation) return;
     failing = true;
-    setProblem(`Could not update: ${error.message}. Retrying…`);
+    setProblem(`Could not update: ${/** @type {Error} */ (error).message}. Retrying…`);
   }
 }
 
+/** @param {StatsAnswer} stats */
 function updateBadge(stats) {
   const dead = stats.deliveries.dead;
   deadBadge.textContent = dead > 0 ? dead.toLocaleString('en') : '';
   deadBadge.hidden = dead === 0;
 }
 
+/** @param {string | null} text */
 function setProblem(text) {
   let banner = document.getElementById('problem');
   if (!text) {
@@ -100,11 +134,14 @@ function setProblem(text) {
  */
 async function poll() {
   const started = performance.now();
-  if (document.visibilityState === 'visible' && !document.getElementById('confirm').open && current) await refresh();
+  if (document.visibilityState === 'visible' && !byId('confirm', HTMLDialogElement).open && current) await refresh();
   setTimeout(poll, Math.max(POLL_MS, 10 * (performance.now() - started)));
 }
 
-/** Sign-out is a JSON post like every state-changing request to the admin listener. */
+/**
+ * Sign-out is a JSON post like every state-changing request to the admin listener.
+ * @param {SubmitEvent} submit
+ */
 async function signOut(submit) {
   submit.preventDefault();
   try {
@@ -118,9 +155,9 @@ async function start() {
   try {
     meta = await getMeta();
   } catch (error) {
-    setProblem(`Could not load the dashboard: ${error.message}`);
+    setProblem(`Could not load the dashboard: ${/** @type {Error} */ (error).message}`);
   }
-  const logout = document.getElementById('logout');
+  const logout = byId('logout', HTMLFormElement);
   logout.hidden = !meta.tokenRequired;
   logout.addEventListener('submit', signOut);
   window.addEventListener('hashchange', () => void show({ focus: true }));

@@ -1,8 +1,11 @@
+// @ts-check
 // A small inline SVG bar chart: attempts per time bucket over the last hour, delivered
 // (solid) stacked under failed (hatched, so it is not told apart by colour alone; the
 // #hatch pattern is defined once in index.html). The y scale (attempts per 5-minute bar)
 // runs from 0 to a round number at or above the tallest bar.
 import { svg } from './dom.js';
+
+/** @typedef {import('../../../api-types.js').AttemptBucket} AttemptBucket */
 
 const WIDTH = 288;
 const HEIGHT = 76;
@@ -10,7 +13,10 @@ const HEIGHT = 76;
 const AXIS = 12;
 const Y_LABELS = 26;
 
-/** The smallest 1, 2 or 5 × 10^n at or above `value`: the y scale's top, so its labels are round. */
+/**
+ * The smallest 1, 2 or 5 × 10^n at or above `value`: the y scale's top, so its labels are round.
+ * @param {number} value
+ */
 export function niceCeiling(value) {
   if (value <= 1) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
@@ -21,15 +27,17 @@ export function niceCeiling(value) {
 /**
  * buckets: [{ at, delivered, failed }] from the store's attempt histogram for one destination;
  * missing buckets are empty. The chart is one image with a text summary for screen readers.
+ * @param {{ buckets: readonly Pick<AttemptBucket, 'at' | 'delivered' | 'failed'>[], since: number, until: number, bucketMs: number, label: string }} chart
  */
 export function attemptChart({ buckets, since, bucketMs, until, label }) {
   const count = Math.max(1, Math.ceil((until - since) / bucketMs));
   const slots = Array.from({ length: count }, (_, index) => ({ at: since + index * bucketMs, delivered: 0, failed: 0 }));
   for (const bucket of buckets) {
     const index = Math.floor((bucket.at - since) / bucketMs);
-    if (index >= 0 && index < count) {
-      slots[index].delivered += bucket.delivered;
-      slots[index].failed += bucket.failed;
+    const slot = slots[index];
+    if (slot) {
+      slot.delivered += bucket.delivered;
+      slot.failed += bucket.failed;
     }
   }
   const delivered = slots.reduce((sum, slot) => sum + slot.delivered, 0);
@@ -39,6 +47,7 @@ export function attemptChart({ buckets, since, bucketMs, until, label }) {
   const top = 4;
   const plotHeight = plot - top;
   const slotWidth = (WIDTH - Y_LABELS) / count;
+  /** @type {SVGGElement[]} */
   const bars = [];
   // The y scale: 0, half and the top, with faint grid lines (the half only when it is whole).
   const ticks = [0, ...(Number.isInteger(peak / 2) ? [peak / 2] : []), peak];

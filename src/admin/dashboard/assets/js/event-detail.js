@@ -1,7 +1,21 @@
-// Shapes the admin API's `GET /events/:id` answer for the event page.
+// @ts-check
+// The admin API's `GET /events/:id` answer as the event page shows it.
 
-export function normalizeEventDetail(answer) {
-  const event = answer.event ?? answer;
+/** @typedef {import('../../../api-types.js').EventDetail} EventDetail */
+
+/**
+ * The event's facts, its body as received (`bodyPreview`) with what to say about it
+ * (`bodyNote`: base64, cut short), and its deliveries each with its attempt log, as sent.
+ * @typedef {object} EventPageDetail
+ * @property {Omit<EventDetail['event'], 'body' | 'bodyEncoding' | 'bodyTruncated'> & { bodyPreview: string, bodyNote: string }} event
+ * @property {EventDetail['deliveries']} deliveries
+ */
+
+/**
+ * @param {EventDetail} answer
+ * @returns {EventPageDetail}
+ */
+export function eventPageDetail({ event, deliveries }) {
   return {
     event: {
       id: event.id,
@@ -13,10 +27,6 @@ export function normalizeEventDetail(answer) {
       bodyPreview: event.body,
       bodyNote: [event.bodyEncoding === 'base64' ? 'base64' : null, event.bodyTruncated ? 'cut short' : null].filter(Boolean).join(', '),
     },
-    deliveries: (answer.deliveries ?? event.deliveries ?? []).map((delivery) => ({
-      ...delivery,
-      attemptLog: Array.isArray(delivery.attempts) ? delivery.attempts : delivery.attemptLog ?? [],
-      attempts: Array.isArray(delivery.attempts) ? delivery.attempts.length : delivery.attempts,
-    })),
+    deliveries,
   };
 }

@@ -1,11 +1,15 @@
+// @ts-check
 // The token form: posts {"token":"…"} as JSON to /login (the admin listener refuses form
 // posts, so no page on another site can post to it either). On success the server has set the
 // HttpOnly session cookie and the dashboard loads; a wrong token is shown in the alert.
 
-const form = document.getElementById('login');
-const field = document.getElementById('token');
-const error = document.getElementById('login-error');
+import { byId } from './dom.js';
 
+const form = byId('login', HTMLFormElement);
+const field = byId('token', HTMLInputElement);
+const error = byId('login-error', HTMLElement);
+
+/** @param {string} text */
 function showError(text) {
   error.textContent = text;
   error.hidden = false;
@@ -16,7 +20,7 @@ function showError(text) {
 
 form.addEventListener('submit', async (submit) => {
   submit.preventDefault();
-  const button = form.querySelector('button[type=submit]');
+  const button = /** @type {HTMLButtonElement} */ (form.querySelector('button[type=submit]'));
   button.disabled = true;
   try {
     const response = await fetch('/login', {
@@ -32,7 +36,7 @@ form.addEventListener('submit', async (submit) => {
     }
     showError(response.status === 401 ? 'That token is not the admin token. Try again.' : `Sign-in failed (HTTP ${response.status}). Try again.`);
   } catch (failure) {
-    showError(`Sign-in failed: ${failure.message}. Try again.`);
+    showError(`Sign-in failed: ${/** @type {Error} */ (failure).message}. Try again.`);
   } finally {
     button.disabled = false;
   }

@@ -1,13 +1,17 @@
+// @ts-check
 // Dead letters: filter by destination, source and age; cursor pages (fast on 100,000 rows);
 // Replay one, a selection, or everything matching the filter, each after a confirmation
 // that says how many deliveries will be sent.
 import { listDeliveries, listDeliveriesWithResponses, replay } from '../api.js';
 import { confirmAction } from '../confirm.js';
-import { announce, h, plural, replaceKeepingFocus, timeAgo } from '../dom.js';
+import { announce, byId, h, plural, replaceKeepingFocus, timeAgo } from '../dom.js';
+
+/** @typedef {import('../../../../api-types.js').DeliveryWithResponse} DeliveryWithResponse */
 
 const PAGE = 50;
 /** Ids per replay request and per listing page when collecting ids (the admin API's page limit). */
 const ID_BATCH = 1000;
+/** @type {[string, string][]} */
 export const AGES = [
   ['', 'Any time'],
   ['15m', 'Last 15 minutes'],
@@ -15,12 +19,14 @@ export const AGES = [
   ['24h', 'Last 24 hours'],
   ['7d', 'Last 7 days'],
 ];
+/** @type {Record<string, number>} */
 const AGE_MS = { '15m': 15 * 60_000, '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
 
 /**
  * What the destination last said (the start of its response body), not the status again: the
  * status has its own column. Without a body (a timeout, a refused connection, an empty answer)
  * the attempt's error says what happened.
+ * @param {DeliveryWithResponse} delivery
  */
 function lastError(delivery) {
   if (delivery.lastResponseSnippet) return h('pre', { class: 'snippet', 'data-last-response': '' }, delivery.lastResponseSnippet);
@@ -28,19 +34,40 @@ function lastError(delivery) {
   return h('span', { class: 'muted' }, delivery.lastStatus ? 'empty response' : '—');
 }
 
+/**
+ * A filter option whose value is its text.
+ * @param {string} name
+ * @returns {[string, string]}
+ */
+const nameOption = (name) => [name, name];
+
+/** @type {import('../app.js').MakeView} */
 export function deadLettersView(params, navigate, _id, meta) {
+  const age = params.get('age') ?? '';
   const filter = {
     destination: params.get('destination') ?? '',
     source: params.get('source') ?? '',
-    age: AGE_MS[params.get('age')] ? params.get('age') : '',
+    age: AGE_MS[age] ? age : '',
   };
+  /** @type {Set<string>} */
   const selected = new Set();
-  /** Cursors of the pages before the current one (for "Previous page"). */
+  /**
+   * Cursors of the pages before the current one (for "Previous page").
+   * @type {string[]}
+   */
   const cursors = [];
   let cursor = '';
+  /** @type {DeliveryWithResponse[]} */
   let rows = [];
+  /** @type {string | null} */
   let nextCursor = null;
 
+  /**
+   * @param {string} name
+   * @param {string} label
+   * @param {[string, string][]} options
+   * @param {string} value
+   */
   const select = (name, label, options, value) =>
     h('div', { class: 'field' },
       h('label', { for: `filter-${name}` }, label),
@@ -53,8 +80,8 @@ export function deadLettersView(params, navigate, _id, meta) {
       const data = new FormData(form);
       navigate('dead-letters', { destination: data.get('destination'), source: data.get('source'), age: data.get('age') });
     } },
-    select('destination', 'Destination', [['', 'All destinations'], ...meta.destinations.map((name) => [name, name])], filter.destination),
-    select('source', 'Source', [['', 'All sources'], ...meta.sources.map((name) => [name, name])], filter.source),
+    select('destination', 'Destination', [['', 'All destinations'], ...meta.destinations.map(nameOption)], filter.destination),
+    select('source', 'Source', [['', 'All sources'], ...meta.sources.map(nameOption)], filter.source),
     select('age', 'Died', AGES, filter.age),
     h('button', { type: 'submit' }, 'Apply filter'),
   );
@@ -70,11 +97,11 @@ export function deadLettersView(params, navigate, _id, meta) {
   const previous = h('button', { type: 'button', onclick: () => goPage(cursors.pop() ?? '') }, 'Previous page');
   const next = h('button', { type: 'button', onclick: () => {
     cursors.push(cursor);
-    goPage(nextCursor);
+    goPage(nextCursor ?? '');
   } }, 'Next page');
 
   /** The age filter as an instant (ISO-8601), fixed once per action so counts and replays agree. */
-  const since = () => (filter.age ? new Date(Date.now() - AGE_MS[filter.age]).toISOString() : undefined);
+  const since = () => (filter.age ? new Date(Date.now() - (AGE_MS[filter.age] ?? 0)).toISOString() : undefined);
 
   function render() {
     replaceKeepingFocus(
@@ -92,13 +119,14 @@ export function deadLettersView(params, navigate, _id, meta) {
     next.hidden = !nextCursor;
   }
 
+  /** @param {DeliveryWithResponse} delivery */
   function row(delivery) {
     const label = `${delivery.dedupeKey} to ${delivery.destination}`;
     return h('tr', { 'data-delivery': delivery.id },
       h('td', {}, h('input', {
         type: 'checkbox', 'data-key': `select-${delivery.id}`, checked: selected.has(delivery.id), 'aria-label': `Select ${label}`,
         onchange: (event) => {
-          event.target.checked ? selected.add(delivery.id) : selected.delete(delivery.id);
+          /** @type {HTMLInputElement} */ (event.target).checked ? selected.add(delivery.id) : selected.delete(delivery.id);
           render();
         },
       })),
@@ -132,13 +160,19 @@ export function deadLettersView(params, navigate, _id, meta) {
     render();
   }
 
+  /** @param {string} to */
   async function goPage(to) {
     cursor = to;
     selected.clear();
     await load();
-    document.getElementById('dead-letters-table').focus();
+    byId('dead-letters-table', HTMLTableElement).focus();
   }
 
+  /**
+   * @param {number} count
+   * @param {string} what
+   * @param {() => Promise<number>} send resolves with the number replayed
+   */
   async function confirmAndReplay(count, what, send) {
     if (count === 0) {
       announce('No dead letters match: nothing to replay.');
@@ -161,6 +195,10 @@ export function deadLettersView(params, navigate, _id, meta) {
     result.focus();
   }
 
+  /**
+   * @param {string[]} ids
+   * @param {string} [at]
+   */
   const replayIds = async (ids, at) => {
     let replayed = 0;
     for (let offset = 0; offset < ids.length; offset += ID_BATCH) {
@@ -169,6 +207,7 @@ export function deadLettersView(params, navigate, _id, meta) {
     return replayed;
   };
 
+  /** @param {DeliveryWithResponse} delivery */
   const replayOne = (delivery) =>
     confirmAndReplay(1, `${delivery.dedupeKey} to ${delivery.destination}`, () => replayIds([delivery.id]));
   const replaySelection = () => {
@@ -190,7 +229,9 @@ export function deadLettersView(params, navigate, _id, meta) {
     await confirmAndReplay(matched, 'every dead letter matching the filter', async () => (await replay(selector)).replayed);
   }
 
+  /** @param {string | undefined} at */
   async function matchingIds(at) {
+    /** @type {string[]} */
     const ids = [];
     let after = '';
     do {
@@ -204,6 +245,7 @@ export function deadLettersView(params, navigate, _id, meta) {
   }
 
   const result = h('p', { id: 'replay-result', class: 'notice', tabindex: '-1', hidden: true });
+  /** @param {string} text */
   function showResult(text) {
     result.textContent = text;
     result.hidden = false;

@@ -1,16 +1,27 @@
+// @ts-check
 // One event: what was received, and each of its deliveries with every attempt.
 import { ApiError, getEvent, redeliver, replay } from '../api.js';
 import { confirmAction } from '../confirm.js';
 import { announce, bytes, h, isoTime, plural, replaceKeepingFocus, statusBadge, timeAgo } from '../dom.js';
-import { normalizeEventDetail } from '../event-detail.js';
+import { eventPageDetail } from '../event-detail.js';
 import { destinationUrl } from './overview.js';
 
-export function eventView(params, navigate, id, meta) {
+/** @typedef {import('../../../../api-types.js').AttemptView} AttemptView */
+/** @typedef {import('../../../../api-types.js').BreakerState} BreakerState */
+/** @typedef {import('../../../../api-types.js').EventDetail['deliveries'][number]} DeliveryWithAttempts */
+/** @typedef {import('../event-detail.js').EventPageDetail['event']} PageEvent */
+/** @typedef {import('../app.js').View} View */
+
+/** @type {import('../app.js').MakeView} */
+export function eventView(params, navigate, eventId, meta) {
+  // The route names this page only with an event id.
+  const id = eventId ?? '';
   const details = h('div', { id: 'event-details' });
   const deliveries = h('div', { id: 'event-deliveries' });
   // Redraw only what changed: an open <details> or a scrolled snippet must survive polling.
   let shownEvent = false;
   let shownDeliveries = '';
+  /** @type {View} */
   const view = {
     title: `Event ${id}`,
     mount(main) {
@@ -26,7 +37,7 @@ export function eventView(params, navigate, id, meta) {
       const breakers = stats?.circuits ?? {};
       let detail;
       try {
-        detail = normalizeEventDetail(await getEvent(id));
+        detail = eventPageDetail(await getEvent(id));
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) {
           replaceKeepingFocus(details, h('p', { role: 'alert' }, 'No event has this id (it may have been pruned).'));
@@ -46,21 +57,25 @@ export function eventView(params, navigate, id, meta) {
           fact('Run ID / dedupe key', h('code', { class: 'key-cell' }, event.dedupeKey)),
           fact('Received', isoTime(event.receivedAt)),
           fact('Content type', event.contentType),
-          event.size === undefined ? null : fact('Size', bytes(event.size))),
-        event.bodyPreview === undefined ? null : bodyDetails(event),
+          fact('Size', bytes(event.size))),
+        bodyDetails(event),
       );
       shownEvent = true;
       replaceKeepingFocus(
         deliveries,
         detail.deliveries.length === 0
           ? h('p', { class: 'muted' }, 'This event has no deliveries.')
-          : detail.deliveries.map((delivery) => deliverySection(delivery, event, view, detail.deliveries, { breakers, urls: meta?.destinationUrls ?? {} })),
+          : detail.deliveries.map((delivery) => deliverySection(delivery, event, view, detail.deliveries, { breakers, urls: meta.destinationUrls })),
       );
     },
   };
   return view;
 }
 
+/**
+ * @param {string} label
+ * @param {import('../dom.js').Child} value
+ */
 function fact(label, value) {
   return h('div', {}, h('dt', {}, label), h('dd', {}, value));
 }
@@ -68,6 +83,7 @@ function fact(label, value) {
 /**
  * The body as received: a JSON body indented (when it is whole and parses), anything else as
  * text. Always a text node (never markup), so a body holding HTML or script shows as text.
+ * @param {Pick<PageEvent, 'bodyPreview' | 'bodyNote'>} event
  */
 export function bodyDetails(event) {
   const json = event.bodyNote === '' ? prettyJson(event.bodyPreview) : null;
@@ -77,6 +93,7 @@ export function bodyDetails(event) {
     h('pre', { class: 'snippet body', 'data-body': json === null ? 'raw' : 'json' }, json ?? event.bodyPreview));
 }
 
+/** @param {string} text */
 function prettyJson(text) {
   try {
     const value = JSON.parse(text);
@@ -90,6 +107,9 @@ function prettyJson(text) {
  * Why a delivery that is not finished waits: its destination's circuit breaker (open: nothing
  * is sent until it lets a trial through), its backoff (the next attempt's time), or nothing
  * but a free sending slot. Null for delivered and dead ones.
+ * @param {Pick<DeliveryWithAttempts, 'status' | 'nextAttemptAt' | 'destination'>} delivery
+ * @param {BreakerState | undefined} breaker
+ * @param {number} [now]
  */
 export function waitReason(delivery, breaker, now = Date.now()) {
   if (delivery.status === 'in_flight') {
@@ -114,6 +134,7 @@ export function waitReason(delivery, breaker, now = Date.now()) {
   return h('p', { class: 'wait-reason', 'data-wait': 'due' }, `Due now: waiting for a free sending slot to ${delivery.destination}.`);
 }
 
+/** @param {number} ms */
 function untilText(ms) {
   const seconds = Math.max(1, Math.round(ms / 1000));
   if (seconds < 120) return `${seconds} s`;
@@ -121,12 +142,22 @@ function untilText(ms) {
   return minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
 }
 
-/** An attempt's error, unless it only repeats its status ("HTTP 503" beside 503). */
+/**
+ * An attempt's error, unless it only repeats its status ("HTTP 503" beside 503).
+ * @param {AttemptView} attempt
+ */
 function attemptError(attempt) {
   if (!attempt.error || attempt.error === `HTTP ${attempt.statusCode}`) return '—';
   return [attempt.errorCode ? h('code', {}, attempt.errorCode) : null, ' ', attempt.error];
 }
 
+/**
+ * @param {DeliveryWithAttempts} delivery
+ * @param {PageEvent} event
+ * @param {View} view
+ * @param {DeliveryWithAttempts[]} all the event's deliveries
+ * @param {{ breakers: Record<string, BreakerState>, urls: Record<string, string> }} context
+ */
 function deliverySection(delivery, event, view, all, { breakers, urls }) {
   const headingId = `delivery-${delivery.id}`;
   // A dead delivery whose destination has a fallback: the fallback's delivery names it.
@@ -173,6 +204,10 @@ function deliverySection(delivery, event, view, all, { breakers, urls }) {
   );
 }
 
+/**
+ * @param {DeliveryWithAttempts} delivery
+ * @param {View} view
+ */
 async function replayOne(delivery, view) {
   const ok = await confirmAction({
     title: 'Replay 1 dead delivery?',
@@ -185,6 +220,11 @@ async function replayOne(delivery, view) {
   await view.refresh();
 }
 
+/**
+ * @param {DeliveryWithAttempts} delivery
+ * @param {PageEvent} event
+ * @param {View} view
+ */
 async function redeliverOne(delivery, event, view) {
   const ok = await confirmAction({
     title: 'Redeliver this event?',

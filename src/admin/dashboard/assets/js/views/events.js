@@ -1,9 +1,13 @@
+// @ts-check
 // Recent events, newest first, searchable by run_id / dedupe key (or event id).
 import { findEvents } from '../api.js';
 import { bytes, h, plural, replaceKeepingFocus, statusBadge, timeAgo } from '../dom.js';
 
+/** @typedef {import('../../../../api-types.js').DeliveryView['status']} DeliveryStatus */
+
 const PAGE = 50;
 
+/** @type {import('../app.js').MakeView} */
 export function eventsView(params, navigate) {
   const query = params.get('q') ?? '';
   const cursor = params.get('cursor') ?? '';
@@ -62,7 +66,7 @@ export function eventsView(params, navigate) {
                 h('td', {}, event.source),
                 h('td', { class: 'key-cell' }, h('code', {}, event.dedupeKey)),
                 h('td', {}, h('a', { href: `#/events/${encodeURIComponent(event.id)}`, 'data-key': `event-${event.id}` }, event.id)),
-                h('td', { class: 'delivery-statuses' }, deliveryStatuses(event.deliveries ?? {})),
+                h('td', { class: 'delivery-statuses' }, deliveryStatuses(event.deliveries)),
                 h('td', { class: 'num' }, bytes(event.size)))),
       );
       replaceKeepingFocus(
@@ -74,7 +78,10 @@ export function eventsView(params, navigate) {
   };
 }
 
-/** One "destination status" pair per delivery; the event page says why a pending one waits. */
+/**
+ * One "destination status" pair per delivery; the event page says why a pending one waits.
+ * @param {Record<string, DeliveryStatus>} byDestination
+ */
 function deliveryStatuses(byDestination) {
   const entries = Object.entries(byDestination);
   if (entries.length === 0) return h('span', { class: 'muted' }, 'none');
@@ -82,6 +89,7 @@ function deliveryStatuses(byDestination) {
     h('li', { 'data-destination': destination, 'data-status': status }, destination, ' ', statusBadge(status))));
 }
 
+/** @param {Record<string, string>} params */
 function hashFor(params) {
   const search = new URLSearchParams(Object.entries(params).filter(([, value]) => value));
   const text = search.toString();

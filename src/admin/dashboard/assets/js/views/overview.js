@@ -1,9 +1,20 @@
+// @ts-check
 // Overview: totals, then one card per destination with its circuit breaker, its delivery
 // counts and its attempts over the last hour.
 import { getAttemptHistory } from '../api.js';
 import { attemptChart } from '../chart.js';
 import { h, replaceKeepingFocus } from '../dom.js';
 
+/** @typedef {import('../../../../api-types.js').AttemptHistory} AttemptHistory */
+/** @typedef {import('../../../../api-types.js').BreakerState} BreakerState */
+/** @typedef {import('../../../../api-types.js').StatsAnswer} StatsAnswer */
+/** @typedef {import('../../../../api-types.js').StatusCounts} StatusCounts */
+/**
+ * What every destination card is drawn from.
+ * @typedef {{ stats: StatsAnswer, history: AttemptHistory, breakers: Record<string, BreakerState>, urls: Record<string, string> }} Overview
+ */
+
+/** @type {[keyof StatusCounts, string][]} */
 const COUNTS = [
   ['pending', 'Pending'],
   ['inFlight', 'In flight'],
@@ -14,12 +25,15 @@ const COUNTS = [
 /** The chart has 5-minute bars: re-read the attempt log when counts moved, else every 15 s. */
 const HISTORY_MAX_AGE_MS = 15_000;
 
+/** @type {Record<BreakerState, string>} */
 const BREAKER_TEXT = { closed: 'closed', open: 'open', half_open: 'half-open' };
 
+/** @type {import('../app.js').MakeView} */
 export function overviewView(_params, _navigate, _id, meta) {
   const totals = h('dl', { class: 'totals', id: 'totals' });
   const quarantine = h('div', { id: 'quarantine' });
   const cards = h('div', { class: 'cards', id: 'destinations' });
+  /** @type {AttemptHistory | null} */
   let history = null;
   let historyAt = 0;
   let countsSeen = '';
@@ -34,25 +48,27 @@ export function overviewView(_params, _navigate, _id, meta) {
       );
     },
     async refresh(stats) {
+      if (!stats) return;
       const counts = JSON.stringify(stats.destinations);
       if (!history || counts !== countsSeen || Date.now() - historyAt > HISTORY_MAX_AGE_MS) {
         countsSeen = counts;
         history = await getAttemptHistory();
         historyAt = Date.now();
       }
-      const overview = { stats, history, breakers: stats.circuits ?? {}, urls: meta.destinationUrls ?? {} };
+      /** @type {Overview} */
+      const overview = { stats, history, breakers: stats.circuits ?? {}, urls: meta.destinationUrls };
       replaceKeepingFocus(
         totals,
         total('Events', stats.events, 'events'),
         COUNTS.map(([key, label]) => total(label, stats.deliveries[key], key)),
       );
-      replaceKeepingFocus(quarantine, quarantineWarning(stats.quarantined ?? {}));
-      const names = Object.keys(stats.destinations);
+      replaceKeepingFocus(quarantine, quarantineWarning(stats.quarantined));
+      const destinations = Object.entries(stats.destinations);
       replaceKeepingFocus(
         cards,
-        names.length === 0
+        destinations.length === 0
           ? h('p', { class: 'muted' }, 'No destinations are configured.')
-          : names.map((name) => destinationCard(name, stats.destinations[name], overview)),
+          : destinations.map(([name, counts]) => destinationCard(name, counts, overview)),
       );
     },
   };
@@ -62,6 +78,7 @@ export function overviewView(_params, _navigate, _id, meta) {
  * Rejected callbacks kept in quarantine: each is a result a wrong or rotated secret (or a
  * sender's clock) would have lost; Cerebrium never retries a 401.
  */
+/** @param {Record<string, number>} bySource */
 function quarantineWarning(bySource) {
   const held = Object.entries(bySource).filter(([, count]) => count > 0);
   if (held.length === 0) return [];
@@ -72,10 +89,20 @@ function quarantineWarning(bySource) {
     '). Check the source\'s secrets and the sender\'s clock, then run hookrelay quarantine release.');
 }
 
+/**
+ * @param {string} label
+ * @param {number} value
+ * @param {string} key
+ */
 function total(label, value, key) {
   return h('div', { class: `total total-${key}${value > 0 ? ' nonzero' : ''}`, 'data-count': key }, h('dt', {}, label), h('dd', {}, value.toLocaleString('en')));
 }
 
+/**
+ * @param {string} name
+ * @param {StatusCounts} counts
+ * @param {Overview} overview
+ */
 function destinationCard(name, counts, overview) {
   const breaker = overview.breakers[name] ?? 'closed';
   const headingId = `destination-${name}`;
@@ -84,7 +111,7 @@ function destinationCard(name, counts, overview) {
     { class: `card breaker-${breaker}`, 'aria-labelledby': headingId, 'data-destination': name },
     h('header', {},
       h('h3', { id: headingId }, name),
-      h('span', { class: `badge breaker breaker-${breaker}`, 'data-breaker': breaker }, `circuit ${BREAKER_TEXT[breaker] ?? breaker}`)),
+      h('span', { class: `badge breaker breaker-${breaker}`, 'data-breaker': breaker }, `circuit ${BREAKER_TEXT[breaker]}`)),
     destinationUrl(overview.urls[name]),
     h('dl', { class: 'counts' },
       COUNTS.map(([key, label]) =>
@@ -92,7 +119,7 @@ function destinationCard(name, counts, overview) {
           h('dt', {}, label),
           h('dd', {}, key === 'dead' && counts.dead > 0
             ? h('a', { href: `#/dead-letters?destination=${encodeURIComponent(name)}`, 'data-key': `dead-${name}` }, counts.dead.toLocaleString('en'))
-            : (counts[key] ?? 0).toLocaleString('en'))))),
+            : counts[key].toLocaleString('en'))))),
     h('figure', {},
       attemptChart({
         buckets: overview.history.buckets.filter((bucket) => bucket.destination === name),
@@ -105,7 +132,10 @@ function destinationCard(name, counts, overview) {
   );
 }
 
-/** Where a destination sends, with its password and query values masked by the relay. */
+/**
+ * Where a destination sends, with its password and query values masked by the relay.
+ * @param {string | undefined} url
+ */
 export function destinationUrl(url) {
   return url ? h('p', { class: 'destination-url' }, h('code', { 'data-url': '' }, url)) : null;
 }

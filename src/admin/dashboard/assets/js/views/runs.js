@@ -1,9 +1,14 @@
+// @ts-check
 // Runs: tracked Cerebrium runs. Counts per status, the completion rate, processing times over
 // the last hour, and the runs whose callback did not come (overdue, lost) with their app and
 // metadata, filterable by status and app.
 import { ApiError, getRunsOverview, listRuns } from '../api.js';
 import { h, plural, replaceKeepingFocus, svg, timeAgo } from '../dom.js';
 
+/** @typedef {import('../../../../api-types.js').RunsOverview} RunsOverview */
+/** @typedef {import('../../../../api-types.js').RunView['status']} RunStatus */
+
+/** @type {[RunStatus, string][]} */
 const STATUSES = [
   ['submitted', 'Submitted'],
   ['completed', 'Completed'],
@@ -12,8 +17,11 @@ const STATUSES = [
 ];
 const PAGE = 200;
 
+/** @type {import('../app.js').MakeView} */
 export function runsView(params, navigate) {
-  const status = ['overdue', 'lost'].includes(params.get('status')) ? params.get('status') : '';
+  const asked = params.get('status');
+  /** @type {'' | 'overdue' | 'lost'} */
+  const status = asked === 'overdue' || asked === 'lost' ? asked : '';
   const app = params.get('app') ?? '';
   const totals = h('dl', { class: 'totals', id: 'run-totals' });
   const rate = h('p', { id: 'run-completion', class: 'muted' });
@@ -73,6 +81,7 @@ export function runsView(params, navigate) {
         : `Completion rate: ${(overview.completionRate * 100).toFixed(1)} % of the runs no longer waiting had their callback.`;
       replaceKeepingFocus(chart, durationChart(overview.chart), h('figcaption', {}, 'Median (bar) and 95th percentile (tick) from submission to callback, last hour'));
 
+      /** @type {RunStatus[]} */
       const statuses = status ? [status] : ['overdue', 'lost'];
       const pages = await Promise.all(statuses.map((one) => listRuns({ status: one, limit: PAGE })));
       const runs = pages.flatMap((page) => page.runs)
@@ -95,6 +104,11 @@ export function runsView(params, navigate) {
   };
 }
 
+/**
+ * @param {string} label
+ * @param {number} value
+ * @param {RunStatus} key
+ */
 function total(label, value, key) {
   return h('div', { class: `total total-run-${key}${value > 0 ? ' nonzero' : ''}`, 'data-run-count': key }, h('dt', {}, label), h('dd', {}, value.toLocaleString('en')));
 }
@@ -103,7 +117,10 @@ const WIDTH = 576;
 const HEIGHT = 96;
 const AXIS = 12;
 
-/** Bars of the median per 5-minute bucket, a tick at the 95th percentile; one image with a text summary. */
+/**
+ * Bars of the median per 5-minute bucket, a tick at the 95th percentile; one image with a text summary.
+ * @param {RunsOverview['chart']} chart
+ */
 function durationChart({ since, until, bucketMs, buckets }) {
   const count = Math.max(1, Math.ceil((until - since) / bucketMs));
   const peak = Math.max(1, ...buckets.map((bucket) => bucket.p95Ms));
@@ -122,7 +139,8 @@ function durationChart({ since, until, bucketMs, buckets }) {
       svg('rect', { x, y: plot - median, width, height: median, class: 'ok' }),
       svg('line', { x1: x, x2: x + width, y1: p95, y2: p95, class: 'p95' }));
   });
-  const slowest = buckets.length === 0 ? null : Math.max(...buckets.map((bucket) => bucket.p95Ms));
+  // Read only when a run completed, so when there is a bucket.
+  const slowest = Math.max(0, ...buckets.map((bucket) => bucket.p95Ms));
   const label = completed === 0
     ? 'No run completed in the last hour'
     : `${plural(completed, 'run')} completed in the last hour; slowest 95th percentile ${seconds(slowest)}`;
@@ -133,6 +151,7 @@ function durationChart({ since, until, bucketMs, buckets }) {
     svg('text', { x: WIDTH, y: HEIGHT - 1, class: 'tick', 'text-anchor': 'end' }, `now · top ${seconds(peak)}`));
 }
 
+/** @param {number} ms */
 function seconds(ms) {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
