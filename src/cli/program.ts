@@ -13,12 +13,14 @@ import { registerRuns } from './commands/runs.js';
 import { registerSendTest } from './commands/send-test.js';
 import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
+import { provideCliContext } from './context.js';
 import { hookrelayVersion } from '../version.js';
 
 /**
  * Every command and option is registered here at once and cheaply (commander only), so help,
- * usage errors and their exit code 2 need nothing else; each command loads what its action
- * needs (config, storage, HTTP clients, the relay itself) only when it runs.
+ * usage errors and their exit code 2 need nothing else; each command's action imports what it
+ * needs (its operation in src/operator/, storage, HTTP clients, the relay itself) only when it
+ * runs. The preAction hook gives the running command its config and store (context.ts).
  */
 export function buildProgram(): Command {
   const program = new Command('hookrelay')
@@ -27,6 +29,7 @@ export function buildProgram(): Command {
     .version(hookrelayVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  provideCliContext(program);
   registerServe(program);
   registerCheckConfig(program);
   registerStats(program);

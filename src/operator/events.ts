@@ -53,6 +53,11 @@ export async function getEventDetail({ store }: OperatorContext, eventId: string
   };
 }
 
+/** The whole stored body of an event (`events show --body`); empty when the event is gone meanwhile. */
+export async function readEventBody({ store }: OperatorContext, eventId: string): Promise<Buffer> {
+  return (await store.getEvent(eventId))?.body ?? Buffer.alloc(0);
+}
+
 export interface EventSearch {
   /** A dedupe key (e.g. a run_id) or an event id, or the start of one. */
   query?: string;
@@ -102,7 +107,8 @@ async function deliveryStatuses(store: OperatorContext['store'], eventId: string
   return Object.fromEntries((await store.listDeliveriesOfEvent(eventId)).map((delivery) => [delivery.destination, delivery.status]));
 }
 
-function decodeUtf8(bytes: Buffer): string | null {
+/** The bytes as text when they are valid UTF-8, else null. */
+export function decodeUtf8(bytes: Buffer): string | null {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {

@@ -1,23 +1,32 @@
 import type { Command } from 'commander';
-import { HookrelayError } from '../../errors.js';
-import { withCommonOptions } from './common-options.js';
-import type { QuarantineListOptions, QuarantineReleaseOptions } from './quarantine-action.js';
+import type { ReleaseRequest } from '../../operator/quarantine.js';
+import { cliContext } from '../context.js';
+import { formatTable, printJson } from '../format.js';
+import { commandGroup, withCommonOptions, type GlobalOptions } from './common-options.js';
+
+interface QuarantineListOptions extends GlobalOptions {
+  source?: string;
+}
+
+interface QuarantineReleaseOptions extends GlobalOptions {
+  id?: string[];
+  source?: string;
+  all?: boolean;
+  force?: boolean;
+}
 
 export function registerQuarantine(program: Command): void {
-  const quarantine = program
-    .command('quarantine')
-    .description('callbacks rejected for their signature or timestamp, kept by sources with quarantine set')
-    // Without a known subcommand, whatever follows is answered with one usage line (exit 2).
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => {
-      throw new HookrelayError('HOOKRELAY_USAGE', 'quarantine needs a subcommand: quarantine list, quarantine release');
-    });
+  const quarantine = commandGroup(
+    program,
+    'quarantine',
+    'callbacks rejected for their signature or timestamp, kept by sources with quarantine set',
+    'quarantine list, quarantine release',
+  );
 
   withCommonOptions(quarantine.command('list'))
     .description('quarantined callbacks, newest first (JSON lines with --json)')
     .option('--source <name>', 'only this source')
-    .action(async (options: QuarantineListOptions) => (await import('./quarantine-action.js')).runQuarantineList(options));
+    .action(runQuarantineList);
 
   withCommonOptions(quarantine.command('release'))
     .description('verify quarantined callbacks again with the current secrets and ingest those that pass; the rest stay')
@@ -25,5 +34,53 @@ export function registerQuarantine(program: Command): void {
     .option('--source <name>', "this source's quarantined callbacks")
     .option('--all', 'every quarantined callback')
     .option('--force', 'ingest without verifying (an explicit operator decision, logged)')
-    .action(async (options: QuarantineReleaseOptions) => (await import('./quarantine-action.js')).runQuarantineRelease(options));
+    .action(runQuarantineRelease);
+}
+
+/** `quarantine list`: what rejected callbacks are held, newest first. */
+async function runQuarantineList(options: QuarantineListOptions, command: Command): Promise<void> {
+  const { listQuarantine } = await import('../../operator/quarantine.js');
+  const entries = await cliContext(command).withStore((context) => listQuarantine(context, { source: options.source }));
+  if (options.json) {
+    for (const entry of entries) printJson(entry);
+    return;
+  }
+  if (entries.length === 0) {
+    process.stdout.write('nothing quarantined\n');
+    return;
+  }
+  process.stdout.write(
+    formatTable([['id', 'source', 'reason', 'received at', 'bytes'], ...entries.map((e) => [e.id, e.source, e.reason, e.receivedAt, String(e.size)])]) +
+      '\nRelease with: hookrelay quarantine release --source NAME (or --id ID..., --all) once the secret is in the config.\n',
+  );
+}
+
+/** `quarantine release`: verifies again with the current secrets and ingests what passes. */
+async function runQuarantineRelease(options: QuarantineReleaseOptions, command: Command): Promise<void> {
+  const { checkReleaseUsage, releaseQuarantined } = await import('../../operator/quarantine.js');
+  const { createLogger } = await import('../../log.js');
+  const request: ReleaseRequest = {
+    ids: options.id?.flatMap((value) => value.split(',')).filter(Boolean),
+    source: options.source,
+    all: options.all,
+    force: options.force === true,
+  };
+  checkReleaseUsage(request);
+  // Unlike the read-only commands, a release verifies: it needs the sources' secrets.
+  const cli = cliContext(command);
+  const { config } = cli.loadConfig();
+  // Log lines (a forced release, an undecodable body) go to stderr; stdout carries the result.
+  const log = createLogger({ level: 'warn', destination: process.stderr });
+  const result = await cli.withStore((context) => releaseQuarantined(context, request, log), config);
+  if (options.json) {
+    printJson(result);
+    return;
+  }
+  const left = result.matched - result.released;
+  process.stdout.write(
+    `released ${result.released} of ${result.matched} quarantined callback${result.matched === 1 ? '' : 's'}` +
+      (left > 0 ? ` (${left} left: their signature does not verify with the current secrets, or their source is gone)` : '') +
+      (result.released > 0 ? '; a running serve delivers them as any other event' : '') +
+      '\n',
+  );
 }
