@@ -9,7 +9,7 @@ import type { QuarantineLimits, Store } from '../store/store.js';
 import { createEventBuilder } from './new-event.js';
 import { readRawBody, tooLarge } from './read-body.js';
 import { trackRequests } from './request-tracker.js';
-import { createVerifier } from './verify/index.js';
+import { createVerifier } from './verify.js';
 
 /** After SIGTERM, how long requests on already open keep-alive connections are still answered. */
 const KEEP_ALIVE_DRAIN_MS = 500;
