@@ -4,10 +4,10 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from '../config/load.js';
 import { errorBody, httpStatusFor, isHookrelayError, HookrelayError } from '../errors.js';
+import { readRawBody, tooLarge } from '../http/read-body.js';
 import type { Logger } from '../log.js';
 import type { QuarantineLimits, Store } from '../store/store.js';
 import { createEventBuilder } from './new-event.js';
-import { readRawBody, tooLarge } from './read-body.js';
 import { trackRequests } from './request-tracker.js';
 import { createVerifier } from './verify.js';
 
