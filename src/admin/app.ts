@@ -1,11 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import type { Server } from 'node:http';
 import type Router from '@koa/router';
 import Koa, { type Context, type Middleware } from 'koa';
 import type { Config } from '../config/load.js';
 import type { BreakerState } from '../delivery/observer.js';
 import { errorBody, httpStatusFor, HookrelayError } from '../errors.js';
-import type { ListenHandle } from '../ingress/app.js';
+import { createHttpListener, KEEP_ALIVE_DRAIN_MS, type ListenHandle } from '../http/listener.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import { createApiRouter } from './api-routes.js';
@@ -39,10 +38,8 @@ export interface AdminApp {
   router: Router;
 }
 
-/** How long admin requests in progress may take to finish on shutdown (they are short reads). */
+/** After the keep-alive drain, how long admin requests in progress may take to finish on shutdown (they are short reads). */
 const CLOSE_GRACE_MS = 2_000;
-/** On close, how long requests on open keep-alive connections are still answered (with `Connection: close`). */
-const KEEP_ALIVE_DRAIN_MS = 500;
 
 /**
  * The admin listener's Koa app: `GET /metrics` (Prometheus text, no token), the JSON API under
@@ -107,46 +104,18 @@ export function createAdminListener(deps: AdminAppDeps): AdminListener {
   if (!settings) throw new HookrelayError('HOOKRELAY_CONFIG_INVALID', 'admin: not configured');
   const admin = createAdminApp(deps);
   const handler = admin.app.callback();
-  let draining = false;
-  const server = createServer((req, res) => {
-    // While closing, requests still arriving on open keep-alive connections are answered, then those close.
-    if (draining) res.setHeader('Connection', 'close');
-    void handler(req, res);
+  const listener = createHttpListener((req, res) => void handler(req, res), {
+    host: settings.host,
+    port: settings.port,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 60_000,
   });
-  let connections = 0;
-  server.on('connection', (socket: Socket) => {
-    connections++;
-    socket.once('close', () => connections--);
-  });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 60_000;
 
   return {
     ...admin,
-    server,
-    listen: (handle) =>
-      new Promise((resolve, reject) => {
-        const listening = () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        };
-        server.once('error', reject);
-        if (handle) server.listen(handle, listening);
-        else server.listen(settings.port, settings.host, listening);
-      }),
-    close: async () => {
-      if (!server.listening) return;
-      draining = true;
-      // Stop accepting without cutting idle keep-alive connections at once (http.Server#close
-      // would): a scraper writing a request on one right now would see a reset, and on a reload
-      // the listening socket lives on in the next relay process, so nothing else is refused.
-      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
-      const idleAt = Date.now() + KEEP_ALIVE_DRAIN_MS;
-      while (connections > 0 && Date.now() < idleAt) await new Promise((resolve) => setTimeout(resolve, 20));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-      await closed;
-      clearTimeout(timer);
-    },
+    server: listener.server,
+    listen: listener.listen,
+    // On a reload the listening socket lives on in the next relay process, so nothing else is refused.
+    close: () => listener.close({ graceMs: KEEP_ALIVE_DRAIN_MS + CLOSE_GRACE_MS }),
   };
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
 import { koaBody } from 'koa-body';
 import { HookrelayError } from '../errors.js';
-import { tooLarge } from '../ingress/read-body.js';
+import { tooLarge } from '../http/read-body.js';
 
 /**
  * Reads a JSON request body into `ctx.request.body` with koa-body, for a route of the admin

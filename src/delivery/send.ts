@@ -3,7 +3,7 @@ import type { DestinationConfig } from '../config/load.js';
 import type { ClaimedDelivery } from '../glossary.js';
 import type { SendResult } from './outcome.js';
 import { parseRetryAfterMs } from './retry-after.js';
-import { createSigner } from './signing/index.js';
+import { createSigner } from './sign.js';
 
 /** How much of a response body is kept in the attempt log. */
 export const RESPONSE_SNIPPET_BYTES = 1024;

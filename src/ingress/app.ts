@@ -1,18 +1,16 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Config } from '../config/load.js';
 import { errorBody, httpStatusFor, isHookrelayError, HookrelayError } from '../errors.js';
+import { createHttpListener, type ListenHandle } from '../http/listener.js';
+import { readRawBody, tooLarge } from '../http/read-body.js';
 import type { Logger } from '../log.js';
 import type { QuarantineLimits, Store } from '../store/store.js';
 import { createEventBuilder } from './new-event.js';
-import { readRawBody, tooLarge } from './read-body.js';
 import { trackRequests } from './request-tracker.js';
-import { createVerifier } from './verify/index.js';
+import { createVerifier } from './verify.js';
 
-/** After SIGTERM, how long requests on already open keep-alive connections are still answered. */
-const KEEP_ALIVE_DRAIN_MS = 500;
 /** At most one 'storage unavailable' line per this many ms; it counts the failed callbacks since the last one. */
 const STORAGE_ERROR_LOG_INTERVAL_MS = 5_000;
 
@@ -37,12 +35,6 @@ export interface IngressDeps {
   logger: Logger;
   hooks?: IngressHooks;
 }
-
-/**
- * A listening socket handed over by another process (the `serve` supervisor keeps it open
- * across reloads): anything `net.Server#listen(handle)` accepts.
- */
-export type ListenHandle = object;
 
 export interface Ingress {
   /** Starts listening on `server.host`/`server.port`, or on `handle`; resolves with the bound port. */
@@ -183,24 +175,24 @@ export function createIngress(deps: IngressDeps): Ingress {
   const app = createIngressApp(deps);
   const { server: settings } = deps.config;
   const handler = app.callback();
-  // Node enforces headersTimeout/requestTimeout only when it sweeps connections (every 30 s by
-  // default): sweep often enough that a slow client is cut close to its deadline.
-  const connectionsCheckingInterval = Math.max(50, Math.min(1_000, settings.headersTimeoutMs, settings.requestTimeoutMs));
-  let draining = false;
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
-    // While shutting down, answer what arrives on open connections, then close them.
-    if (draining) res.setHeader('Connection', 'close');
-    requests.track(req, res);
-    void handler(req, res);
-  };
-  const server = createServer({ connectionsCheckingInterval }, handle);
+  const listener = createHttpListener(
+    (req, res) => {
+      requests.track(req, res);
+      void handler(req, res);
+    },
+    {
+      host: settings.host,
+      port: settings.port,
+      headersTimeoutMs: settings.headersTimeoutMs,
+      requestTimeoutMs: settings.requestTimeoutMs,
+      keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+      // Node enforces headersTimeout/requestTimeout only when it sweeps connections (every 30 s by
+      // default): sweep often enough that a slow client is cut close to its deadline.
+      connectionsCheckingIntervalMs: Math.max(50, Math.min(1_000, settings.headersTimeoutMs, settings.requestTimeoutMs)),
+    },
+  );
+  const { server } = listener;
   const requests = trackRequests(server);
-  // Open connections: on close, keep-alive ones get a short while to send what they are writing.
-  let connections = 0;
-  server.on('connection', (socket: Socket) => {
-    connections++;
-    socket.once('close', () => connections--);
-  });
   // `Expect: 100-continue` declaring a body over the limit: answer 413 before the client sends
   // it (without this listener Node sends 100 Continue and the whole body would be drained).
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -211,43 +203,14 @@ export function createIngress(deps: IngressDeps): Ingress {
       return;
     }
     res.writeContinue();
-    handle(req, res);
+    listener.handle(req, res);
   });
-  server.requestTimeout = settings.requestTimeoutMs;
-  server.headersTimeout = settings.headersTimeoutMs;
-  server.keepAliveTimeout = settings.keepAliveTimeoutMs;
 
   return {
     server,
     inFlight: () => requests.inFlight(),
-    listen: (handle) =>
-      new Promise((resolve, reject) => {
-        const listening = () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        };
-        server.once('error', reject);
-        if (handle) server.listen(handle, listening);
-        else server.listen(settings.port, settings.host, listening);
-      }),
-    close: async (graceMs) => {
-      draining = true;
-      // Stop accepting (new connections are refused from here on) WITHOUT closing idle keep-alive
-      // connections at once, as http.Server#close would: a client may be writing a request on one
-      // right now and would see a reset, which senders like Cerebrium do not retry. Requests on
-      // open connections are answered with `Connection: close` for a short while, then idle ones close.
-      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
-      const started = Date.now();
-      const deadline = started + graceMs;
-      const idleUntil = started + Math.min(KEEP_ALIVE_DRAIN_MS, graceMs);
-      // With no connection open there is nothing to wait for: the next process may start at once.
-      while ((requests.inFlight() > 0 || (connections > 0 && Date.now() < idleUntil)) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        if (Date.now() >= idleUntil) server.closeIdleConnections();
-      }
-      server.closeIdleConnections();
-      server.closeAllConnections();
-      await closed;
-    },
+    listen: listener.listen,
+    // Waits for every request already received (its commit included) up to graceMs.
+    close: (graceMs) => listener.close({ graceMs, inFlight: () => requests.inFlight() }),
   };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { IncomingHeaders } from './verify/index.js';
+import type { IncomingHeaders } from './verify.js';
 
 /**
  * Derives an event's dedupe key from the source's rules; built once per source. `decoded` is

@@ -1,6 +1,6 @@
 import type { DestinationConfig } from '../config/load.js';
 import { parseJson } from './dedupe-key.js';
-import type { IncomingHeaders } from './verify/index.js';
+import type { IncomingHeaders } from './verify.js';
 
 /**
  * Which of a source's destinations an event is queued for: those without a `filter`, and

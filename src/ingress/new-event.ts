@@ -5,7 +5,7 @@ import { decodeContentEncoding } from './decode-body.js';
 import { createDedupeKeyFn } from './dedupe-key.js';
 import { createDestinationSelector } from './destination-filter.js';
 import { createRunIdFn } from './run-id.js';
-import type { IncomingHeaders } from './verify/index.js';
+import type { IncomingHeaders } from './verify.js';
 
 /** A verified callback as the event to commit, and the destinations whose filter it did not match. */
 export interface BuiltEvent {

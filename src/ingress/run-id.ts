@@ -1,5 +1,5 @@
 import { createDedupeKeyFn } from './dedupe-key.js';
-import type { IncomingHeaders } from './verify/index.js';
+import type { IncomingHeaders } from './verify.js';
 
 /** The run id of a Cerebrium callback: body `run_id`, else `X-Request-Id`. */
 export const RUN_ID_RULES = ['body:run_id', 'header:x-request-id'] as const;

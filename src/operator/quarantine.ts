@@ -1,6 +1,6 @@
 import { HookrelayError } from '../errors.js';
 import { createEventBuilder } from '../ingress/new-event.js';
-import { createVerifier } from '../ingress/verify/index.js';
+import { createVerifier } from '../ingress/verify.js';
 import type { Logger } from '../log.js';
 import type { Quarantined } from '../store/store.js';
 import { nowOf, type OperatorContext } from './context.js';

@@ -1,8 +1,9 @@
-import { createSecretKey, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Config, SourceConfig } from '../config/load.js';
-import { createDeliverySigner } from '../delivery/signing/standard-webhooks.js';
 import { HookrelayError } from '../errors.js';
-import { hmacSha256 } from '../ingress/verify/verifier.js';
+import * as cerebrium from '../signatures/cerebrium.js';
+import * as hmacSha256 from '../signatures/hmac-sha256.js';
+import * as standardWebhooks from '../signatures/standard-webhooks.js';
 
 export interface TestCallback {
   headers: Record<string, string>;
@@ -29,32 +30,22 @@ export function sampleBody(now: number): Buffer {
 export function signTestCallback(source: SourceConfig, body: Buffer, contentType: string, now: number): TestCallback {
   const headers: Record<string, string> = { 'content-type': contentType };
   const secret = source.verify.secrets[0];
-  const timestamp = String(Math.floor(now / 1000));
+  const timestampSeconds = Math.floor(now / 1000);
   const requestId = `hookrelay-test-${randomBytes(8).toString('hex')}`;
   switch (source.verify.scheme) {
     case 'none':
       headers['x-request-id'] = requestId;
       break;
-    case 'cerebrium': {
-      const key = createSecretKey(Buffer.from(secret!, 'utf8'));
+    case 'cerebrium':
+      Object.assign(headers, cerebrium.sign(cerebrium.key(secret!), { id: requestId, timestampSeconds, body }));
+      break;
+    case 'standard-webhooks':
+      Object.assign(headers, standardWebhooks.sign(standardWebhooks.key(secret!), { id: `msg_${requestId}`, timestampSeconds, body }));
+      break;
+    case 'hmac-sha256':
       headers['x-request-id'] = requestId;
-      headers['x-cerebrium-webhook-timestamp'] = timestamp;
-      headers['x-cerebrium-webhook-signature'] = `v1,${hmacSha256(key, [`${requestId}.${timestamp}.`, body]).toString('hex')}`;
+      Object.assign(headers, hmacSha256.sign(hmacSha256.key(secret!), body, source.verify.header.toLowerCase()));
       break;
-    }
-    case 'standard-webhooks': {
-      const id = `msg_${requestId}`;
-      headers['webhook-id'] = id;
-      headers['webhook-timestamp'] = timestamp;
-      headers['webhook-signature'] = createDeliverySigner(secret!)(id, Number(timestamp), body);
-      break;
-    }
-    case 'hmac-sha256': {
-      const key = createSecretKey(Buffer.from(secret!, 'utf8'));
-      headers['x-request-id'] = requestId;
-      headers[source.verify.header.toLowerCase()] = `sha256=${hmacSha256(key, [body]).toString('hex')}`;
-      break;
-    }
   }
   return { headers, body };
 }

@@ -1,11 +1,11 @@
 import * as realCrypto from 'node:crypto';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { createVerifier } from '../../src/ingress/verify/index.js';
+import { createVerifier } from '../../src/ingress/verify.js';
 import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest } from '../helpers/signed-request.js';
 
 /**
  * Signature comparison is constant-time: every scheme compares digests through
- * crypto.timingSafeEqual (via verifier.ts digestsEqual), never with ===, Buffer.equals or a
+ * crypto.timingSafeEqual (via src/signatures/hmac.ts digestsEqual), never with ===, Buffer.equals or a
  * string compare. Asserted by observing node:crypto's timingSafeEqual (a Node built-in, not
  * one of our parts) instead of measuring time, which would be flaky.
  */

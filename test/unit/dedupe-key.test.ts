@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createDedupeKeyFn } from '../../src/ingress/dedupe-key.js';
-import type { IncomingHeaders } from '../../src/ingress/verify/index.js';
+import type { IncomingHeaders } from '../../src/ingress/verify.js';
 
 const sha = (body: string | Buffer) => `sha256:${createHash('sha256').update(body).digest('hex')}`;
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));

@@ -6,7 +6,7 @@ import { createAdminListener, type AdminListener } from '../../src/admin/app.js'
 import { bearerMatches } from '../../src/admin/auth.js';
 import { createMetrics } from '../../src/admin/metrics.js';
 import { resolveConfig } from '../../src/config/load.js';
-import { createVerifier } from '../../src/ingress/verify/index.js';
+import { createVerifier } from '../../src/ingress/verify.js';
 import { signTestCallback, sourceUrl } from '../../src/operator/test-callback.js';
 import { attemptAll, ingest, operatorFixture, type Fixture } from './operator-fixtures.js';
 

@@ -2,7 +2,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isHookrelayError } from '../../src/errors.js';
-import { readRawBody } from '../../src/ingress/read-body.js';
+import { readRawBody } from '../../src/http/read-body.js';
 
 type Outcome = { body: Buffer } | { code: string; requestEnded: boolean };
 

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { isHookrelayError } from '../../src/errors.js';
-import { createVerifier, type IncomingHeaders, type Verifier } from '../../src/ingress/verify/index.js';
+import { createVerifier, type IncomingHeaders, type Verifier } from '../../src/ingress/verify.js';
 import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest, type SignedRequest } from '../helpers/signed-request.js';
 
 const NOW_S = 1_763_800_000;

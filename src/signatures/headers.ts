@@ -1,15 +1,10 @@
-import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { HookrelayError } from '../../errors.js';
+import { HookrelayError } from '../errors.js';
 
 /** Request headers as Node gives them: lower-case names, repeated headers as arrays. */
 export type IncomingHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
-/**
- * Verifies one request of one source. Built once per source at start-up (keys decoded and
- * turned into KeyObjects then), called on the hot path with the exact raw body.
- * Throws `HookrelayError` with a HOOKRELAY_SIGNATURE_* or HOOKRELAY_TIMESTAMP_* code.
- */
-export type Verifier = (headers: IncomingHeaders, body: Buffer, nowMs: number) => void;
+/** Upper bound on signature header sizes; anything longer is malformed rather than parsed. */
+export const MAX_SIGNATURE_HEADER_LENGTH = 8192;
 
 /** The single value of a header; a repeated signature header is ambiguous and rejected. */
 export function singleHeader(headers: IncomingHeaders, name: string): string | undefined {
@@ -28,18 +23,6 @@ export function requireHeader(headers: IncomingHeaders, name: string): string {
   return value;
 }
 
-/** HMAC-SHA256 of the parts, in order, under the key. */
-export function hmacSha256(key: KeyObject, parts: readonly (string | Buffer)[]): Buffer {
-  const hmac = createHmac('sha256', key);
-  for (const part of parts) hmac.update(part);
-  return hmac.digest();
-}
-
-/** Constant-time equality of two digests; lengths are compared first (they are not secret). */
-export function digestsEqual(expected: Buffer, provided: Buffer): boolean {
-  return expected.length === provided.length && timingSafeEqual(expected, provided);
-}
-
 const UNIX_SECONDS = /^\d{1,12}$/;
 
 /** Parses a unix-seconds timestamp header and checks it is within `toleranceMs` of now, past or future. */
@@ -55,15 +38,3 @@ export function checkTimestamp(raw: string, header: string, toleranceMs: number,
     });
   }
 }
-
-const HEX = /^[0-9a-fA-F]+$/;
-
-export function decodeHex(value: string, what: string): Buffer {
-  if (value.length % 2 !== 0 || !HEX.test(value)) {
-    throw new HookrelayError('HOOKRELAY_SIGNATURE_MALFORMED', `${what} is not hex`);
-  }
-  return Buffer.from(value, 'hex');
-}
-
-/** Upper bound on signature header sizes; anything longer is malformed rather than parsed. */
-export const MAX_SIGNATURE_HEADER_LENGTH = 8192;
