@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
 import { koaBody } from 'koa-body';
 import { HookrelayError } from '../errors.js';
-import { tooLarge } from '../http/read-body.js';
+import { bodyDrained, tooLarge } from '../http/read-body.js';
 
 /**
  * Reads a JSON request body into `ctx.request.body` with koa-body, for a route of the admin
@@ -46,20 +46,4 @@ async function bodyError(req: IncomingMessage, error: unknown, limitBytes: numbe
   if (type === 'request.aborted') return new HookrelayError('HOOKRELAY_BODY_INCOMPLETE', 'request body ended early');
   if (error instanceof SyntaxError) return new HookrelayError('HOOKRELAY_BAD_REQUEST', 'the body is not a JSON object', { cause: error });
   return new HookrelayError('HOOKRELAY_BAD_REQUEST', `the body could not be read: ${(error as Error).message}`, { cause: error });
-}
-
-/** Reads and drops what is left of the request body; resolves at its end, or when the client goes away. */
-function bodyDrained(req: IncomingMessage): Promise<void> {
-  if (req.readableEnded || req.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      req.off('end', done);
-      req.off('close', done);
-      resolve();
-    };
-    req.on('end', done);
-    req.on('close', done);
-    req.unpipe();
-    req.resume();
-  });
 }

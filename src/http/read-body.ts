@@ -65,19 +65,26 @@ export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer
 }
 
 /** Reads and drops what is left of the body, then rejects with `error` (also when the client goes away). */
-function discardThenReject(req: IncomingMessage, error: HookrelayError): Promise<never> {
-  return new Promise((_resolve, reject) => {
-    if (req.readableEnded || req.destroyed) {
-      reject(error);
-      return;
-    }
+async function discardThenReject(req: IncomingMessage, error: HookrelayError): Promise<never> {
+  await bodyDrained(req);
+  throw error;
+}
+
+/**
+ * Reads and drops what is left of a request body; resolves at its end, or when the client goes
+ * away. An answer sent while the client still writes is lost to a reset on its side.
+ */
+export function bodyDrained(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
     const done = () => {
       req.off('end', done);
       req.off('close', done);
-      reject(error);
+      resolve();
     };
     req.on('end', done);
     req.on('close', done);
+    req.unpipe();
     req.resume();
   });
 }
