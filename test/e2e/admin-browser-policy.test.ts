@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { deadLetters, leaksEventData, rawRequest, startAdminRelay } from './admin-harness.js';
+import { deadLetters, leaksEventData, rawRequest, startAdminRelay } from '../support/admin-relay.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const DRY_RUN = JSON.stringify({ all: true, dryRun: true });

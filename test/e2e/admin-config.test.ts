@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { relayConfig, startRelay, writeConfig } from '../helpers/relay.js';
-import { tempDir } from '../helpers/temp.js';
+import { runCli } from '../support/cli.js';
+import { relayConfig, startRelay, writeConfig } from '../support/relay.js';
+import { tempDir } from '../support/temp.js';
 
 describe('admin.host must be loopback without a token (check-config and serve, real CLI)', () => {
   const cleanups: (() => unknown)[] = [];

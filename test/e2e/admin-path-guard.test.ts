@@ -1,7 +1,7 @@
 import { Agent } from 'node:http';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adminRoutes, deadLetters, leaksEventData, rawRequest, startAdminRelay, type AdminRelay, type RawAnswer } from './admin-harness.js';
+import { adminRoutes, deadLetters, leaksEventData, rawRequest, startAdminRelay, type AdminRelay, type RawAnswer } from '../support/admin-relay.js';
 
 const TOKEN = 'admin-path-guard-token-71c4';
 

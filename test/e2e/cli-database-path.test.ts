@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { startRelay, TEST_SECRET } from '../helpers/relay.js';
-import { tempDir } from '../helpers/temp.js';
+import { runCli } from '../support/cli.js';
+import { startRelay, TEST_SECRET } from '../support/relay.js';
+import { tempDir } from '../support/temp.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

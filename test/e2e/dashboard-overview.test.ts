@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isSameDocument, markDocument, openBrowser, type TestBrowser } from '../helpers/browser.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
+import { isSameDocument, markDocument, openBrowser, type TestBrowser } from '../support/browser.js';
+import { post } from '../support/post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { startSink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
 
 describe('dashboard overview: circuit breaker and counts, live', () => {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];

@@ -1,12 +1,12 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { focusedText, isSameDocument, markDocument, openBrowser, type TestBrowser } from '../helpers/browser.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { focusedText, isSameDocument, markDocument, openBrowser, type TestBrowser } from '../support/browser.js';
+import { post } from '../support/post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 const DEAD = 20;
 /** Long, distinct run ids: the dead-letter list must show each one in full. */

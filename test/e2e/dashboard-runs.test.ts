@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isSameDocument, markDocument, openBrowser } from '../helpers/browser.js';
-import { startFakeCerebrium } from '../helpers/fake-cerebrium.js';
-import { post } from '../helpers/post.js';
-import { TEST_SECRET } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { tempDir } from '../helpers/temp.js';
-import { ADMIN_TOKEN, call, startRunsRelay } from './runs-scenario.js';
+import { isSameDocument, markDocument, openBrowser } from '../support/browser.js';
+import { startFakeCerebrium } from '../support/fake-cerebrium.js';
+import { post } from '../support/post.js';
+import { TEST_SECRET } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { tempDir } from '../support/temp.js';
+import { ADMIN_TOKEN, call, startRunsRelay } from '../support/runs-scenario.js';
 
 describe('dashboard Runs view', () => {
   const cleanups: (() => unknown)[] = [];

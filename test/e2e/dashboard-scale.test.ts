@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { focusedText, openBrowser, type TestBrowser } from '../helpers/browser.js';
-import { relayConfig, startRelay, writeConfig } from '../helpers/relay.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
+import { focusedText, openBrowser, type TestBrowser } from '../support/browser.js';
+import { relayConfig, startRelay, writeConfig } from '../support/relay.js';
+import { startSink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
 
 const DEAD = 100_000;
 const BATCH = 1000;

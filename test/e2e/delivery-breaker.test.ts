@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSink } from '../helpers/sink.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { attemptLog, cleanups, countById, logLines, postEvents, relay, stats, workspace } from './delivery-harness.js';
+import { startSink } from '../support/sink.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { attemptLog, cleanups, countById, logLines, postEvents, relay, stats, workspace } from '../support/delivery.js';
 
 const TRANSITIONS = ['circuit opened', 'circuit half-open', 'circuit closed'] as const;
 

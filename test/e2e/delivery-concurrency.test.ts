@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { cleanups, countById, postEvents, relay, workspace } from './delivery-harness.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { cleanups, countById, postEvents, relay, workspace } from '../support/delivery.js';
 
 /** A sink that holds each request for `holdMs` and records the most it ever held at once. */
 async function holdingSink(holdMs: number): Promise<{ sink: Sink; peak: () => number }> {

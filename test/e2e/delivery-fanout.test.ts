@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { waitFor } from '../helpers/wait.js';
-import { cleanups, countById, postEvents, relay, stats, workspace } from './delivery-harness.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { waitFor } from '../support/wait.js';
+import { cleanups, countById, postEvents, relay, stats, workspace } from '../support/delivery.js';
 
 describe('delivery: fan-out to every destination', () => {
   const registry = cleanups();

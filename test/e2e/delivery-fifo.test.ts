@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/wait.js';
-import { cleanups, postEvents, relay, stats, workspace } from './delivery-harness.js';
-import { startFifoSink } from './fifo-sink.js';
+import { waitFor } from '../support/wait.js';
+import { cleanups, postEvents, relay, stats, workspace } from '../support/delivery.js';
+import { startFifoSink } from '../support/fifo-sink.js';
 
 describe('ordering: fifo (SQLite)', () => {
   const registry = cleanups();

@@ -1,6 +1,6 @@
 import { afterEach, describe, it } from 'vitest';
-import { cleanups } from './delivery-harness.js';
-import { idleRelayScenario } from './idle-scenario.js';
+import { cleanups } from '../support/delivery.js';
+import { idleRelayScenario } from '../support/idle-scenario.js';
 
 const registry = cleanups();
 afterEach(() => registry.run());

@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { post } from '../helpers/post.js';
-import { TEST_SECRET } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { waitFor } from '../helpers/wait.js';
-import { cleanups, relay, stats, workspace } from './delivery-harness.js';
+import { post } from '../support/post.js';
+import { TEST_SECRET } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { waitFor } from '../support/wait.js';
+import { cleanups, relay, stats, workspace } from '../support/delivery.js';
 
 const MB = 1024 * 1024;
 const EVENTS = 12;

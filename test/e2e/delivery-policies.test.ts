@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openBrowser } from '../helpers/browser.js';
-import { jsonLines, runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { startRelay, TEST_SECRET } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { waitFor } from '../helpers/wait.js';
-import { attemptLog, cleanups, countById, postEvents, relay, stats, workspace, type Cleanups } from './delivery-harness.js';
+import { openBrowser } from '../support/browser.js';
+import { jsonLines, runCli } from '../support/cli.js';
+import { post } from '../support/post.js';
+import { startRelay, TEST_SECRET } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { waitFor } from '../support/wait.js';
+import { attemptLog, cleanups, countById, postEvents, relay, stats, workspace, type Cleanups } from '../support/delivery.js';
 
 async function sink(registry: Cleanups, behaviour?: Parameters<typeof startSink>[0]): Promise<Sink> {
   const started = await startSink(behaviour);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSink } from '../helpers/sink.js';
-import { waitFor } from '../helpers/wait.js';
-import { attemptLog, cleanups, postEvents, relay, stats, workspace } from './delivery-harness.js';
+import { startSink } from '../support/sink.js';
+import { waitFor } from '../support/wait.js';
+import { attemptLog, cleanups, postEvents, relay, stats, workspace } from '../support/delivery.js';
 
 describe('delivery: the attempt deadline covers the response body; URL credentials', () => {
   const registry = cleanups();

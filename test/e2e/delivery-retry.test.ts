@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { startSink, type ReceivedDelivery } from '../helpers/sink.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { attemptLog, cleanups, countById, logLines, postEvents, relay, stats, workspace } from './delivery-harness.js';
+import { runCli } from '../support/cli.js';
+import { startSink, type ReceivedDelivery } from '../support/sink.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { attemptLog, cleanups, countById, logLines, postEvents, relay, stats, workspace } from '../support/delivery.js';
 
 /** Breaker settings that never open in these tests, so only the retry policy is at work. */
 const NO_BREAKER = { volumeThreshold: 100_000 };

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRelay } from '../helpers/relay.js';
-import { startSink } from '../helpers/sink.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { cleanups, countById, logLines, postEvents, relay, stats, workspace, type PostedEvent } from './delivery-harness.js';
+import { startRelay } from '../support/relay.js';
+import { startSink } from '../support/sink.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { cleanups, countById, logLines, postEvents, relay, stats, workspace, type PostedEvent } from '../support/delivery.js';
 
 describe('delivery: crashes and graceful shutdown', () => {
   const registry = cleanups();

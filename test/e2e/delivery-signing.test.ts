@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { post } from '../helpers/post.js';
-import { TEST_SECRET } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { waitFor } from '../helpers/wait.js';
-import { cleanups, relay, stats, workspace, type Cleanups } from './delivery-harness.js';
+import { post } from '../support/post.js';
+import { TEST_SECRET } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { waitFor } from '../support/wait.js';
+import { cleanups, relay, stats, workspace, type Cleanups } from '../support/delivery.js';
 
 const RECEIVER = resolve(import.meta.dirname, 'receivers/verifying_receiver.py');
 

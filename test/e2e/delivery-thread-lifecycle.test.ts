@@ -8,10 +8,10 @@ import { isHookrelayError } from '../../dist/errors.js';
 import { createLogger } from '../../dist/log.js';
 import { openSqliteStoreIn } from '../../dist/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { relayConfig } from '../helpers/relay.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { relayConfig } from '../support/relay.js';
+import { startSink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 /** The delivery thread as serve runs it (a worker thread beside serve's SQLite writer thread), driven from the test. */
 describe('delivery thread: start and stop across the thread', () => {

@@ -3,13 +3,13 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRelay, type RelayProcess } from '../helpers/relay.js';
-import { startSink } from '../helpers/sink.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { cleanups, countById, logLines, postEvents, stats, workspace } from './delivery-harness.js';
+import { startRelay, type RelayProcess } from '../support/relay.js';
+import { startSink } from '../support/sink.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { cleanups, countById, logLines, postEvents, stats, workspace } from '../support/delivery.js';
 
 /** Loaded into the relay processes of these tests only: faults on SIGUSR2 (see the file). */
-const THREAD_FAULTS = pathToFileURL(resolve(import.meta.dirname, '../helpers/thread-faults.mjs')).href;
+const THREAD_FAULTS = pathToFileURL(resolve(import.meta.dirname, '../support/thread-faults.mjs')).href;
 
 function faultEnv(marker: string, fault: 'block-main' | 'end-delivery-thread'): Record<string, string> {
   writeFileSync(marker, '');

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 const CALLBACKS = 300;
 

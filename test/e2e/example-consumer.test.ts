@@ -4,12 +4,12 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { runCli } from '../support/cli.js';
+import { post } from '../support/post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 const CONSUMER = resolve(import.meta.dirname, '../../examples/consumer/server.mjs');
 const SIGNING_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';

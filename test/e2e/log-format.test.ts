@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { CLI, startRelay, writeConfig } from '../helpers/relay.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { runCli } from '../support/cli.js';
+import { CLI, startRelay, writeConfig } from '../support/relay.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * A source with no destination, so its relay process warns at start (a line from each

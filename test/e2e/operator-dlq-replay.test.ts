@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonLines, runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { jsonLines, runCli } from '../support/cli.js';
+import { post } from '../support/post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const DEAD_LETTER_FIELDS = ['attempts', 'deadAt', 'dedupeKey', 'destination', 'eventId', 'id', 'lastError', 'lastStatus', 'source'];
 

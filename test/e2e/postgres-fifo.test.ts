@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { testSchema } from '../helpers/postgres.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { eventBody } from './delivery-harness.js';
-import { sendLikeCerebrium, startFleet } from './postgres-harness.js';
-import { startFifoSink } from './fifo-sink.js';
+import { testSchema } from '../support/postgres.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
+import { eventBody } from '../support/delivery.js';
+import { sendLikeCerebrium, startFleet } from '../support/postgres-fleet.js';
+import { startFifoSink } from '../support/fifo-sink.js';
 
 describe('ordering: fifo across two relay processes on one PostgreSQL database', () => {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];

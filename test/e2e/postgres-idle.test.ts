@@ -1,7 +1,7 @@
 import { afterEach, describe, it } from 'vitest';
-import { testSchema } from '../helpers/postgres.js';
-import { cleanups } from './delivery-harness.js';
-import { idleRelayScenario } from './idle-scenario.js';
+import { testSchema } from '../support/postgres.js';
+import { cleanups } from '../support/delivery.js';
+import { idleRelayScenario } from '../support/idle-scenario.js';
 
 const registry = cleanups();
 afterEach(() => registry.run());

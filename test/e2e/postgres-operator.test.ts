@@ -1,11 +1,11 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonLines, runCli } from '../helpers/cli.js';
-import { testSchema } from '../helpers/postgres.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { sendLikeCerebrium, startFleet } from './postgres-harness.js';
+import { jsonLines, runCli } from '../support/cli.js';
+import { testSchema } from '../support/postgres.js';
+import { startSink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
+import { sendLikeCerebrium, startFleet } from '../support/postgres-fleet.js';
 
 async function getJson(url: string, init: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<{ status: number; json: unknown }> {
   const response = await request(url, {

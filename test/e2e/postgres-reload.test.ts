@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { testSchema } from '../helpers/postgres.js';
-import { TEST_SECRET, type RelayProcess } from '../helpers/relay.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { CEREBRIUM_FAITHFUL, startCerebriumSender, type ResultOutcome } from '../reliability/support/cerebrium-sender.js';
-import { reportFigures } from '../reliability/support/figures.js';
-import { startFleet } from './postgres-harness.js';
+import { testSchema } from '../support/postgres.js';
+import { TEST_SECRET, type RelayProcess } from '../support/relay.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { CEREBRIUM_FAITHFUL, startCerebriumSender, type ResultOutcome } from '../support/cerebrium-sender.js';
+import { reportFigures } from '../support/figures.js';
+import { startFleet } from '../support/postgres-fleet.js';
 
 /** SIGHUP on PostgreSQL: the new relay process serves before the old one drains (both may run at once there). */
 const SOURCE_PATH = '/webhooks/cerebrium';

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { testSchema } from '../helpers/postgres.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { countsById, sendLikeCerebrium, startFleet, type SendOutcome } from './postgres-harness.js';
+import { runCli } from '../support/cli.js';
+import { testSchema } from '../support/postgres.js';
+import { startSink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
+import { countsById, sendLikeCerebrium, startFleet, type SendOutcome } from '../support/postgres-fleet.js';
 
 describe('rolling restart of three relays on one PostgreSQL database', () => {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'vitest';
-import { startFakeCerebrium } from '../helpers/fake-cerebrium.js';
-import { testSchema } from '../helpers/postgres.js';
-import { tempDir } from '../helpers/temp.js';
-import { startRunsRelay, tenRunsScenario } from './runs-scenario.js';
+import { startFakeCerebrium } from '../support/fake-cerebrium.js';
+import { testSchema } from '../support/postgres.js';
+import { tempDir } from '../support/temp.js';
+import { startRunsRelay, tenRunsScenario } from '../support/runs-scenario.js';
 
 describe('run tracking end to end on PostgreSQL, two relays sharing the schema', () => {
   const cleanups: (() => unknown)[] = [];

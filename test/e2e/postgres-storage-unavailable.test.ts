@@ -2,14 +2,14 @@ import pg from 'pg';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { quoteIdentifier } from '../../src/store/postgres/sql.js';
-import { post } from '../helpers/post.js';
-import { RESPONDING_CEREBRIUM_SOURCE, TEST_SECRET } from '../helpers/relay.js';
-import { testSchema } from '../helpers/postgres.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor, sleep } from '../helpers/wait.js';
-import { countsById, startFleet } from './postgres-harness.js';
+import { post } from '../support/post.js';
+import { RESPONDING_CEREBRIUM_SOURCE, TEST_SECRET } from '../support/relay.js';
+import { testSchema } from '../support/postgres.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { startSink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor, sleep } from '../support/wait.js';
+import { countsById, startFleet } from '../support/postgres-fleet.js';
 
 describe('a relay on PostgreSQL when the database cannot commit', () => {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];

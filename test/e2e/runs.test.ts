@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { startFakeCerebrium, type FakeCerebrium } from '../helpers/fake-cerebrium.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { ADMIN_TOKEN, call, runsList, startRunsRelay, submit, tenRunsScenario, type RunsRelay } from './runs-scenario.js';
+import { runCli } from '../support/cli.js';
+import { startFakeCerebrium, type FakeCerebrium } from '../support/fake-cerebrium.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
+import { ADMIN_TOKEN, call, runsList, startRunsRelay, submit, tenRunsScenario, type RunsRelay } from '../support/runs-scenario.js';
 
 describe('run tracking end to end (SQLite)', () => {
   const cleanups: (() => unknown)[] = [];

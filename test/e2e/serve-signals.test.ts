@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, relayConfig, writeConfig } from '../helpers/relay.js';
-import { tempDir } from '../helpers/temp.js';
+import { CLI, relayConfig, writeConfig } from '../support/relay.js';
+import { tempDir } from '../support/temp.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

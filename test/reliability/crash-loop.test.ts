@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { inspectDatabase } from './support/database.js';
-import { LONG, randomBetween, reportFigures } from './support/figures.js';
-import { startIngestLoad } from './support/ingest-load.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { inspectDatabase } from '../support/database.js';
+import { LONG, randomBetween, reportFigures } from '../support/figures.js';
+import { startIngestLoad } from '../support/ingest-load.js';
 
 /**
  * The real relay under continuous concurrent ingest, SIGKILLed at random moments and

@@ -1,16 +1,16 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { deliveryStatuses, inspectDatabase } from './support/database.js';
+import { post } from '../support/post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { deliveryStatuses, inspectDatabase } from '../support/database.js';
 import {
   closedPort, hang, hugeBody, resetMidResponse, rssBytes, slowBody, startFlappingSink, tooManyThenOk,
-} from './support/fault-sinks.js';
-import { reportFigures } from './support/figures.js';
+} from '../support/fault-sinks.js';
+import { reportFigures } from '../support/figures.js';
 
 /**
  * Every way a destination can misbehave, all at once, next to one healthy destination.

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { startSink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { sleep, waitFor } from '../support/wait.js';
 import DatabaseConstructor from 'better-sqlite3';
-import { inspectDatabase, openReadOnly } from './support/database.js';
-import { closedPort } from './support/fault-sinks.js';
-import { LONG, randomBetween, reportFigures } from './support/figures.js';
-import { startCerebriumSender } from './support/cerebrium-sender.js';
+import { inspectDatabase, openReadOnly } from '../support/database.js';
+import { closedPort } from '../support/fault-sinks.js';
+import { LONG, randomBetween, reportFigures } from '../support/figures.js';
+import { startCerebriumSender } from '../support/cerebrium-sender.js';
 
 /**
  * Redeploys lose nothing: while a sender that behaves exactly like Cerebrium (3 attempts,

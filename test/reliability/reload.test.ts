@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest, standardWebhooksRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { CEREBRIUM_FAITHFUL, sendLikeCerebrium, startCerebriumSender, type ResultOutcome } from './support/cerebrium-sender.js';
-import { inspectDatabase } from './support/database.js';
-import { reportFigures } from './support/figures.js';
-import { callOnce } from './support/http-call.js';
+import { post } from '../support/post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { cerebriumRequest, standardWebhooksRequest } from '../support/signed-request.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { CEREBRIUM_FAITHFUL, sendLikeCerebrium, startCerebriumSender, type ResultOutcome } from '../support/cerebrium-sender.js';
+import { inspectDatabase } from '../support/database.js';
+import { reportFigures } from '../support/figures.js';
+import { callOnce } from '../support/http-call.js';
 
 /**
  * The front door (CONTRACT "Reload and failure answers"): SIGHUP reloads config and code while

@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest, standardWebhooksRequest } from '../helpers/signed-request.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { closedPort } from './support/fault-sinks.js';
-import { reportFigures } from './support/figures.js';
+import { runCli } from '../support/cli.js';
+import { post } from '../support/post.js';
+import { relayConfig, startRelay, writeConfig } from '../support/relay.js';
+import { cerebriumRequest, standardWebhooksRequest } from '../support/signed-request.js';
+import { startSink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
+import { closedPort } from '../support/fault-sinks.js';
+import { reportFigures } from '../support/figures.js';
 
 /**
  * No secret, signature or Authorization value ever reaches the relay's logs (at trace level)

@@ -3,17 +3,17 @@ import { join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { post } from '../helpers/post.js';
-import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { copyRuntimeForOtherUsers } from '../helpers/runtime-copy.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { callOnce } from './support/http-call.js';
-import { inspectDatabase, storedEvent } from './support/database.js';
-import { reportFigures } from './support/figures.js';
-import { prepareDiskFull } from './support/storage-faults.js';
+import { post } from '../support/post.js';
+import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { copyRuntimeForOtherUsers } from '../support/runtime-copy.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { callOnce } from '../support/http-call.js';
+import { inspectDatabase, storedEvent } from '../support/database.js';
+import { reportFigures } from '../support/figures.js';
+import { prepareDiskFull } from '../support/storage-faults.js';
 
 /**
  * The database cannot be written: ingress must answer 503 (never a 2xx it did not commit),

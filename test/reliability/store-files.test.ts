@@ -2,13 +2,13 @@ import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { copyRuntimeForOtherUsers } from '../helpers/runtime-copy.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { runCli } from '../support/cli.js';
+import { post } from '../support/post.js';
+import { copyRuntimeForOtherUsers } from '../support/runtime-copy.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Contract, "Every 2xx survives a restart": when the database file or its folder is removed,

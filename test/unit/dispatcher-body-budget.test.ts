@@ -6,9 +6,9 @@ import { createDispatcher } from '../../src/delivery/dispatcher.js';
 import type { ClaimedDelivery } from '../../src/glossary.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { ClaimRequest, Store } from '../../src/store/store.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { startSink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 const BUDGET = 250_000;
 

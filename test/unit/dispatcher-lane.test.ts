@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFakeDispatcher } from '../helpers/fake-dispatcher.js';
+import { createFakeDispatcher } from '../support/fake-dispatcher.js';
 
 /** Milliseconds-fast: fake store, fake clock, fake sender and breaker (test/helpers/fake-*.ts). */
 describe('dispatcher lanes on fakes', () => {

@@ -6,9 +6,9 @@ import { createDispatcher, type Dispatcher } from '../../src/delivery/dispatcher
 import { HookrelayError } from '../../src/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * A claim can commit while its answer never reaches the relay (PostgreSQL: the connection

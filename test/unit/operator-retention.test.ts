@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRetention } from '../../src/operator/retention.js';
-import { waitFor } from '../helpers/wait.js';
-import { attemptAll, ingest, operatorFixture, type Fixture } from './operator-fixtures.js';
+import { waitFor } from '../support/wait.js';
+import { attemptAll, ingest, operatorFixture, type Fixture } from '../support/operator-fixtures.js';
 
 const silent = pino({ level: 'silent' });
 const DAY = 86_400_000;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { basicAuthorization, createSender, RESPONSE_READ_LIMIT_BYTES, RESPONSE_SNIPPET_BYTES, type Sender } from '../../src/delivery/send.js';
 import type { ClaimedDelivery } from '../../src/glossary.js';
-import { startSink, type Sink, type SinkBehaviour } from '../helpers/sink.js';
+import { startSink, type Sink, type SinkBehaviour } from '../support/sink.js';
 
 const delivery: ClaimedDelivery = {
   id: 'dlv_1',

@@ -4,13 +4,13 @@ import { createApiRouter } from '../../src/admin/api-routes.js';
 import { createDashboard } from '../../src/admin/dashboard/dashboard.js';
 import { resolveConfig } from '../../src/config/load.js';
 import type { Store } from '../../src/store/store.js';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { runCli } from './cli.js';
+import { post } from './post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from './relay.js';
+import { cerebriumRequest } from './signed-request.js';
+import { startSink, type Sink } from './sink.js';
+import { tempDir } from './temp.js';
+import { waitFor } from './wait.js';
 
 /** In the one event's body and dedupe key: an answer containing either leaked event data. */
 export const RUN_ID = 'run-only-with-credentials-3f9c1a';

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
-import { startSink } from '../helpers/sink.js';
-import { waitFor } from '../helpers/wait.js';
-import { postEvents, relay, workspace, type Cleanups } from './delivery-harness.js';
+import { startSink } from './sink.js';
+import { waitFor } from './wait.js';
+import { postEvents, relay, workspace, type Cleanups } from './delivery.js';
 
 async function writeTransactions(adminPort: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();

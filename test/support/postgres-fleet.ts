@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import type { Sink } from '../helpers/sink.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from './relay.js';
+import { cerebriumRequest } from './signed-request.js';
+import type { Sink } from './sink.js';
 
 /**
  * Several real `serve` processes on one PostgreSQL schema, each with its own config file

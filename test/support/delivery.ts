@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { tempDir } from '../helpers/temp.js';
+import { runCli } from './cli.js';
+import { post } from './post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from './relay.js';
+import { cerebriumRequest } from './signed-request.js';
+import { tempDir } from './temp.js';
 
 /** Shared by the delivery end-to-end suites: a temp dir, a config, posting events, reading outcomes. */
 export interface Cleanups {
