@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { relayConfig, startRelay, writeConfig } from '../support/relay.js';
+import { runCli } from '../support/cli.mjs';
+import { relayConfig, startRelay, writeConfig } from '../support/relay.mjs';
 import { tempDir } from '../support/temp.js';
 
 describe('admin.host must be loopback without a token (check-config and serve, real CLI)', () => {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { relayConfig, writeConfig } from '../support/relay.js';
+import { runCli } from '../support/cli.mjs';
+import { relayConfig, writeConfig } from '../support/relay.mjs';
 import { tempDir } from '../support/temp.js';
 
 /** check-config shows which endpoints are configured without printing the credentials in their URLs. */

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.mjs';
 import { post } from '../support/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../support/relay.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { tempDir } from '../support/temp.js';
 

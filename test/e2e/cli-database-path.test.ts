@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { startRelay, TEST_SECRET } from '../support/relay.js';
+import { runCli } from '../support/cli.mjs';
+import { startRelay, TEST_SECRET } from '../support/relay.mjs';
 import { tempDir } from '../support/temp.js';
 
 const cleanups: (() => unknown)[] = [];

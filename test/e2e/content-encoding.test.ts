@@ -1,7 +1,7 @@
 import { brotliCompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { post } from '../support/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { startSink, type Sink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openBrowser } from '../support/browser.js';
 import { post } from '../support/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../support/relay.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { startSink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';

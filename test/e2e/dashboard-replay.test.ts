@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { focusedText, isSameDocument, markDocument, openBrowser, type TestBrowser } from '../support/browser.js';
 import { post } from '../support/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { startSink, type Sink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';

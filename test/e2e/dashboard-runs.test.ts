@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isSameDocument, markDocument, openBrowser } from '../support/browser.js';
 import { startFakeCerebrium } from '../support/fake-cerebrium.js';
 import { post } from '../support/post.js';
-import { TEST_SECRET } from '../support/relay.js';
+import { TEST_SECRET } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { tempDir } from '../support/temp.js';
 import { ADMIN_TOKEN, call, startRunsRelay } from '../support/runs-scenario.js';

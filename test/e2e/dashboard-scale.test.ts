@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { focusedText, openBrowser, type TestBrowser } from '../support/browser.js';
-import { relayConfig, startRelay, writeConfig } from '../support/relay.js';
+import { relayConfig, startRelay, writeConfig } from '../support/relay.mjs';
 import { startSink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';
 

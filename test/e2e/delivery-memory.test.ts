@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { post } from '../support/post.js';
-import { TEST_SECRET } from '../support/relay.js';
+import { TEST_SECRET } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { waitFor } from '../support/wait.js';
 import { cleanups, relay, stats, workspace } from '../support/delivery.js';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openBrowser } from '../support/browser.js';
-import { jsonLines, runCli } from '../support/cli.js';
+import { jsonLines, runCli } from '../support/cli.mjs';
 import { post } from '../support/post.js';
-import { startRelay, TEST_SECRET } from '../support/relay.js';
+import { startRelay, TEST_SECRET } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { startSink, type Sink } from '../support/sink.js';
 import { waitFor } from '../support/wait.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.mjs';
 import { startSink, type ReceivedDelivery } from '../support/sink.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { attemptLog, cleanups, countById, logLines, postEvents, relay, stats, workspace } from '../support/delivery.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRelay } from '../support/relay.js';
+import { startRelay } from '../support/relay.mjs';
 import { startSink } from '../support/sink.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { cleanups, countById, logLines, postEvents, relay, stats, workspace, type PostedEvent } from '../support/delivery.js';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { post } from '../support/post.js';
-import { TEST_SECRET } from '../support/relay.js';
+import { TEST_SECRET } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { waitFor } from '../support/wait.js';
 import { cleanups, relay, stats, workspace, type Cleanups } from '../support/delivery.js';

@@ -8,7 +8,7 @@ import { isHookrelayError } from '../../dist/errors.js';
 import { createLogger } from '../../dist/log.js';
 import { openSqliteStoreIn } from '../../dist/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { relayConfig } from '../support/relay.js';
+import { relayConfig } from '../support/relay.mjs';
 import { startSink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRelay, type RelayProcess } from '../support/relay.js';
+import { startRelay, type RelayProcess } from '../support/relay.mjs';
 import { startSink } from '../support/sink.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { cleanups, countById, logLines, postEvents, stats, workspace } from '../support/delivery.js';

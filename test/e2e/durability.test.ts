@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { startSink, type Sink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { post, type PostResult } from '../support/post.js';
-import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
 import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest, type SignedRequest } from '../support/signed-request.js';
 import { startSink, type Sink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { CLI, startRelay, writeConfig } from '../support/relay.js';
+import { runCli } from '../support/cli.mjs';
+import { CLI, startRelay, writeConfig } from '../support/relay.mjs';
 import { tempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 

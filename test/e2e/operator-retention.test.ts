@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.mjs';
 import { post } from '../support/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../support/relay.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { startSink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';

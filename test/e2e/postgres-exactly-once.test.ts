@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.mjs';
 import { testSchema } from '../support/postgres.js';
 import { startSink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonLines, runCli } from '../support/cli.js';
+import { jsonLines, runCli } from '../support/cli.mjs';
 import { testSchema } from '../support/postgres.js';
 import { startSink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { testSchema } from '../support/postgres.js';
-import { TEST_SECRET, type RelayProcess } from '../support/relay.js';
+import { TEST_SECRET, type RelayProcess } from '../support/relay.mjs';
 import { startSink, type Sink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';
 import { sleep, waitFor } from '../support/wait.js';

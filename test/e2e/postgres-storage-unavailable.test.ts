@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { quoteIdentifier } from '../../src/store/postgres/sql.js';
 import { post } from '../support/post.js';
-import { RESPONDING_CEREBRIUM_SOURCE, TEST_SECRET } from '../support/relay.js';
+import { RESPONDING_CEREBRIUM_SOURCE, TEST_SECRET } from '../support/relay.mjs';
 import { testSchema } from '../support/postgres.js';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { startSink } from '../support/sink.js';

@@ -1,9 +1,9 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openBrowser } from '../support/browser.js';
-import { jsonLines, runCli } from '../support/cli.js';
+import { jsonLines, runCli } from '../support/cli.mjs';
 import { post } from '../support/post.js';
-import { relayConfig, startRelay, writeConfig } from '../support/relay.js';
+import { relayConfig, startRelay, writeConfig } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { startSink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.mjs';
 import { startFakeCerebrium, type FakeCerebrium } from '../support/fake-cerebrium.js';
 import { tempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';

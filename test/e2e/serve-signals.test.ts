@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, relayConfig, writeConfig } from '../support/relay.js';
+import { CLI, relayConfig, writeConfig } from '../support/relay.mjs';
 import { tempDir } from '../support/temp.js';
 
 const cleanups: (() => unknown)[] = [];

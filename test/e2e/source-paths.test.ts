@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
-import { relayConfig, startRelay, writeConfig, type RelayProcess } from '../support/relay.js';
+import { runCli } from '../support/cli.mjs';
+import { relayConfig, startRelay, writeConfig, type RelayProcess } from '../support/relay.mjs';
 import { hmacSha256Request } from '../support/signed-request.js';
 import { tempDir } from '../support/temp.js';
 import { rawExchange, rawRequest } from '../support/raw-http.js';

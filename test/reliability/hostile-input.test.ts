@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
 import { cerebriumRequest, type SignedRequest } from '../support/signed-request.js';
 import { tempDir } from '../support/temp.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -9,7 +9,7 @@ import { inspectDatabase, openReadOnly } from '../support/database.js';
 import { LONG, reportFigures } from '../support/figures.js';
 import { callOnce } from '../support/http-call.js';
 import { rawConversation, rawExchange, rawRequest } from '../support/raw-http.js';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.mjs';
 
 /**
  * Hostile input on the public listener of a real relay. Invariants: the server never

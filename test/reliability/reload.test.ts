@@ -5,7 +5,7 @@ import DatabaseConstructor from 'better-sqlite3';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { post } from '../support/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
 import { cerebriumRequest, standardWebhooksRequest } from '../support/signed-request.js';
 import { startSink, type Sink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';

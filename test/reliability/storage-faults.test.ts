@@ -4,7 +4,7 @@ import DatabaseConstructor from 'better-sqlite3';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { post } from '../support/post.js';
-import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.js';
+import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { copyRuntimeForOtherUsers } from '../support/runtime-copy.js';
 import { startSink, type Sink } from '../support/sink.js';

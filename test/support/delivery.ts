@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { runCli } from './cli.js';
+import { runCli } from './cli.mjs';
 import { post } from './post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from './relay.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from './relay.mjs';
 import { cerebriumRequest } from './signed-request.js';
 import { tempDir } from './temp.js';
 

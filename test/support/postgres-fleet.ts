@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from './relay.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from './relay.mjs';
 import { cerebriumRequest } from './signed-request.js';
 import type { Sink } from './sink.js';
 
