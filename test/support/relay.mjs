@@ -1,4 +1,5 @@
 // @ts-check
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -91,8 +92,15 @@ export function writeConfig(dir, config, name = 'hookrelay.yaml') {
 export async function startRelay(configPath, { timeoutMs = 15_000, cli = CLI, ...spawnOptions } = {}) {
   const handle = startNode('relay', cli, ['serve', '--config', configPath], spawnOptions);
   const listening = await waitListening(handle, timeoutMs).catch(async (error) => {
-    await handle.kill();
-    throw error;
+    if (handle.isRunning()) {
+      await handle.kill();
+      throw error;
+    }
+    // Exited before listening: its last words, once its output is read to the end (bounded).
+    const code = await handle.exited;
+    const { stdout, stderr } = handle.child;
+    if (!(stdout?.closed && stderr?.closed)) await Promise.race([once(handle.child, 'close'), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    throw new Error(`relay exited (${code}) before listening: ${handle.stderr()}${handle.lines.join('\n')}`);
   });
   return {
     handle,
