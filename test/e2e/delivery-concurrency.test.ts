@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
 import { startSink, type Sink } from '../support/sink.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { cleanups, countById, postEvents, relay, workspace } from '../support/delivery.js';
+import { countById, postEvents, workspace } from '../support/delivery.js';
 
 /** A sink that holds each request for `holdMs` and records the most it ever held at once. */
 async function holdingSink(holdMs: number): Promise<{ sink: Sink; peak: () => number }> {
@@ -18,21 +19,18 @@ async function holdingSink(holdMs: number): Promise<{ sink: Sink; peak: () => nu
 }
 
 describe('delivery: per-destination concurrency', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
-  it('a sink that holds requests never sees more than `concurrency` at once', async () => {
+  it('a sink that holds requests never sees more than `concurrency` at once', async ({ cleanup, startRelay }) => {
     const three = await holdingSink(250);
-    registry.add(() => three.sink.close());
+    cleanup.add(() => three.sink.close());
     const one = await holdingSink(100);
-    registry.add(() => one.sink.close());
-    const ws = workspace(registry, {
+    cleanup.add(() => one.sink.close());
+    const ws = workspace(cleanup, {
       destinations: [
         { name: 'three', url: three.sink.url, concurrency: 3 },
         { name: 'one', url: one.sink.url, concurrency: 1 },
       ],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
     await postEvents(relayProcess.url, 30);
     await waitFor(() => three.sink.received.length >= 30 && one.sink.received.length >= 30, {
       timeoutMs: 30_000,

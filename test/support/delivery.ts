@@ -2,26 +2,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli } from './cli.mjs';
 import { post } from './post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from './relay.mjs';
+import type { Cleanup } from './fixtures.js';
+import { relayConfig, TEST_SECRET, writeConfig, type RelayProcess } from './relay.mjs';
 import { cerebriumRequest } from './signed-request.js';
 import { tempDir } from './temp.js';
+import { waitFor } from './wait.js';
 
-/** Shared by the delivery end-to-end suites: a temp dir, a config, posting events, reading outcomes. */
-export interface Cleanups {
-  add(cleanup: () => unknown): void;
-  run(): Promise<void>;
-}
-
-export function cleanups(): Cleanups {
-  const list: (() => unknown)[] = [];
-  return {
-    add: (cleanup) => void list.push(cleanup),
-    run: async () => {
-      for (const cleanup of list.reverse()) await cleanup();
-      list.length = 0;
-    },
-  };
-}
+/* Shared by the delivery end-to-end suites: a temp dir, a config, posting events, reading outcomes. */
 
 export interface Workspace {
   dir: string;
@@ -30,17 +17,11 @@ export interface Workspace {
 }
 
 /** A temp dir with a relay config listing `destinations` (and any other top-level overrides). */
-export function workspace(registry: Cleanups, overrides: Record<string, unknown>): Workspace {
+export function workspace(cleanup: Cleanup, overrides: Record<string, unknown>): Workspace {
   const dir = tempDir('hookrelay-delivery-');
-  registry.add(dir.cleanup);
+  cleanup.add(dir.cleanup);
   const configPath = writeConfig(dir.path, relayConfig(dir.path, overrides));
   return { dir: dir.path, dbPath: join(dir.path, 'hookrelay.db'), configPath };
-}
-
-export async function relay(registry: Cleanups, ws: Workspace): Promise<RelayProcess> {
-  const process = await startRelay(ws.configPath);
-  registry.add(() => process.kill());
-  return process;
 }
 
 export interface PostedEvent {
@@ -128,6 +109,17 @@ export function logLines(relayProcess: RelayProcess, text: string): Record<strin
       }
     })
     .filter((entry): entry is Record<string, unknown> => entry !== null && String(entry.msg ?? '').includes(text));
+}
+
+/**
+ * Waits until the relay's dispatcher has asked the store what is due `count` more times (its
+ * debug line `due times read`: the relay needs `log.level: debug`). What the store would hand
+ * out is handed out on such a probe, so a delivery not attempted across probes is not due.
+ */
+export async function waitForProbes(relayProcess: RelayProcess, count: number, timeoutMs = 10_000): Promise<void> {
+  const probes = () => relayProcess.lines.filter((line) => line.includes('"msg":"due times read"')).length;
+  const target = probes() + count;
+  await waitFor(() => probes() >= target, { timeoutMs, what: `${count} more probes of the dispatcher` });
 }
 
 /** How many times each webhook-id arrived at a sink. */
