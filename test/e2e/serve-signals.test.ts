@@ -1,31 +1,24 @@
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
 import { CLI, relayConfig, writeConfig } from '../support/relay.mjs';
-import { tempDir } from '../support/temp.js';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups.length = 0;
-});
 
 const UNSET_VARIABLE = 'HOOKRELAY_TEST_SECRET_NEVER_SET';
 
 describe('serve: a stop signal during start-up', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s sent while starting: the relay finishes starting, stops in order and exits 0', async (signal) => {
+  it.for(['SIGTERM', 'SIGINT'] as const)('%s sent while starting: the relay finishes starting, stops in order and exits 0', async (signal, { cleanup, tempDir }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
     // A defaulted secret makes start-up log a warning before the store opens: the signal is sent on that line.
     const configPath = writeConfig(
-      dir.path,
-      relayConfig(dir.path, {
+      dir,
+      relayConfig(dir, {
         sources: [{ name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'cerebrium', secrets: [`\${${UNSET_VARIABLE}:-dev-secret}`] } }],
       }),
     );
     const env = { ...process.env };
     delete env[UNSET_VARIABLE];
     const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+    cleanup.add(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
     let stdout = '';
     let sent = false;
     child.stdout.on('data', (chunk: Buffer) => {
