@@ -45,6 +45,7 @@ export async function ingest(store: Store, runId: string, destinations: readonly
     source,
     dedupeKey: runId,
     contentType: 'application/json',
+    contentEncoding: null,
     body: Buffer.from(JSON.stringify({ run_id: runId })),
     destinations,
   });

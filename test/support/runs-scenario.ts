@@ -182,7 +182,7 @@ export async function tenRunsScenario(relay: RunsRelay): Promise<void> {
     (JSON.parse((await runCli(['stats', '--json', '--config', configPath])).stdout) as { destinations: Record<string, Record<string, number>> }).destinations.pager!;
   await waitFor(async () => (await pagerStats()).delivered === 4, { what: 'four announcements delivered' });
   const { pending, dead } = await pagerStats();
-  expect(pending + dead).toBe(0);
+  expect(pending! + dead!).toBe(0);
 
   // Metrics: every status, and the durations of the 8.
   const metrics = (await call(`${admin}/metrics`)).text;

@@ -63,7 +63,7 @@ describe('dispatcher: byte budget per destination', () => {
     const bodies = new Map<string, Buffer>();
     for (const [index, size] of sizes.entries()) {
       const body = Buffer.alloc(size, 0x61 + index);
-      const { id } = await realStore.ingest({ source: 'cerebrium', dedupeKey: `budget-${index}`, contentType: 'text/plain', body, destinations: ['app'] });
+      const { id } = await realStore.ingest({ source: 'cerebrium', dedupeKey: `budget-${index}`, contentType: 'text/plain', contentEncoding: null, body, destinations: ['app'] });
       bodies.set(id, body);
     }
     const config = resolveConfig({

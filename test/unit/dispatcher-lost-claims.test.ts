@@ -54,7 +54,7 @@ describe('dispatcher: a claim whose answer was lost', () => {
     const ids: string[] = [];
     for (let index = 0; index < 10; index++) {
       ids.push(
-        (await realStore.ingest({ source: 'cerebrium', dedupeKey: `lost-${index}`, contentType: 'application/json', body: Buffer.from('{}'), destinations: ['app'] })).id,
+        (await realStore.ingest({ source: 'cerebrium', dedupeKey: `lost-${index}`, contentType: 'application/json', contentEncoding: null, body: Buffer.from('{}'), destinations: ['app'] })).id,
       );
     }
     const lines: { msg?: string; count?: number }[] = [];

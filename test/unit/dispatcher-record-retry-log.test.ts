@@ -37,7 +37,7 @@ describe('dispatcher: attempt results that cannot be written yet', () => {
         },
       },
     });
-    await realStore.ingest({ source: 'cerebrium', dedupeKey: 'busy-1', contentType: 'application/json', body: Buffer.from('{}'), destinations: ['app'] });
+    await realStore.ingest({ source: 'cerebrium', dedupeKey: 'busy-1', contentType: 'application/json', contentEncoding: null, body: Buffer.from('{}'), destinations: ['app'] });
     const config = resolveConfig({
       sources: [{ name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'none' } }],
       destinations: [{ name: 'app', url: sink.url }],

@@ -10,6 +10,7 @@ const delivery: ClaimedDelivery = {
   destination: 'app',
   source: 'cerebrium',
   contentType: 'application/json',
+  contentEncoding: null,
   body: Buffer.from('{"run_id":"r1"}'),
   attempts: 0,
   budgetUsed: 0,
