@@ -1,7 +1,7 @@
 import { describe, expect } from 'vitest';
 import { it } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
-import { attemptLog, postEvents, stats, workspace } from '../support/delivery.js';
+import { attemptsThroughCli, postEvents, stats, workspace } from '../support/delivery.js';
 
 describe('delivery: the attempt deadline covers the response body; URL credentials', () => {
   it('a 200 whose body never finishes is a failed TIMEOUT attempt and is retried; URL credentials go as Basic auth and never into the log', async ({ cleanup, startRelay, startSink }) => {
@@ -29,7 +29,7 @@ describe('delivery: the attempt deadline covers the response body; URL credentia
     const [event] = await postEvents(relayProcess.url, 1);
     await waitFor(async () => (await stats(ws.configPath)).deliveries.delivered === 1, { timeoutMs: 15_000, what: 'delivered on the retry' });
 
-    expect(attemptLog(ws.dbPath).map((row) => [row.number, row.status_code, row.error_code, row.outcome])).toEqual([
+    expect((await attemptsThroughCli(ws.configPath)).map((row) => [row.number, row.status_code, row.error_code, row.outcome])).toEqual([
       [1, null, 'TIMEOUT', 'failed'],
       [2, 200, null, 'delivered'],
     ]);

@@ -2,7 +2,7 @@ import { describe, expect } from 'vitest';
 import { it } from '../support/fixtures.js';
 import { type ReceivedDelivery } from '../support/sink.js';
 import { waitFor } from '../support/wait.js';
-import { attemptLog, countById, logLines, postEvents, stats, waitForProbes, workspace } from '../support/delivery.js';
+import { attemptsThroughCli, countById, logLines, postEvents, stats, waitForProbes, workspace } from '../support/delivery.js';
 
 /** Breaker settings that never open in these tests, so only the retry policy is at work. */
 const NO_BREAKER = { volumeThreshold: 100_000 };
@@ -45,7 +45,7 @@ describe('delivery: retries, Retry-After and dead letters', () => {
       expect(gaps[0]).toBeLessThan(300 + 4_000);
       expect(gaps[1]).toBeLessThan(600 + 4_000);
     }
-    const log = attemptLog(ws.dbPath);
+    const log = await attemptsThroughCli(ws.configPath);
     expect(log).toHaveLength(9);
     for (const delivery of new Set(log.map((row) => row.delivery_id))) {
       const rows = log.filter((row) => row.delivery_id === delivery);
@@ -92,7 +92,7 @@ describe('delivery: retries, Retry-After and dead letters', () => {
       // The backoff (<= 300 ms) decides, not the 6 s Retry-After of a 500.
       expect(requests[1]!.at - requests[0]!.at).toBeLessThan(5_000);
     }
-    const snippets = attemptLog(ws.dbPath, 'limited').filter((row) => row.outcome === 'failed');
+    const snippets = (await attemptsThroughCli(ws.configPath, 'limited')).filter((row) => row.outcome === 'failed');
     expect(snippets.map((row) => row.status_code)).toEqual([429, 429]);
   });
 
@@ -121,7 +121,7 @@ describe('delivery: retries, Retry-After and dead letters', () => {
     for (const requests of byEvent(sink.received).values()) {
       expect(requests.map((request) => request.headers['hookrelay-attempt'])).toEqual(['1', '2', '3']);
     }
-    const log = attemptLog(ws.dbPath);
+    const log = await attemptsThroughCli(ws.configPath);
     expect(log).toHaveLength(12);
     expect(log.every((row) => row.status_code === 500 && row.outcome === 'failed')).toBe(true);
     // The attempt log keeps the first ~1 KB of the response so an operator can see why it died.

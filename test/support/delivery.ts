@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { runCli } from './cli.mjs';
+import { jsonLines, runCli } from './cli.mjs';
 import { post } from './post.js';
 import type { Cleanup } from './fixtures.js';
 import { relayConfig, TEST_SECRET, writeConfig, type RelayProcess } from './relay.mjs';
@@ -96,6 +96,41 @@ export function attemptLog(dbPath: string, destination?: string): AttemptRow[] {
   } finally {
     db.close();
   }
+}
+
+/**
+ * The attempt log as the operator sees it, through the CLI (`deliveries list`, then `deliveries
+ * show` per delivery), in attemptLog's shape and order: the same assertions hold on either
+ * engine. One CLI run per delivery: for suites with a handful of deliveries.
+ */
+export async function attemptsThroughCli(configPath: string, destination?: string): Promise<AttemptRow[]> {
+  const cli = async (args: string[]) => {
+    const result = await runCli([...args, '--json', '--config', configPath]);
+    if (result.code !== 0) throw new Error(`hookrelay ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const listed = jsonLines<{ id: string }>(await cli(['deliveries', 'list', '--limit', '500', ...(destination ? ['--destination', destination] : [])]));
+  const rows: AttemptRow[] = [];
+  for (const { id } of listed) {
+    const detail = JSON.parse(await cli(['deliveries', 'show', id])) as {
+      delivery: { id: string; destination: string };
+      attempts: { number: number; startedAt: string; durationMs: number; outcome: string; statusCode: number | null; errorCode: string | null; responseSnippet: string | null }[];
+    };
+    for (const attempt of detail.attempts) {
+      rows.push({
+        delivery_id: detail.delivery.id,
+        number: attempt.number,
+        destination: detail.delivery.destination,
+        started_at: Date.parse(attempt.startedAt),
+        duration_ms: attempt.durationMs,
+        status_code: attempt.statusCode,
+        error_code: attempt.errorCode,
+        outcome: attempt.outcome,
+        response_snippet: attempt.responseSnippet,
+      });
+    }
+  }
+  return rows.sort((a, b) => (a.delivery_id < b.delivery_id ? -1 : a.delivery_id > b.delivery_id ? 1 : a.number - b.number));
 }
 
 /** Parsed pino lines of a relay whose `msg` contains `text`. */
