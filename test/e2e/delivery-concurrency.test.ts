@@ -2,7 +2,7 @@ import { describe, expect } from 'vitest';
 import { it } from '../support/fixtures.js';
 import { startSink, type Sink } from '../support/sink.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { countById, postEvents, workspace } from '../support/delivery.js';
+import { countById, postEvents, stats, workspace } from '../support/delivery.js';
 
 /** A sink that holds each request for `holdMs` and records the most it ever held at once. */
 async function holdingSink(holdMs: number): Promise<{ sink: Sink; peak: () => number }> {
@@ -36,7 +36,11 @@ describe('delivery: per-destination concurrency', () => {
       timeoutMs: 30_000,
       what: 'all 30 at both sinks',
     });
-    await sleep(300);
+    // Every delivery recorded done, none in flight: no further request can come to raise a peak.
+    await waitFor(async () => {
+      const current = await stats(ws.configPath);
+      return current.deliveries.delivered === 60 && current.deliveries.inFlight === 0;
+    }, { timeoutMs: 15_000, intervalMs: 300, what: '60 deliveries recorded' });
     console.log(`peak concurrent requests: ${three.peak()} (limit 3), ${one.peak()} (limit 1)`);
     expect(three.peak()).toBe(3);
     expect(one.peak()).toBe(1);
