@@ -30,7 +30,8 @@ describe('serve: a stop signal during start-up', () => {
     });
     const exited = await new Promise<number | string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`serve did not exit within 30 s; stdout: ${stdout}`)), 30_000);
-      child.on('exit', (code, killedBy) => {
+      // 'close', not 'exit': its last lines may still be in the pipe when it exits.
+      child.on('close', (code, killedBy) => {
         clearTimeout(timer);
         resolve(code ?? killedBy ?? 'unknown');
       });
