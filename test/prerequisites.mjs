@@ -2,9 +2,9 @@
 // `pretest`: what `npm test` needs besides node_modules, found or installed before anything runs.
 //
 // - Chromium (Debian package `chromium`, plus `fonts-liberation` for readable screenshots) at
-//   /usr/bin/chromium: the dashboard's browser tests drive it (test/helpers/browser.ts).
+//   /usr/bin/chromium: the dashboard's browser tests drive it (test/support/browser.ts).
 // - The PostgreSQL server binaries (initdb, pg_ctl; Debian package `postgresql`): the store
-//   conformance and multi-process suites start a throwaway cluster (test/helpers/postgres-cluster.ts,
+//   conformance and multi-process suites start a throwaway cluster (test/support/postgres-cluster.ts,
 //   which looks in the same places). Not needed when HOOKRELAY_TEST_POSTGRES_URL names a server.
 //
 // Missing ones are installed with apt-get when running as root on Debian/Ubuntu; otherwise this

@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // A PostgreSQL server for the store conformance and multi-process suites (see the file).
-    globalSetup: ['test/helpers/postgres-global-setup.ts'],
+    globalSetup: ['test/support/postgres-global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { startNode } from './children.mjs';
+import { startBenchNode } from './children.mjs';
 import { percentile, round } from './callback.mjs';
 import { BENCH_SECRET } from './relay.mjs';
 
@@ -12,7 +12,7 @@ const BENCH = resolve(import.meta.dirname, '..');
  * the promise it returns settles (e.g. once the destination has caught up). Bounded by the caller.
  */
 export async function runLoad(url, options, { onWarm } = {}) {
-  const generator = startNode('load', join(BENCH, 'load.mjs'), [JSON.stringify({ url, secret: BENCH_SECRET, ...options, pauseAfterWarmup: Boolean(onWarm) })]);
+  const generator = startBenchNode('load', join(BENCH, 'load.mjs'), [JSON.stringify({ url, secret: BENCH_SECRET, ...options, pauseAfterWarmup: Boolean(onWarm) })]);
   const budgetMs = ((options.warmupS ?? 0) + (options.durationS ?? 10)) * 1000 + (options.extraTimeoutMs ?? 60_000);
   try {
     if (onWarm) {
@@ -28,7 +28,7 @@ export async function runLoad(url, options, { onWarm } = {}) {
 
 /** Runs the fixed-rate generator (bench/paced-load.mjs) in its own process. */
 export async function runPacedLoad(url, options) {
-  const generator = startNode('paced-load', join(BENCH, 'paced-load.mjs'), [JSON.stringify({ url, secret: BENCH_SECRET, ...options })]);
+  const generator = startBenchNode('paced-load', join(BENCH, 'paced-load.mjs'), [JSON.stringify({ url, secret: BENCH_SECRET, ...options })]);
   const result = await generator.waitForMessage('result', options.durationS * 1000 + 60_000).finally(() => generator.kill());
   return result;
 }

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { stringify } from 'yaml';
-import { startNode, waitListening } from './children.mjs';
+import { join } from 'node:path';
+import { runCli as runTestCli } from '../../test/support/cli.mjs';
+import { waitListening } from '../../test/support/node-child.mjs';
+import { ROOT, startRelay as startServe, writeConfig } from '../../test/support/relay.mjs';
+import { startBenchNode } from './children.mjs';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = join(ROOT, 'dist/cli/main.js');
+export { ROOT };
 export const TARGETS = join(ROOT, 'bench/targets');
 export const BENCH_SECRET = 'bench-cerebrium-secret';
 export const SOURCE_PATH = '/webhooks/cerebrium';
@@ -24,49 +23,30 @@ export function writeRelayConfig(dir, { dbPath, storage, destinationUrl, destina
     log: { level: 'info' },
     ...(admin ? { admin: { host: '127.0.0.1', port: 0 } } : {}),
   };
-  const path = join(dir, name);
-  writeFileSync(path, stringify(config));
-  return path;
+  return writeConfig(dir, config, name);
 }
 
 /**
- * Starts `hookrelay serve` (the built CLI) and waits for its listening line.
- * `startupMs` is spawn -> listening line as seen by the bench.
+ * Starts `hookrelay serve` (the built CLI, test/support/relay.mjs) and waits for its listening
+ * line. `url` is the source's URL; `startupMs` is spawn -> listening line as seen by the bench;
+ * `relayPid` is the relay process serve runs (its memory is the relay's, not serve's own).
  */
 export async function startRelay(configPath, { profileDir, timeoutMs = 60_000 } = {}) {
   const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const handle = startNode('relay', CLI, ['serve', '--config', configPath], { nodeArgs, cwd: ROOT });
-  const listening = await waitListening(handle, timeoutMs);
-  // serve runs the relay in a child process (relayPid): its memory is the relay's, not serve's own.
-  const relayPid = listening.relayPid ?? handle.pid;
-  return { handle, relayPid, port: listening.port, adminPort: listening.adminPort ?? null, url: `http://127.0.0.1:${listening.port}${SOURCE_PATH}`, startupMs: listening.at - handle.startedAt };
+  const relay = await startServe(configPath, { nodeArgs, cwd: ROOT, timeoutMs, ipc: true, maxLines: 2000, maxStderrChars: 64_000 });
+  return { handle: relay.handle, relayPid: relay.relayPid, port: relay.port, adminPort: relay.adminPort, url: `${relay.url}${SOURCE_PATH}`, startupMs: relay.startupMs };
 }
 
 /** Starts one of the bench/targets servers (or the sink) and waits for its listening line. */
 export async function startTarget(name, script, args = []) {
-  const handle = startNode(name, join(TARGETS, script), args, { cwd: ROOT });
+  const handle = startBenchNode(name, join(TARGETS, script), args, { cwd: ROOT });
   const listening = await waitListening(handle);
   return { handle, port: listening.port };
 }
 
-/** Runs the hookrelay CLI; resolves with exit code, stdout, stderr and wall time (ms). */
+/** Runs the hookrelay CLI (test/support/cli.mjs) from the checkout; resolves with exit code, stdout, stderr and wall time (ms). */
 export function runCli(args, timeoutMs = 120_000) {
-  return new Promise((resolveRun, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`hookrelay ${args.join(' ')} timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr, wallMs: performance.now() - started });
-    });
-  });
+  return runTestCli(args, { cwd: ROOT, timeoutMs });
 }
 
 /** `hookrelay stats --json` parsed, with its wall time. */

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { round } from '../lib/callback.mjs';
 import { rssMb } from '../lib/children.mjs';
 import { ackToDestination, readTimes, runLoad } from '../lib/load-runs.mjs';
-import { findPostgresBin, startPostgresCluster } from '../lib/postgres-cluster.mjs';
+import { findPostgresBin, startPostgresCluster } from '../../test/support/postgres-cluster.mjs';
 import { startRelay, startTarget, writeRelayConfig } from '../lib/relay.mjs';
 
 /** The relay's default pool size (storage.postgres.poolSize), per process. */
@@ -165,7 +165,7 @@ export async function postgresMode(ctx) {
       return { skipped: reason };
     }
     log(`postgres: starting a throwaway cluster (${bin})`);
-    cluster = await startPostgresCluster(bin);
+    cluster = await startPostgresCluster(bin, { durable: true, maxConnections: 200, prefix: 'hookrelay-bench-pg-' });
     url = cluster.url;
   }
   const schemas = [];

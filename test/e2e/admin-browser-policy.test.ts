@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { deadLetters, leaksEventData, rawRequest, startAdminRelay } from './admin-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { deadLetters, leaksEventData, rawRequest, startAdminRelay } from '../support/admin-relay.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const DRY_RUN = JSON.stringify({ all: true, dryRun: true });
@@ -13,14 +14,8 @@ function errorCode(text: string): string | undefined {
 }
 
 describe('admin listener without a token refuses what a foreign page or DNS rebinding could send (real serve)', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('needs JSON for writes, its own Origin, and an IP, localhost or listed Host', async () => {
-    const admin = await startAdminRelay(cleanups, { allowedHosts: ['relay-admin.test'] });
+  it('needs JSON for writes, its own Origin, and an IP, localhost or listed Host', async ({ cleanup }) => {
+    const admin = await startAdminRelay(cleanup, { allowedHosts: ['relay-admin.test'] });
     const { port, eventId, configPath } = admin;
     const own = `127.0.0.1:${port}`;
 
@@ -80,10 +75,10 @@ describe('admin listener without a token refuses what a foreign page or DNS rebi
     expect(JSON.parse(replayed.text)).toEqual({ matched: 1, replayed: 1, dryRun: false });
   });
 
-  it('with a token: Origin and JSON rules still hold, any Host is accepted with the bearer token', async () => {
+  it('with a token: Origin and JSON rules still hold, any Host is accepted with the bearer token', async ({ cleanup }) => {
     const token = 'browser-policy-token-0d4e';
     const bearer = { authorization: `Bearer ${token}` };
-    const admin = await startAdminRelay(cleanups, { token }, token);
+    const admin = await startAdminRelay(cleanup, { token }, token);
     const { port, eventId, configPath } = admin;
 
     const anyHost = await rawRequest(port, { path: `/admin/api/events/${eventId}`, headers: { ...bearer, host: 'relay.example.com' } });

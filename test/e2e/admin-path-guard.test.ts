@@ -1,7 +1,8 @@
 import { Agent } from 'node:http';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import { adminRoutes, deadLetters, leaksEventData, rawRequest, startAdminRelay, type AdminRelay, type RawAnswer } from './admin-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { adminRoutes, deadLetters, leaksEventData, rawRequest, startAdminRelay, type AdminRelay, type RawAnswer } from '../support/admin-relay.js';
 
 const TOKEN = 'admin-path-guard-token-71c4';
 
@@ -9,14 +10,8 @@ const TOKEN = 'admin-path-guard-token-71c4';
 const REFUSED = [400, 401, 403, 404, 405, 415];
 
 describe('admin paths are guarded whatever their spelling (admin.token set, real serve)', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('no spelling of an admin route answers data without the token; a text/plain replay replays nothing', async () => {
-    const admin = await startAdminRelay(cleanups, { token: TOKEN }, TOKEN);
+  it('no spelling of an admin route answers data without the token; a text/plain replay replays nothing', async ({ cleanup }) => {
+    const admin = await startAdminRelay(cleanup, { token: TOKEN }, TOKEN);
     const { port, eventId } = admin;
     const spellings = [
       '/Admin/api/events',
@@ -61,8 +56,8 @@ describe('admin paths are guarded whatever their spelling (admin.token set, real
     expect(admin.sink.received).toHaveLength(1);
   });
 
-  it('fuzz: every admin route under every spelling, method and body answers no data without credentials', { timeout: 180_000 }, async () => {
-    const admin = await startAdminRelay(cleanups, { token: TOKEN }, TOKEN);
+  it('fuzz: every admin route under every spelling, method and body answers no data without credentials', { timeout: 180_000 }, async ({ cleanup }) => {
+    const admin = await startAdminRelay(cleanup, { token: TOKEN }, TOKEN);
     const routes = adminRoutes();
     // The real route list, not a copy of it: API, dashboard pages and dashboard API.
     expect(routes).toEqual(
@@ -75,7 +70,7 @@ describe('admin paths are guarded whatever their spelling (admin.token set, real
       ]),
     );
     const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-    cleanups.push(() => agent.destroy());
+    cleanup.add(() => agent.destroy());
     const concrete = (path: string) =>
       path.replace(/\/events\/:id$/, `/events/${admin.eventId}`).replace(/\/deliveries\/:id$/, `/deliveries/${admin.deliveryId}`);
 
@@ -133,8 +128,8 @@ function spellingArbitrary(): fc.Arbitrary<Spelling> {
   const query = fc.constantFrom('', '?', '?x=1', '?limit=1&status=dead', `?token=${TOKEN}`, '#frag');
   const caseOnly = fc.record({
     caseFlips: fc.array(fc.nat(), { maxLength: 4 }),
-    encodes: fc.constant([]),
-    doubledSlashes: fc.constant([]),
+    encodes: fc.constant<Spelling['encodes']>([]),
+    doubledSlashes: fc.constant<Spelling['doubledSlashes']>([]),
     dots: fc.constant(null),
     leading: fc.constant(''),
     trailing: fc.constant(''),

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { relayConfig, writeConfig } from '../helpers/relay.js';
-import { tempDir } from '../helpers/temp.js';
+import { runCli } from '../support/cli.mjs';
+import { relayConfig, writeConfig } from '../support/relay.mjs';
+import { tempDir } from '../support/temp.js';
 
 /** check-config shows which endpoints are configured without printing the credentials in their URLs. */
 describe('check-config redacts URL credentials', () => {

@@ -1,26 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { runCli } from '../support/cli.mjs';
+import { post } from '../support/post.js';
+import { relayConfig, TEST_SECRET, writeConfig } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { waitFor } from '../support/wait.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups.length = 0;
-});
-
-function dir(): string {
-  const created = tempDir();
-  cleanups.push(created.cleanup);
-  return created.path;
-}
 
 /** stderr has exactly one non-empty line, and no stack trace. */
 function oneLine(stderr: string): string {
@@ -31,8 +19,8 @@ function oneLine(stderr: string): string {
 }
 
 describe('check-config', () => {
-  it('exit 0 and a summary for a valid config', async () => {
-    const path = dir();
+  it('exit 0 and a summary for a valid config', async ({ runCli, tempDir }) => {
+    const path = tempDir();
     const configPath = writeConfig(path, relayConfig(path, { destinations: [{ name: 'app', url: 'http://127.0.0.1:3000/hooks' }] }));
     const result = await runCli(['check-config', '--config', configPath]);
     expect(result.code).toBe(0);
@@ -42,16 +30,16 @@ describe('check-config', () => {
     expect(result.stderr).toBe('');
   });
 
-  it('--json prints one object', async () => {
-    const path = dir();
+  it('--json prints one object', async ({ runCli, tempDir }) => {
+    const path = tempDir();
     const configPath = writeConfig(path, relayConfig(path));
     const result = await runCli(['check-config', '--json', '--config', configPath]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, path: configPath, sources: [{ name: 'cerebrium', scheme: 'cerebrium', secrets: 1 }] });
   });
 
-  it('exit 2 with one stderr line naming the key path of a bad value', async () => {
-    const path = dir();
+  it('exit 2 with one stderr line naming the key path of a bad value', async ({ runCli, tempDir }) => {
+    const path = tempDir();
     const config = relayConfig(path, {
       destinations: [
         { name: 'app', url: 'http://127.0.0.1:3000/a' },
@@ -64,8 +52,8 @@ describe('check-config', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('exit 2 naming the missing variable and its key path; the variable set makes it pass', async () => {
-    const path = dir();
+  it('exit 2 naming the missing variable and its key path; the variable set makes it pass', async ({ runCli, tempDir }) => {
+    const path = tempDir();
     const configPath = join(path, 'hookrelay.yaml');
     writeFileSync(
       configPath,
@@ -87,15 +75,15 @@ describe('check-config', () => {
     expect(set.code).toBe(0);
   });
 
-  it('exit 2 for a missing config file, naming it', async () => {
-    const missingPath = join(dir(), 'nope.yaml');
+  it('exit 2 for a missing config file, naming it', async ({ runCli, tempDir }) => {
+    const missingPath = join(tempDir(), 'nope.yaml');
     const result = await runCli(['check-config', '--config', missingPath]);
     expect(result.code).toBe(2);
     expect(oneLine(result.stderr)).toContain(missingPath);
   });
 
-  it('exit 2 for invalid YAML', async () => {
-    const path = dir();
+  it('exit 2 for invalid YAML', async ({ runCli, tempDir }) => {
+    const path = tempDir();
     const configPath = join(path, 'broken.yaml');
     writeFileSync(configPath, 'sources: [\n');
     const result = await runCli(['check-config', '--config', configPath]);
@@ -103,37 +91,36 @@ describe('check-config', () => {
     expect(oneLine(result.stderr)).toContain('not valid YAML');
   });
 
-  it('--verbose adds the stack trace', async () => {
-    const result = await runCli(['check-config', '--verbose', '--config', join(dir(), 'nope.yaml')]);
+  it('--verbose adds the stack trace', async ({ runCli, tempDir }) => {
+    const result = await runCli(['check-config', '--verbose', '--config', join(tempDir(), 'nope.yaml')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/\n\s+at /);
   });
 });
 
 describe('config file lookup: --config, else $HOOKRELAY_CONFIG, else config/hookrelay.yaml', () => {
-  function twoConfigs(): { cwd: string; fromFlag: string; fromEnv: string } {
-    const cwd = dir();
+  function twoConfigs(cwd: string): { cwd: string; fromFlag: string; fromEnv: string } {
     const fromFlag = writeConfig(cwd, relayConfig(cwd, { destinations: [{ name: 'from-flag', url: 'http://127.0.0.1:1/x' }] }), 'flag.yaml');
     const fromEnv = writeConfig(cwd, relayConfig(cwd, { destinations: [{ name: 'from-env', url: 'http://127.0.0.1:1/x' }] }), 'env.yaml');
     return { cwd, fromFlag, fromEnv };
   }
 
-  it('--config wins over $HOOKRELAY_CONFIG', async () => {
-    const { cwd, fromFlag, fromEnv } = twoConfigs();
+  it('--config wins over $HOOKRELAY_CONFIG', async ({ runCli, tempDir }) => {
+    const { cwd, fromFlag, fromEnv } = twoConfigs(tempDir());
     const result = await runCli(['check-config', '--json', '--config', fromFlag], { env: { HOOKRELAY_CONFIG: fromEnv }, cwd });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ path: fromFlag, destinations: [{ name: 'from-flag' }] });
   });
 
-  it('$HOOKRELAY_CONFIG is used without --config', async () => {
-    const { cwd, fromEnv } = twoConfigs();
+  it('$HOOKRELAY_CONFIG is used without --config', async ({ runCli, tempDir }) => {
+    const { cwd, fromEnv } = twoConfigs(tempDir());
     const result = await runCli(['check-config', '--json'], { env: { HOOKRELAY_CONFIG: fromEnv }, cwd });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ path: fromEnv, destinations: [{ name: 'from-env' }] });
   });
 
-  it('config/hookrelay.yaml in the working directory otherwise; exit 2 when it is missing', async () => {
-    const cwd = dir();
+  it('config/hookrelay.yaml in the working directory otherwise; exit 2 when it is missing', async ({ runCli, tempDir }) => {
+    const cwd = tempDir();
     const env = { HOOKRELAY_CONFIG: '' };
     const missing = await runCli(['check-config'], { env, cwd });
     expect(missing.code).toBe(2);
@@ -158,7 +145,7 @@ describe('usage errors', () => {
     oneLine(result.stderr);
   });
 
-  it('no command at all exits 2 and prints the usage on stderr', async () => {
+  it('no command at all exits 2 and prints the usage on stderr', async ({ runCli }) => {
     const result = await runCli([]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
@@ -167,8 +154,8 @@ describe('usage errors', () => {
 });
 
 describe('stats --json', () => {
-  it('has the exact shape of the contract, with zeros for every configured destination', async () => {
-    const path = dir();
+  it('has the exact shape of the contract, with zeros for every configured destination', async ({ startRelay, runCli, tempDir }) => {
+    const path = tempDir();
     const config = relayConfig(path, {
       sources: [
         { name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'cerebrium', secrets: [TEST_SECRET] } },
@@ -182,7 +169,6 @@ describe('stats --json', () => {
     const configPath = writeConfig(path, config);
     // The CLI never creates the database: serve does.
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
     expect(await relay.stop()).toBe(0);
     const result = await runCli(['stats', '--json', '--config', configPath]);
     expect(result.code).toBe(0);
@@ -195,10 +181,9 @@ describe('stats --json', () => {
     });
   });
 
-  it('counts an event and its pending delivery while serve runs', async () => {
-    const path = dir();
+  it('counts an event and its pending delivery while serve runs', async ({ startRelay, startSink, runCli, tempDir }) => {
+    const path = tempDir();
     const sink = await startSink(() => 503);
-    cleanups.push(() => sink.close());
     const config = relayConfig(path, {
       sources: [
         { name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'cerebrium', secrets: [TEST_SECRET] } },
@@ -211,7 +196,6 @@ describe('stats --json', () => {
     });
     const configPath = writeConfig(path, config);
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
     const accepted = await post(`${relay.url}/webhooks/cerebrium`, cerebriumRequest({ secret: TEST_SECRET, body: '{"run_id":"run-stats"}' }));
     expect(accepted.status).toBe(202);
     // the first attempt fails (503) and the next is an hour away: the delivery rests in pending
@@ -234,10 +218,9 @@ describe('stats --json', () => {
 });
 
 describe('serve', () => {
-  it('logs one JSON "listening" line with the port it serves on', async () => {
-    const path = dir();
+  it('logs one JSON "listening" line with the port it serves on', async ({ startRelay, tempDir }) => {
+    const path = tempDir();
     const relay = await startRelay(writeConfig(path, relayConfig(path)));
-    cleanups.push(() => relay.kill());
     const listening = relay.lines.filter((line) => line.includes('"msg":"listening"'));
     expect(listening).toHaveLength(1);
     const parsed = JSON.parse(listening[0]!) as { msg: string; port: number };
@@ -249,26 +232,24 @@ describe('serve', () => {
     for (const line of relay.lines) expect(() => JSON.parse(line)).not.toThrow();
   });
 
-  it('writes the listening line even when the log level hides info', async () => {
-    const path = dir();
+  it('writes the listening line even when the log level hides info', async ({ startRelay, tempDir }) => {
+    const path = tempDir();
     const relay = await startRelay(writeConfig(path, relayConfig(path, { log: { level: 'warn' } })));
-    cleanups.push(() => relay.kill());
     expect(relay.lines.filter((line) => line.includes('"msg":"listening"'))).toHaveLength(1);
     expect(relay.lines.some((line) => line.includes('"level":30') && !line.includes('"msg":"listening"'))).toBe(false);
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s: exits 0 and refuses new connections', async (signal) => {
-    const path = dir();
+  it.for(['SIGTERM', 'SIGINT'] as const)('%s: exits 0 and refuses new connections', async (signal, { tempDir, startRelay }) => {
+    const path = tempDir();
     const relay = await startRelay(writeConfig(path, relayConfig(path)));
-    cleanups.push(() => relay.kill());
     relay.child.kill(signal);
     expect(await relay.exited).toBe(0);
     await expect(request(`${relay.url}/healthz`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(relay.lines.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
   });
 
-  it('a bad config exits 2 with one line before listening', async () => {
-    const path = dir();
+  it('a bad config exits 2 with one line before listening', async ({ runCli, tempDir }) => {
+    const path = tempDir();
     const configPath = writeConfig(path, relayConfig(path, { server: { port: 'http' } }));
     const result = await runCli(['serve', '--config', configPath]);
     expect(result.code).toBe(2);

@@ -1,21 +1,12 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { startRelay, TEST_SECRET } from '../helpers/relay.js';
-import { tempDir } from '../helpers/temp.js';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups.length = 0;
-});
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { TEST_SECRET } from '../support/relay.mjs';
 
 /** A config whose database path is relative (`./data/hookrelay.db`) and whose secret comes from ${TEST_OPERATOR_SECRET}. */
-function workspace(): { dir: string; configPath: string } {
-  const created = tempDir();
-  cleanups.push(created.cleanup);
-  const configPath = join(created.path, 'hookrelay.yaml');
+function workspace(dir: string): { dir: string; configPath: string } {
+  const configPath = join(dir, 'hookrelay.yaml');
   writeFileSync(
     configPath,
     [
@@ -32,14 +23,14 @@ function workspace(): { dir: string; configPath: string } {
       '',
     ].join('\n'),
   );
-  return { dir: created.path, configPath };
+  return { dir, configPath };
 }
 
 const READ_ONLY = [['stats'], ['stats', '--json'], ['dlq', 'list'], ['deliveries', 'list'], ['runs', 'list']];
 
 describe('read-only commands and the database path', () => {
-  it('from another folder exit 1 with the absolute path they looked for, and create nothing', async () => {
-    const { dir, configPath } = workspace();
+  it('from another folder exit 1 with the absolute path they looked for, and create nothing', async ({ runCli, tempDir }) => {
+    const { dir, configPath } = workspace(tempDir());
     const elsewhere = join(dir, 'elsewhere');
     mkdirSync(elsewhere);
     const env = { TEST_OPERATOR_SECRET: TEST_SECRET, TEST_OPERATOR_TOKEN: 't' };
@@ -52,10 +43,9 @@ describe('read-only commands and the database path', () => {
     expect(existsSync(join(elsewhere, 'data'))).toBe(false);
   });
 
-  it('need no source secret or header variable, while check-config still does', async () => {
-    const { dir, configPath } = workspace();
+  it('need no source secret or header variable, while check-config still does', async ({ startRelay, runCli, tempDir }) => {
+    const { dir, configPath } = workspace(tempDir());
     const relay = await startRelay(configPath, { cwd: dir, env: { TEST_OPERATOR_SECRET: TEST_SECRET, TEST_OPERATOR_TOKEN: 't' } });
-    cleanups.push(() => relay.kill());
     await relay.stop();
     const empty = { TEST_OPERATOR_SECRET: '', TEST_OPERATOR_TOKEN: '' };
     for (const env of [{}, empty]) {
@@ -76,8 +66,8 @@ describe('read-only commands and the database path', () => {
     expect(check.stderr).toContain('TEST_OPERATOR_SECRET is not set');
   });
 
-  it('check-config prints the absolute database path', async () => {
-    const { dir, configPath } = workspace();
+  it('check-config prints the absolute database path', async ({ runCli, tempDir }) => {
+    const { dir, configPath } = workspace(tempDir());
     const env = { TEST_OPERATOR_SECRET: TEST_SECRET, TEST_OPERATOR_TOKEN: 't' };
     const text = await runCli(['check-config', '--config', configPath], { cwd: dir, env });
     expect(text.code).toBe(0);
@@ -88,15 +78,14 @@ describe('read-only commands and the database path', () => {
 });
 
 describe('start-up warnings', () => {
-  it('an empty header variable and a source with no destination are warned by check-config and serve', async () => {
+  it('an empty header variable and a source with no destination are warned by check-config and serve', async ({ tempDir, startRelay, runCli }) => {
     const created = tempDir();
-    cleanups.push(created.cleanup);
-    const configPath = join(created.path, 'hookrelay.yaml');
+    const configPath = join(created, 'hookrelay.yaml');
     writeFileSync(
       configPath,
       [
         'server: { host: 127.0.0.1, port: 0 }',
-        `storage: { sqlite: { path: ${join(created.path, 'hookrelay.db')} } }`,
+        `storage: { sqlite: { path: ${join(created, 'hookrelay.db')} } }`,
         'sources:',
         '  - { name: cerebrium, path: /webhooks/cerebrium, verify: { scheme: cerebrium, secrets: [s] } }',
         '  - { name: github, path: /webhooks/github, verify: { scheme: hmac-sha256, secrets: [g] } }',
@@ -115,7 +104,6 @@ describe('start-up warnings', () => {
     expect(check.stdout).toContain(`warning: ${headerWarning}`);
     expect(check.stdout).toContain(`warning: ${sourceWarning}`);
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
     const warned = relay.lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level === 40).map((line) => line.msg);
     expect(warned).toEqual(expect.arrayContaining([headerWarning, sourceWarning]));
     await relay.stop();

@@ -1,14 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openBrowser, scriptVisibleCookies, type TestBrowser } from '../helpers/browser.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it, type HarnessFixtures } from '../support/fixtures.js';
+import { openBrowser, scriptVisibleCookies, type TestBrowser } from '../support/browser.js';
+import { post } from '../support/post.js';
+import { relayConfig, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import type { Sink } from '../support/sink.js';
+import { waitFor } from '../support/wait.js';
 
 const TOKEN = 'dashboard-admin-token-5b1f0c';
 const RUN_ID = 'run-visible-only-with-the-token-7d2e';
@@ -33,34 +33,25 @@ async function deadCount(relay: RelayProcess): Promise<number> {
 }
 
 describe('dashboard with admin.token: nothing without the token', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  async function relayWithOneDeadLetter(): Promise<{ relay: RelayProcess; sink: Sink }> {
+  async function relayWithOneDeadLetter({ tempDir, startSink, startRelay }: Pick<HarnessFixtures, 'tempDir' | 'startSink' | 'startRelay'>): Promise<{ relay: RelayProcess; sink: Sink }> {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
     const sink = await startSink(() => 500);
-    cleanups.push(() => sink.close());
     const configPath = writeConfig(
-      dir.path,
-      relayConfig(dir.path, {
+      dir,
+      relayConfig(dir, {
         admin: { host: '127.0.0.1', port: 0, token: TOKEN },
         destinations: [{ name: 'app', url: sink.url, retry: { maxAttempts: 1 } }],
       }),
     );
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
     const answer = await post(`${relay.url}/webhooks/cerebrium`, cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: RUN_ID }) }));
     expect(answer.status).toBe(202);
     await waitFor(async () => (await deadCount(relay)) === 1, { timeoutMs: 20_000, what: 'the dead letter' });
     return { relay, sink };
   }
 
-  it('shows a token form, rejects a wrong token, and sets an HttpOnly SameSite=Strict session for the right one', async () => {
-    const { relay } = await relayWithOneDeadLetter();
+  it('shows a token form, rejects a wrong token, and sets an HttpOnly SameSite=Strict session for the right one', async ({ cleanup, tempDir, startSink, startRelay }) => {
+    const { relay } = await relayWithOneDeadLetter({ tempDir, startSink, startRelay });
 
     // Without the token: a form, no data; the API refuses.
     const home = await fetchAdmin(relay, '/');
@@ -90,7 +81,7 @@ describe('dashboard with admin.token: nothing without the token', () => {
 
     const errors: string[] = [];
     const browser: TestBrowser = await openBrowser(errors);
-    cleanups.push(() => browser.close());
+    cleanup.add(() => browser.close());
     const { page, context } = browser;
     const dashboard = `http://127.0.0.1:${relay.adminPort}/`;
 
@@ -152,8 +143,8 @@ describe('dashboard with admin.token: nothing without the token', () => {
     expect(errors.filter((error) => !error.includes('401'))).toEqual([]);
   });
 
-  it('a page on another origin cannot replay with the signed-in browser (CSRF)', async () => {
-    const { relay, sink } = await relayWithOneDeadLetter();
+  it('a page on another origin cannot replay with the signed-in browser (CSRF)', async ({ cleanup, tempDir, startSink, startRelay }) => {
+    const { relay, sink } = await relayWithOneDeadLetter({ tempDir, startSink, startRelay });
     sink.behave(() => 200);
     const received = sink.received.length;
 
@@ -171,11 +162,11 @@ fetch('${adminOrigin}/admin/api/replay', { method: 'POST', mode: 'no-cors', cred
 </script></body></html>`);
     });
     await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => hostile.close(() => resolve())));
+    cleanup.add(() => new Promise<void>((resolve) => hostile.close(() => resolve())));
     const hostileUrl = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}/`;
 
     const browser: TestBrowser = await openBrowser();
-    cleanups.push(() => browser.close());
+    cleanup.add(() => browser.close());
     const { page } = browser;
     await page.goto(`${adminOrigin}/`);
     await page.getByLabel('Admin token').fill(TOKEN);

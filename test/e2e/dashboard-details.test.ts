@@ -1,30 +1,21 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openBrowser } from '../helpers/browser.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { openBrowser } from '../support/browser.js';
+import { post } from '../support/post.js';
+import { relayConfig, TEST_SECRET, writeConfig } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Breakers that never open: these destinations' deliveries wait for their backoff, not a circuit. */
 const NO_BREAKER = { volumeThreshold: 1000 };
 
 describe('dashboard details: delivery status per event, why a delivery waits, masked URLs, y scale, JSON bodies, last response', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('shows them in headless Chromium, with screenshots of each page', async () => {
+  it('shows them in headless Chromium, with screenshots of each page', async ({ cleanup, tempDir, startRelay, startSink }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
     const shots = tempDir('hookrelay-screenshots-');
-    cleanups.push(shots.cleanup);
     const answer = (status: number, body: string) => (_request: unknown, response: import('node:http').ServerResponse) => {
       response.writeHead(status, { 'content-type': 'application/json' }).end(body);
       return 'handled' as const;
@@ -32,11 +23,11 @@ describe('dashboard details: delivery status per event, why a delivery waits, ma
     const flakySink = await startSink(() => 503);
     const laterSink = await startSink(answer(503, '{"error":"upstream busy"}'));
     const dyingSink = await startSink(answer(500, '{"error":"database is down"}'));
-    for (const sink of [flakySink, laterSink, dyingSink]) cleanups.push(() => sink.close());
+    for (const sink of [flakySink, laterSink, dyingSink]) cleanup.add(() => sink.close());
     const flakyUrl = `http://deliver:pa55word@127.0.0.1:${flakySink.port}/hooks?token=tok-secret`;
     const configPath = writeConfig(
-      dir.path,
-      relayConfig(dir.path, {
+      dir,
+      relayConfig(dir, {
         admin: { host: '127.0.0.1', port: 0 },
         sources: [{
           name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'cerebrium', secrets: [TEST_SECRET] },
@@ -53,7 +44,6 @@ describe('dashboard details: delivery status per event, why a delivery waits, ma
       }),
     );
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
 
     const body = JSON.stringify({ run_id: 'run-detail-0', status: 'succeeded', note: '<img src=x onerror="window.pwned=1">', result: { score: 0.9 } });
     expect((await post(`${relay.url}/webhooks/cerebrium`, cerebriumRequest({ secret: TEST_SECRET, body }))).status).toBe(202);
@@ -67,11 +57,11 @@ describe('dashboard details: delivery status per event, why a delivery waits, ma
 
     const errors: string[] = [];
     const browser = await openBrowser(errors);
-    cleanups.push(() => browser.close());
+    cleanup.add(() => browser.close());
     const { page } = browser;
     const admin = `http://127.0.0.1:${relay.adminPort}/`;
     const screenshot = async (name: string) => {
-      const path = join(shots.path, `${name}.png`);
+      const path = join(shots, `${name}.png`);
       await page.screenshot({ path, fullPage: true });
       expect(statSync(path).size).toBeGreaterThan(1000);
       expect(readFileSync(path).subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);

@@ -1,28 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { isSameDocument, markDocument, openBrowser, type TestBrowser } from '../helpers/browser.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { isSameDocument, markDocument, openBrowser, type TestBrowser } from '../support/browser.js';
+import { post } from '../support/post.js';
+import { relayConfig, TEST_SECRET, writeConfig } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
 
 describe('dashboard overview: circuit breaker and counts, live', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('shows a failing destination circuit opening and its deliveries waiting, without a reload', async () => {
+  it('shows a failing destination circuit opening and its deliveries waiting, without a reload', async ({ cleanup, tempDir, startRelay, startSink }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
     const down = await startSink(() => 503);
-    cleanups.push(() => down.close());
     const up = await startSink(() => 200);
-    cleanups.push(() => up.close());
     const configPath = writeConfig(
-      dir.path,
-      relayConfig(dir.path, {
+      dir,
+      relayConfig(dir, {
         admin: { host: '127.0.0.1', port: 0 },
         destinations: [
           {
@@ -37,11 +27,10 @@ describe('dashboard overview: circuit breaker and counts, live', () => {
       }),
     );
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
 
     const errors: string[] = [];
     const browser: TestBrowser = await openBrowser(errors);
-    cleanups.push(() => browser.close());
+    cleanup.add(() => browser.close());
     const { page } = browser;
     await page.goto(`http://127.0.0.1:${relay.adminPort}/`);
     const flaky = page.locator('article[data-destination="flaky"]');

@@ -1,12 +1,12 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { focusedText, isSameDocument, markDocument, openBrowser, type TestBrowser } from '../helpers/browser.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { focusedText, isSameDocument, markDocument, openBrowser, type TestBrowser } from '../support/browser.js';
+import { post } from '../support/post.js';
+import { relayConfig, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { type Sink } from '../support/sink.js';
+import { waitFor } from '../support/wait.js';
 
 const DEAD = 20;
 /** Long, distinct run ids: the dead-letter list must show each one in full. */
@@ -25,22 +25,13 @@ async function adminJson<T>(relay: RelayProcess, path: string): Promise<T> {
 }
 
 describe('dashboard in headless Chromium: find dead letters, replay them, watch counts change live', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('shows 20 dead deliveries with their run ids, replays one, a selection and all matching, and they arrive', async () => {
+  it('shows 20 dead deliveries with their run ids, replays one, a selection and all matching, and they arrive', async ({ cleanup, tempDir, startRelay, startSink }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
     const failing: Sink = await startSink(() => 500);
-    cleanups.push(() => failing.close());
     const healthy: Sink = await startSink(() => 200);
-    cleanups.push(() => healthy.close());
     const configPath = writeConfig(
-      dir.path,
-      relayConfig(dir.path, {
+      dir,
+      relayConfig(dir, {
         admin: { host: '127.0.0.1', port: 0 },
         destinations: [
           // One attempt, and a breaker that never opens: each failure makes a dead letter at once.
@@ -50,7 +41,6 @@ describe('dashboard in headless Chromium: find dead letters, replay them, watch 
       }),
     );
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
     expect(relay.adminPort).toBeGreaterThan(0);
 
     for (let index = 0; index < DEAD; index += 1) {
@@ -66,7 +56,7 @@ describe('dashboard in headless Chromium: find dead letters, replay them, watch 
 
     const errors: string[] = [];
     const browser: TestBrowser = await openBrowser(errors);
-    cleanups.push(() => browser.close());
+    cleanup.add(() => browser.close());
     const { page } = browser;
     const dashboard = `http://127.0.0.1:${relay.adminPort}/`;
 

@@ -1,32 +1,25 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { isSameDocument, markDocument, openBrowser } from '../helpers/browser.js';
-import { startFakeCerebrium } from '../helpers/fake-cerebrium.js';
-import { post } from '../helpers/post.js';
-import { TEST_SECRET } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { tempDir } from '../helpers/temp.js';
-import { ADMIN_TOKEN, call, startRunsRelay } from './runs-scenario.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { isSameDocument, markDocument, openBrowser } from '../support/browser.js';
+import { startFakeCerebrium } from '../support/fake-cerebrium.js';
+import { post } from '../support/post.js';
+import { TEST_SECRET } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { ADMIN_TOKEN, call, startRunsRelay } from '../support/runs-scenario.js';
 
 describe('dashboard Runs view', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('shows counts per status, the completion rate, processing times and the overdue runs with their metadata, live and filterable', async () => {
+  it('shows counts per status, the completion rate, processing times and the overdue runs with their metadata, live and filterable', async ({ cleanup, tempDir }) => {
     const dir = tempDir('hookrelay-dashboard-runs-');
-    cleanups.push(dir.cleanup);
     const cerebrium = await startFakeCerebrium();
-    cleanups.push(() => cerebrium.close());
+    cleanup.add(() => cerebrium.close());
     const relay = await startRunsRelay({
-      dir: dir.path,
-      storage: { sqlite: { path: join(dir.path, 'hookrelay.db') } },
+      dir: dir,
+      storage: { sqlite: { path: join(dir, 'hookrelay.db') } },
       cerebrium,
       runs: { status: undefined, overdueAfterMs: 2_000 },
     });
-    cleanups.push(() => relay.cleanup());
+    cleanup.add(() => relay.cleanup());
     const register = (runId: string, app: string, metadata: Record<string, unknown>) =>
       call(`${relay.admin}/admin/api/runs`, {
         method: 'POST',
@@ -41,7 +34,7 @@ describe('dashboard Runs view', () => {
 
     const errors: string[] = [];
     const browser = await openBrowser(errors);
-    cleanups.push(() => browser.close());
+    cleanup.add(() => browser.close());
     const { page } = browser;
     await page.goto(`${relay.admin}/`);
     await page.getByLabel('Admin token').fill(ADMIN_TOKEN);

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { focusedText, openBrowser, type TestBrowser } from '../helpers/browser.js';
-import { relayConfig, startRelay, writeConfig } from '../helpers/relay.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
+import { focusedText, openBrowser, type TestBrowser } from '../support/browser.js';
+import { relayConfig, writeConfig } from '../support/relay.mjs';
 
 const DEAD = 100_000;
 const BATCH = 1000;
@@ -21,6 +20,7 @@ async function seedDeadLetters(path: string): Promise<void> {
             source: n % 2 === 0 ? 'cerebrium' : 'github',
             dedupeKey: `run-scale-${String(n).padStart(6, '0')}`,
             contentType: 'application/json',
+            contentEncoding: null,
             body: Buffer.from(JSON.stringify({ run_id: `run-scale-${n}` })),
             destinations: ['app'],
           });
@@ -49,21 +49,13 @@ async function seedDeadLetters(path: string): Promise<void> {
 }
 
 describe('dashboard with 100,000 dead letters', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('pages through them by cursor, filters by source, and counts all matching before a replay', { timeout: 240_000 }, async () => {
+  it('pages through them by cursor, filters by source, and counts all matching before a replay', { timeout: 240_000 }, async ({ cleanup, tempDir, startRelay, startSink }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    await seedDeadLetters(join(dir.path, 'hookrelay.db'));
+    await seedDeadLetters(join(dir, 'hookrelay.db'));
     const sink = await startSink(() => 500);
-    cleanups.push(() => sink.close());
     const configPath = writeConfig(
-      dir.path,
-      relayConfig(dir.path, {
+      dir,
+      relayConfig(dir, {
         admin: { host: '127.0.0.1', port: 0 },
         sources: [
           { name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'none' } },
@@ -73,10 +65,9 @@ describe('dashboard with 100,000 dead letters', () => {
       }),
     );
     const relay = await startRelay(configPath, { timeoutMs: 60_000 });
-    cleanups.push(() => relay.kill());
 
     const browser: TestBrowser = await openBrowser();
-    cleanups.push(() => browser.close());
+    cleanup.add(() => browser.close());
     const { page } = browser;
     await page.goto(`http://127.0.0.1:${relay.adminPort}/#/dead-letters`);
     const keys = () => page.locator('tr[data-delivery] code').allTextContents();

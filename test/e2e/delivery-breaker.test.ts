@@ -1,15 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSink } from '../helpers/sink.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { attemptLog, cleanups, countById, logLines, postEvents, relay, stats, workspace } from './delivery-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import type { RelayProcess } from '../support/relay.mjs';
+import { waitFor } from '../support/wait.js';
+import { attemptLog, countById, logLines, postEvents, stats, workspace } from '../support/delivery.js';
 
 const TRANSITIONS = ['circuit opened', 'circuit half-open', 'circuit closed'] as const;
 
-describe('delivery: circuit breaker and isolation', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
+/** How many times the breaker of `destination` went half-open (its log line). */
+function halfOpenCount(relayProcess: RelayProcess, destination: string): number {
+  return logLines(relayProcess, 'circuit half-open').filter((line) => line.destination === destination).length;
+}
 
-  it('a destination down for ~5 s gets a handful of probes, loses nothing, and does not slow a healthy one', async () => {
+describe('delivery: circuit breaker and isolation', () => {
+  it('a destination down for ~5 s gets a handful of probes, loses nothing, and does not slow a healthy one', async ({ cleanup, startRelay, startSink }) => {
     let down = true;
     let requestsWhileDown = 0;
     const flaky = await startSink(() => {
@@ -17,12 +20,10 @@ describe('delivery: circuit breaker and isolation', () => {
       requestsWhileDown += 1;
       return 503;
     });
-    registry.add(() => flaky.close());
     const healthy = await startSink();
-    registry.add(() => healthy.close());
     const concurrency = 8;
     const volumeThreshold = 5;
-    const ws = workspace(registry, {
+    const ws = workspace(cleanup, {
       destinations: [
         {
           name: 'flaky',
@@ -35,7 +36,7 @@ describe('delivery: circuit breaker and isolation', () => {
         { name: 'healthy', url: healthy.url },
       ],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
     const outageStarted = Date.now();
 
     const events = await postEvents(relayProcess.url, 200);
@@ -46,7 +47,8 @@ describe('delivery: circuit breaker and isolation', () => {
     console.log(`healthy destination during the outage: max lag ${Math.max(...lags)} ms after the 202`);
     expect(Math.max(...lags)).toBeLessThan(5_000);
 
-    await sleep(Math.max(0, outageStarted + 5_000 - Date.now()));
+    // The outage lasts through three open -> half-open cycles of the breaker (resetTimeoutMs 1 s).
+    await waitFor(() => halfOpenCount(relayProcess, 'flaky') >= 3, { timeoutMs: 20_000, what: 'three half-open probes' });
     const sentWhileDown = requestsWhileDown;
     const snapshot = await stats(ws.configPath);
     down = false;
@@ -87,13 +89,13 @@ describe('delivery: circuit breaker and isolation', () => {
     }
   });
 
-  it('connection refused for ~5 s: the attempt log shows a handful of probes, then all arrive', async () => {
+  it('connection refused for ~5 s: the attempt log shows a handful of probes, then all arrive', async ({ cleanup, startRelay, startSink }) => {
     // Take a free port, then close it so connections are refused until the destination comes back on it.
     const placeholder = await startSink();
     const port = placeholder.port;
     await placeholder.close();
     const url = `http://127.0.0.1:${port}/hooks`;
-    const ws = workspace(registry, {
+    const ws = workspace(cleanup, {
       destinations: [
         {
           name: 'refusing',
@@ -104,10 +106,9 @@ describe('delivery: circuit breaker and isolation', () => {
         },
       ],
     });
-    const relayProcess = await relay(registry, ws);
-    const outageStarted = Date.now();
+    const relayProcess = await startRelay(ws.configPath);
     const events = await postEvents(relayProcess.url, 200);
-    await sleep(Math.max(0, outageStarted + 5_000 - Date.now()));
+    await waitFor(() => halfOpenCount(relayProcess, 'refusing') >= 3, { timeoutMs: 20_000, what: 'three half-open probes' });
 
     const refused = attemptLog(ws.dbPath, 'refusing');
     const halfOpens = logLines(relayProcess, 'circuit half-open').filter((line) => line.destination === 'refusing').length;
@@ -118,7 +119,6 @@ describe('delivery: circuit breaker and isolation', () => {
     expect((await stats(ws.configPath)).destinations.refusing!.dead).toBe(0);
 
     const back = await startSink(() => 200, port);
-    registry.add(() => back.close());
     await waitFor(() => countById(back.received).size === 200, { timeoutMs: 30_000, what: 'all 200 after recovery' });
     const final = await waitFor(async () => {
       const current = await stats(ws.configPath);
@@ -129,12 +129,10 @@ describe('delivery: circuit breaker and isolation', () => {
     expect(logLines(relayProcess, 'circuit closed').filter((line) => line.destination === 'refusing')).toHaveLength(1);
   });
 
-  it('a hanging destination (timeoutMs 500) does not slow a healthy one', async () => {
+  it('a hanging destination (timeoutMs 500) does not slow a healthy one', async ({ cleanup, startRelay, startSink }) => {
     const hanging = await startSink(() => new Promise<number>(() => undefined));
-    registry.add(() => hanging.close());
     const healthy = await startSink();
-    registry.add(() => healthy.close());
-    const ws = workspace(registry, {
+    const ws = workspace(cleanup, {
       destinations: [
         {
           name: 'hanging',
@@ -147,7 +145,7 @@ describe('delivery: circuit breaker and isolation', () => {
         { name: 'healthy', url: healthy.url, concurrency: 4 },
       ],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
     const events = await postEvents(relayProcess.url, 100);
     await waitFor(() => healthy.received.length >= 100, { timeoutMs: 20_000, what: 'the healthy destination to get all 100' });
     const accepted = new Map(events.map((event) => [event.id, event.acceptedAt]));

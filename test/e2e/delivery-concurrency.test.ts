@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { cleanups, countById, postEvents, relay, workspace } from './delivery-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { countById, postEvents, stats, workspace } from '../support/delivery.js';
 
 /** A sink that holds each request for `holdMs` and records the most it ever held at once. */
 async function holdingSink(holdMs: number): Promise<{ sink: Sink; peak: () => number }> {
@@ -18,27 +19,28 @@ async function holdingSink(holdMs: number): Promise<{ sink: Sink; peak: () => nu
 }
 
 describe('delivery: per-destination concurrency', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
-  it('a sink that holds requests never sees more than `concurrency` at once', async () => {
+  it('a sink that holds requests never sees more than `concurrency` at once', async ({ cleanup, startRelay }) => {
     const three = await holdingSink(250);
-    registry.add(() => three.sink.close());
+    cleanup.add(() => three.sink.close());
     const one = await holdingSink(100);
-    registry.add(() => one.sink.close());
-    const ws = workspace(registry, {
+    cleanup.add(() => one.sink.close());
+    const ws = workspace(cleanup, {
       destinations: [
         { name: 'three', url: three.sink.url, concurrency: 3 },
         { name: 'one', url: one.sink.url, concurrency: 1 },
       ],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
     await postEvents(relayProcess.url, 30);
     await waitFor(() => three.sink.received.length >= 30 && one.sink.received.length >= 30, {
       timeoutMs: 30_000,
       what: 'all 30 at both sinks',
     });
-    await sleep(300);
+    // Every delivery recorded done, none in flight: no further request can come to raise a peak.
+    await waitFor(async () => {
+      const current = await stats(ws.configPath);
+      return current.deliveries.delivered === 60 && current.deliveries.inFlight === 0;
+    }, { timeoutMs: 15_000, intervalMs: 300, what: '60 deliveries recorded' });
     console.log(`peak concurrent requests: ${three.peak()} (limit 3), ${one.peak()} (limit 1)`);
     expect(three.peak()).toBe(3);
     expect(one.peak()).toBe(1);

@@ -1,30 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { waitFor } from '../helpers/wait.js';
-import { cleanups, countById, postEvents, relay, stats, workspace } from './delivery-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { type Sink } from '../support/sink.js';
+import { waitFor } from '../support/wait.js';
+import { countById, postEvents, stats, workspace } from '../support/delivery.js';
 
 describe('delivery: fan-out to every destination', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
-  it('3 destinations x 200 events: all byte-identical, with the contract headers, signed when configured', async () => {
+  it('3 destinations x 200 events: all byte-identical, with the contract headers, signed when configured', async ({ cleanup, startRelay, startSink }) => {
     const sinks: Sink[] = [];
     for (let i = 0; i < 3; i += 1) {
       const sink = await startSink();
-      registry.add(() => sink.close());
       sinks.push(sink);
     }
     const secret = `whsec_${randomBytes(32).toString('base64')}`;
-    const ws = workspace(registry, {
+    const ws = workspace(cleanup, {
       destinations: [
         { name: 'signed', url: sinks[0]!.url, signingSecret: secret, headers: { Authorization: 'Bearer app-token', 'X-Team': 'alpha' } },
         { name: 'plain', url: `${sinks[1]!.url}?tenant=7`, headers: { 'X-Team': 'beta' } },
         { name: 'third', url: sinks[2]!.url },
       ],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
 
     const events = await postEvents(relayProcess.url, 200, { contentType: 'application/json; charset=utf-8' });
     const byId = new Map(events.map((event) => [event.id, event]));
@@ -76,11 +73,10 @@ describe('delivery: fan-out to every destination', () => {
     }
   });
 
-  it('a callback without Content-Type is delivered as application/octet-stream', async () => {
+  it('a callback without Content-Type is delivered as application/octet-stream', async ({ cleanup, startRelay, startSink }) => {
     const sink = await startSink();
-    registry.add(() => sink.close());
-    const ws = workspace(registry, { destinations: [{ name: 'app', url: sink.url }] });
-    const relayProcess = await relay(registry, ws);
+    const ws = workspace(cleanup, { destinations: [{ name: 'app', url: sink.url }] });
+    const relayProcess = await startRelay(ws.configPath);
     const [withType] = await postEvents(relayProcess.url, 1, { prefix: 'typed', contentType: 'text/plain' });
     const [withoutType] = await postEvents(relayProcess.url, 1, { prefix: 'untyped', contentType: null });
     await waitFor(() => sink.received.length >= 2, { timeoutMs: 15_000, what: 'both deliveries' });

@@ -1,19 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../helpers/wait.js';
-import { cleanups, postEvents, relay, stats, workspace } from './delivery-harness.js';
-import { startFifoSink } from './fifo-sink.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { waitFor } from '../support/wait.js';
+import { postEvents, stats, workspace } from '../support/delivery.js';
+import { startFifoSink } from '../support/fifo-sink.js';
 
 describe('ordering: fifo (SQLite)', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
-  it('30 events, the 5th fails twice: nothing after it is delivered before it, never two in flight, all in commit order', async () => {
+  it('30 events, the 5th fails twice: nothing after it is delivered before it, never two in flight, all in commit order', async ({ cleanup, startRelay }) => {
     const fifo = await startFifoSink((index, attempt) => index === 4 && attempt <= 2);
-    registry.add(() => fifo.sink.close());
-    const ws = workspace(registry, {
+    cleanup.add(() => fifo.sink.close());
+    const ws = workspace(cleanup, {
       destinations: [{ name: 'ordered', url: fifo.sink.url, ordering: 'fifo', concurrency: 8, retry: { initialDelayMs: 50, maxDelayMs: 100 } }],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
     // One at a time, so commit order is the index order.
     await postEvents(relayProcess.url, 30, { prefix: 'fifo', parallel: 1 });
     await waitFor(() => fifo.deliveredOrder().length === 30, { timeoutMs: 30_000, what: '30 deliveries' });

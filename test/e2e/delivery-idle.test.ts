@@ -1,12 +1,9 @@
-import { afterEach, describe, it } from 'vitest';
-import { cleanups } from './delivery-harness.js';
-import { idleRelayScenario } from './idle-scenario.js';
-
-const registry = cleanups();
-afterEach(() => registry.run());
+import { describe } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { idleRelayScenario } from '../support/idle-scenario.js';
 
 describe('delivery: an idle relay on SQLite', () => {
-  it('with several destinations and nothing pending begins no write transaction, poll after poll', async () => {
-    await idleRelayScenario(registry, {});
+  it('with several destinations and nothing pending begins no write transaction, poll after poll', async ({ cleanup, startSink, startRelay }) => {
+    await idleRelayScenario({ cleanup, startSink, startRelay }, {});
   });
 });

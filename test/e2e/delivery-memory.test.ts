@@ -2,12 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { post } from '../helpers/post.js';
-import { TEST_SECRET } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { waitFor } from '../helpers/wait.js';
-import { cleanups, relay, stats, workspace } from './delivery-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { post } from '../support/post.js';
+import { TEST_SECRET } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { waitFor } from '../support/wait.js';
+import { stats, workspace } from '../support/delivery.js';
 
 const MB = 1024 * 1024;
 const EVENTS = 12;
@@ -59,18 +60,15 @@ async function startHoldingSink(): Promise<HoldingSink> {
 }
 
 describe('delivery: bounded memory', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
-  it('12 x 30 MB bodies behind a slow destination: serve peaks at <= 700 MB and delivers all byte-identical', async () => {
+  it('12 x 30 MB bodies behind a slow destination: serve peaks at <= 700 MB and delivers all byte-identical', async ({ cleanup, startRelay }) => {
     const sink = await startHoldingSink();
-    registry.add(() => sink.close());
-    const ws = workspace(registry, {
+    cleanup.add(() => sink.close());
+    const ws = workspace(cleanup, {
       server: { host: '127.0.0.1', port: 0, maxBodyBytes: 64 * MB },
       destinations: [{ name: 'slow', url: sink.url, timeoutMs: 120_000, circuitBreaker: { volumeThreshold: 100_000 } }],
       log: { level: 'warn' },
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
 
     // One shared random filler (base64: valid JSON text); each event differs in its run_id.
     const filler = randomBytes((BODY_BYTES * 3) / 4).toString('base64');

@@ -1,18 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { openBrowser } from '../helpers/browser.js';
-import { jsonLines, runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { startRelay, TEST_SECRET } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { waitFor } from '../helpers/wait.js';
-import { attemptLog, cleanups, countById, postEvents, relay, stats, workspace, type Cleanups } from './delivery-harness.js';
-
-async function sink(registry: Cleanups, behaviour?: Parameters<typeof startSink>[0]): Promise<Sink> {
-  const started = await startSink(behaviour);
-  registry.add(() => started.close());
-  return started;
-}
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { openBrowser } from '../support/browser.js';
+import { jsonLines } from '../support/cli.mjs';
+import { post } from '../support/post.js';
+import { TEST_SECRET } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { waitFor } from '../support/wait.js';
+import { attemptLog, countById, postEvents, stats, workspace } from '../support/delivery.js';
 
 async function metrics(adminPort: number): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${adminPort}/metrics`);
@@ -22,20 +16,17 @@ async function metrics(adminPort: number): Promise<string> {
 const FAST_RETRY = { maxAttempts: 2, initialDelayMs: 50, maxDelayMs: 100 };
 
 describe('delivery policies end to end', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
-  it('filter: 20 events, only the matching ones are queued for the filtered destination; stats and the metric agree; redeliver to it still works', async () => {
-    const everything = await sink(registry);
-    const successes = await sink(registry);
-    const ws = workspace(registry, {
+  it('filter: 20 events, only the matching ones are queued for the filtered destination; stats and the metric agree; redeliver to it still works', async ({ cleanup, startRelay, runCli, startSink }) => {
+    const everything = await startSink();
+    const successes = await startSink();
+    const ws = workspace(cleanup, {
       admin: { host: '127.0.0.1', port: 0 },
       destinations: [
         { name: 'all', url: everything.url },
         { name: 'successes', url: successes.url, filter: { 'body:status': ['success', 'completed'], 'header:x-kind': ['run'] } },
       ],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
     const statuses = ['success', 'failed', 'completed', 'running'];
     const ids: { id: string; matches: boolean }[] = [];
     for (let index = 0; index < 20; index += 1) {
@@ -68,17 +59,17 @@ describe('delivery policies end to end', () => {
     expect(await relayProcess.stop()).toBe(0);
   });
 
-  it('fallback: primary always 500 with maxAttempts 2 -> every event at the fallback exactly once, with hookrelay-fallback-for; the dead letters stay', async () => {
-    const primary = await sink(registry, () => 500);
-    const archive = await sink(registry);
-    const ws = workspace(registry, {
+  it('fallback: primary always 500 with maxAttempts 2 -> every event at the fallback exactly once, with hookrelay-fallback-for; the dead letters stay', async ({ cleanup, startRelay, runCli, startSink }) => {
+    const primary = await startSink(() => 500);
+    const archive = await startSink();
+    const ws = workspace(cleanup, {
       admin: { host: '127.0.0.1', port: 0 },
       destinations: [
         { name: 'app', url: primary.url, fallback: 'archive', retry: FAST_RETRY, circuitBreaker: { volumeThreshold: 1000 } },
         { name: 'archive', url: archive.url, sources: ['runs'] },
       ],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
     const events = await postEvents(relayProcess.url, 20, { prefix: 'fb' });
     await waitFor(() => archive.received.length >= 20, { timeoutMs: 30_000, what: 'every event at the fallback' });
     const final = await waitFor(async () => {
@@ -122,7 +113,7 @@ describe('delivery policies end to end', () => {
     // The dashboard's event page says where the event fell back to.
     const errors: string[] = [];
     const browser = await openBrowser(errors);
-    registry.add(() => browser.close());
+    cleanup.add(() => browser.close());
     await browser.page.goto(`http://127.0.0.1:${relayProcess.adminPort}/#/events/${dead[0]!.eventId}`);
     const appSection = browser.page.locator('section.delivery', { has: browser.page.getByRole('heading', { name: /^app/ }) });
     await expect.poll(() => appSection.locator('.fallback').textContent(), { timeout: 15_000 }).toBe(' · fell back to archive');
@@ -132,10 +123,10 @@ describe('delivery policies end to end', () => {
     expect(await relayProcess.stop()).toBe(0);
   });
 
-  it('fallback survives SIGKILL during the dying attempt: exactly one fallback delivery after restart', async () => {
+  it('fallback survives SIGKILL during the dying attempt: exactly one fallback delivery after restart', async ({ cleanup, startRelay, startSink }) => {
     let holding = false;
     // The first attempt fails; the second (the last of the budget) is held open until the relay is killed.
-    const primary = await sink(registry, (request) => {
+    const primary = await startSink((request) => {
       if (request.headers['hookrelay-attempt'] === '1') return 500;
       if (!holding) {
         holding = true;
@@ -143,21 +134,20 @@ describe('delivery policies end to end', () => {
       }
       return 500;
     });
-    const archive = await sink(registry);
-    const ws = workspace(registry, {
+    const archive = await startSink();
+    const ws = workspace(cleanup, {
       destinations: [
         { name: 'app', url: primary.url, fallback: 'archive', retry: FAST_RETRY, timeoutMs: 60_000, circuitBreaker: { volumeThreshold: 1000 } },
         { name: 'archive', url: archive.url, sources: ['runs'] },
       ],
     });
     const first = await startRelay(ws.configPath);
-    registry.add(() => first.kill());
     const [event] = await postEvents(first.url, 1, { prefix: 'kill' });
     await waitFor(() => holding && primary.received.length === 2, { timeoutMs: 15_000, what: 'the dying attempt to be in flight' });
     expect(await first.kill()).toBe('SIGKILL');
     expect(archive.received).toHaveLength(0);
 
-    const second = await relay(registry, ws);
+    const second = await startRelay(ws.configPath);
     await waitFor(() => archive.received.length === 1, { timeoutMs: 20_000, what: 'the fallback delivery after restart' });
     await waitFor(async () => (await stats(ws.configPath)).destinations.archive!.delivered === 1, { timeoutMs: 15_000, intervalMs: 300, what: 'the fallback recorded' });
     const final = await stats(ws.configPath);
@@ -169,14 +159,14 @@ describe('delivery policies end to end', () => {
     expect(archive.received).toHaveLength(1);
   });
 
-  it('rate limit: 40 events at perSecond 10 -> never more than 10 attempts started in any second (retries included), all delivered, the breaker stays closed', async () => {
+  it('rate limit: 40 events at perSecond 10 -> never more than 10 attempts started in any second (retries included), all delivered, the breaker stays closed', async ({ cleanup, startRelay, startSink }) => {
     // The first attempt of every eighth event fails: its retry goes through the same limit.
-    const consumer = await sink(registry, (request) => (request.headers['hookrelay-attempt'] === '1' && Number(JSON.parse(request.body.toString()).index) % 8 === 0 ? 500 : 200));
-    const ws = workspace(registry, {
+    const consumer = await startSink((request) => (request.headers['hookrelay-attempt'] === '1' && Number(JSON.parse(request.body.toString()).index) % 8 === 0 ? 500 : 200));
+    const ws = workspace(cleanup, {
       admin: { host: '127.0.0.1', port: 0 },
       destinations: [{ name: 'limited', url: consumer.url, concurrency: 16, rateLimit: { perSecond: 10 }, retry: { initialDelayMs: 50, maxDelayMs: 100 } }],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
     await postEvents(relayProcess.url, 40, { prefix: 'rl' });
     await waitFor(() => consumer.received.length >= 45, { timeoutMs: 30_000, what: '40 deliveries and 5 retries' });
     await waitFor(async () => (await stats(ws.configPath)).destinations.limited!.delivered === 40, { timeoutMs: 15_000, intervalMs: 300, what: 'all 40 delivered' });

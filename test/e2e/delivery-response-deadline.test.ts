@@ -1,23 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSink } from '../helpers/sink.js';
-import { waitFor } from '../helpers/wait.js';
-import { attemptLog, cleanups, postEvents, relay, stats, workspace } from './delivery-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { waitFor } from '../support/wait.js';
+import { attemptsThroughCli, postEvents, stats, workspace } from '../support/delivery.js';
 
 describe('delivery: the attempt deadline covers the response body; URL credentials', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
-  it('a 200 whose body never finishes is a failed TIMEOUT attempt and is retried; URL credentials go as Basic auth and never into the log', async () => {
+  it('a 200 whose body never finishes is a failed TIMEOUT attempt and is retried; URL credentials go as Basic auth and never into the log', async ({ cleanup, startRelay, startSink }) => {
     const sink = await startSink((_request, response, index) => {
       if (index > 0) return 200;
       response.writeHead(200, { 'content-type': 'text/plain' });
       response.write('accepted, but the body never ends');
       return 'handled';
     });
-    registry.add(() => sink.close());
     const password = 'pw-e2e-7f3a9c';
     const url = sink.url.replace('http://', `http://relay:${password}@`);
-    const ws = workspace(registry, {
+    const ws = workspace(cleanup, {
       destinations: [
         {
           name: 'app',
@@ -28,12 +24,12 @@ describe('delivery: the attempt deadline covers the response body; URL credentia
         },
       ],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
 
     const [event] = await postEvents(relayProcess.url, 1);
     await waitFor(async () => (await stats(ws.configPath)).deliveries.delivered === 1, { timeoutMs: 15_000, what: 'delivered on the retry' });
 
-    expect(attemptLog(ws.dbPath).map((row) => [row.number, row.status_code, row.error_code, row.outcome])).toEqual([
+    expect((await attemptsThroughCli(ws.configPath)).map((row) => [row.number, row.status_code, row.error_code, row.outcome])).toEqual([
       [1, null, 'TIMEOUT', 'failed'],
       [2, 200, null, 'delivered'],
     ]);

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { startSink, type ReceivedDelivery } from '../helpers/sink.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { attemptLog, cleanups, countById, logLines, postEvents, relay, stats, workspace } from './delivery-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { type ReceivedDelivery } from '../support/sink.js';
+import { waitFor } from '../support/wait.js';
+import { attemptsThroughCli, countById, logLines, postEvents, stats, waitForProbes, workspace } from '../support/delivery.js';
 
 /** Breaker settings that never open in these tests, so only the retry policy is at work. */
 const NO_BREAKER = { volumeThreshold: 100_000 };
@@ -17,10 +17,7 @@ const byEvent = (received: readonly ReceivedDelivery[]) => {
 };
 
 describe('delivery: retries, Retry-After and dead letters', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
-  it('fail, fail, succeed -> delivered on attempt 3, each gap at least half its backoff ceiling', async () => {
+  it('fail, fail, succeed -> delivered on attempt 3, each gap at least half its backoff ceiling', async ({ cleanup, startRelay, startSink }) => {
     const seen = new Map<string, number>();
     const sink = await startSink((request) => {
       const id = String(request.headers['webhook-id']);
@@ -28,10 +25,9 @@ describe('delivery: retries, Retry-After and dead letters', () => {
       seen.set(id, count);
       return count <= 2 ? 500 : 200;
     });
-    registry.add(() => sink.close());
     const retry = { maxAttempts: 5, initialDelayMs: 300, multiplier: 2, maxDelayMs: 10_000 };
-    const ws = workspace(registry, { destinations: [{ name: 'flaky', url: sink.url, retry, circuitBreaker: NO_BREAKER }] });
-    const relayProcess = await relay(registry, ws);
+    const ws = workspace(cleanup, { destinations: [{ name: 'flaky', url: sink.url, retry, circuitBreaker: NO_BREAKER }] });
+    const relayProcess = await startRelay(ws.configPath);
 
     const events = await postEvents(relayProcess.url, 3);
     await waitFor(async () => (await stats(ws.configPath)).deliveries.delivered === 3, { timeoutMs: 20_000, what: '3 delivered' });
@@ -49,7 +45,7 @@ describe('delivery: retries, Retry-After and dead letters', () => {
       expect(gaps[0]).toBeLessThan(300 + 4_000);
       expect(gaps[1]).toBeLessThan(600 + 4_000);
     }
-    const log = attemptLog(ws.dbPath);
+    const log = await attemptsThroughCli(ws.configPath);
     expect(log).toHaveLength(9);
     for (const delivery of new Set(log.map((row) => row.delivery_id))) {
       const rows = log.filter((row) => row.delivery_id === delivery);
@@ -61,7 +57,7 @@ describe('delivery: retries, Retry-After and dead letters', () => {
     }
   });
 
-  it('429 with Retry-After: 2 -> next attempt at least 2 s later; Retry-After on a 500 is not honoured', async () => {
+  it('429 with Retry-After: 2 -> next attempt at least 2 s later; Retry-After on a 500 is not honoured', async ({ cleanup, startRelay, startSink }) => {
     const answered = new Set<string>();
     const answerOnce = (status: number, retryAfter: string) =>
       startSink((request, response) => {
@@ -73,17 +69,17 @@ describe('delivery: retries, Retry-After and dead letters', () => {
         return 'handled';
       });
     const limited = await answerOnce(429, '2');
-    registry.add(() => limited.close());
+    cleanup.add(() => limited.close());
     const broken = await answerOnce(500, '6');
-    registry.add(() => broken.close());
+    cleanup.add(() => broken.close());
     const retry = { maxAttempts: 5, initialDelayMs: 300, multiplier: 2, maxDelayMs: 10_000 };
-    const ws = workspace(registry, {
+    const ws = workspace(cleanup, {
       destinations: [
         { name: 'limited', url: limited.url, retry, circuitBreaker: NO_BREAKER },
         { name: 'broken', url: broken.url, retry, circuitBreaker: NO_BREAKER },
       ],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
     await postEvents(relayProcess.url, 2);
     await waitFor(async () => (await stats(ws.configPath)).deliveries.delivered === 4, { timeoutMs: 30_000, what: '4 delivered' });
 
@@ -96,25 +92,25 @@ describe('delivery: retries, Retry-After and dead letters', () => {
       // The backoff (<= 300 ms) decides, not the 6 s Retry-After of a 500.
       expect(requests[1]!.at - requests[0]!.at).toBeLessThan(5_000);
     }
-    const snippets = attemptLog(ws.dbPath, 'limited').filter((row) => row.outcome === 'failed');
+    const snippets = (await attemptsThroughCli(ws.configPath, 'limited')).filter((row) => row.outcome === 'failed');
     expect(snippets.map((row) => row.status_code)).toEqual([429, 429]);
   });
 
-  it('always failing with maxAttempts 3 -> dead after exactly 3 attempts, and never tried again', async () => {
+  it('always failing with maxAttempts 3 -> dead after exactly 3 attempts, and never tried again', async ({ cleanup, startRelay, startSink }) => {
     const reason = `{"error":"database unavailable"}${' '.repeat(4_000)}tail`;
     const sink = await startSink((_request, response) => {
       response.writeHead(500, { 'content-type': 'application/json' });
       response.end(reason);
       return 'handled';
     });
-    registry.add(() => sink.close());
     const retry = { maxAttempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1_000 };
-    const ws = workspace(registry, { destinations: [{ name: 'down', url: sink.url, retry, circuitBreaker: NO_BREAKER }] });
-    const relayProcess = await relay(registry, ws);
+    const ws = workspace(cleanup, { destinations: [{ name: 'down', url: sink.url, retry, circuitBreaker: NO_BREAKER }], log: { level: 'debug' } });
+    const relayProcess = await startRelay(ws.configPath);
     const events = await postEvents(relayProcess.url, 4);
 
     await waitFor(async () => (await stats(ws.configPath)).deliveries.dead === 4, { timeoutMs: 20_000, what: '4 dead' });
-    await sleep(1_500);
+    // Never tried again: the dispatcher asks the store what is due, again and again, and gets nothing.
+    await waitForProbes(relayProcess, 3);
     const final = await stats(ws.configPath);
     expect(final.deliveries).toEqual({ pending: 0, inFlight: 0, delivered: 0, dead: 4 });
     expect(final.destinations.down).toMatchObject({ dead: 4, delivered: 0, pending: 0 });
@@ -125,7 +121,7 @@ describe('delivery: retries, Retry-After and dead letters', () => {
     for (const requests of byEvent(sink.received).values()) {
       expect(requests.map((request) => request.headers['hookrelay-attempt'])).toEqual(['1', '2', '3']);
     }
-    const log = attemptLog(ws.dbPath);
+    const log = await attemptsThroughCli(ws.configPath);
     expect(log).toHaveLength(12);
     expect(log.every((row) => row.status_code === 500 && row.outcome === 'failed')).toBe(true);
     // The attempt log keeps the first ~1 KB of the response so an operator can see why it died.
@@ -138,20 +134,18 @@ describe('delivery: retries, Retry-After and dead letters', () => {
     expect(logLines(relayProcess, 'delivery is dead')).toHaveLength(4);
   });
 
-  it('a 4xx destination does not open its breaker, yet its deliveries die after maxAttempts; a 5xx one does open', async () => {
+  it('a 4xx destination does not open its breaker, yet its deliveries die after maxAttempts; a 5xx one does open', async ({ cleanup, startRelay, startSink }) => {
     const rejecting = await startSink(() => 400);
-    registry.add(() => rejecting.close());
     const failing = await startSink(() => 500);
-    registry.add(() => failing.close());
     const retry = { maxAttempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 400 };
     const circuitBreaker = { volumeThreshold: 5, errorThresholdPercentage: 50, resetTimeoutMs: 60_000, rollingWindowMs: 30_000 };
-    const ws = workspace(registry, {
+    const ws = workspace(cleanup, {
       destinations: [
         { name: 'rejecting', url: rejecting.url, retry, circuitBreaker },
         { name: 'failing', url: failing.url, retry, circuitBreaker },
       ],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
     await postEvents(relayProcess.url, 10);
 
     await waitFor(async () => (await stats(ws.configPath)).destinations.rejecting!.dead === 10, {
@@ -171,16 +165,12 @@ describe('delivery: retries, Retry-After and dead letters', () => {
 });
 
 describe('delivery: a replay from the CLI is picked up by a running relay', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
-  it('dead letters replayed from another process are sent within about a second, attempt numbers continuing', async () => {
+  it('dead letters replayed from another process are sent within about a second, attempt numbers continuing', async ({ cleanup, startRelay, startSink, runCli }) => {
     let healthy = false;
     const sink = await startSink(() => (healthy ? 200 : 500));
-    registry.add(() => sink.close());
     const retry = { maxAttempts: 2, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1_000 };
-    const ws = workspace(registry, { destinations: [{ name: 'app', url: sink.url, retry, circuitBreaker: NO_BREAKER }] });
-    const relayProcess = await relay(registry, ws);
+    const ws = workspace(cleanup, { destinations: [{ name: 'app', url: sink.url, retry, circuitBreaker: NO_BREAKER }] });
+    const relayProcess = await startRelay(ws.configPath);
     const events = await postEvents(relayProcess.url, 3);
     await waitFor(async () => (await stats(ws.configPath)).deliveries.dead === 3, { timeoutMs: 20_000, what: '3 dead' });
     expect(sink.received).toHaveLength(6);

@@ -1,26 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startRelay } from '../helpers/relay.js';
-import { startSink } from '../helpers/sink.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { cleanups, countById, logLines, postEvents, relay, stats, workspace, type PostedEvent } from './delivery-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { countById, logLines, postEvents, stats, workspace, type PostedEvent } from '../support/delivery.js';
 
 describe('delivery: crashes and graceful shutdown', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
   const expectAllArrived = (events: readonly PostedEvent[], counts: Map<string, number>) => {
     const missing = events.filter((event) => !counts.has(event.id));
     expect(missing.map((event) => event.runId)).toEqual([]);
   };
 
-  it('SIGKILL while delivering 2,000 events, restart: every event arrives at least once', async () => {
+  it('SIGKILL while delivering 2,000 events, restart: every event arrives at least once', async ({ cleanup, startRelay, startSink }) => {
     const sink = await startSink(async () => {
       await sleep(25);
       return 200;
     });
-    registry.add(() => sink.close());
-    const ws = workspace(registry, { destinations: [{ name: 'app', url: sink.url, concurrency: 8 }] });
-    const first = await relay(registry, ws);
+    const ws = workspace(cleanup, { destinations: [{ name: 'app', url: sink.url, concurrency: 8 }] });
+    const first = await startRelay(ws.configPath);
     const events = await postEvents(first.url, 2_000, { parallel: 16 });
     await waitFor(() => sink.received.length >= 1_000, { timeoutMs: 60_000, what: 'half of the deliveries' });
     const atKill = sink.received.length;
@@ -28,7 +23,6 @@ describe('delivery: crashes and graceful shutdown', () => {
     expect(atKill).toBeLessThan(2_000);
 
     const second = await startRelay(ws.configPath);
-    registry.add(() => second.kill());
     await waitFor(() => countById(sink.received).size === 2_000, { timeoutMs: 90_000, what: 'every event at the sink' });
     const final = await waitFor(async () => {
       const current = await stats(ws.configPath);
@@ -49,14 +43,13 @@ describe('delivery: crashes and graceful shutdown', () => {
     expect(await second.stop()).toBe(0);
   });
 
-  it('SIGTERM during in-flight deliveries to a slow sink: exits 0 within the grace, nothing lost, nothing sent twice', async () => {
+  it('SIGTERM during in-flight deliveries to a slow sink: exits 0 within the grace, nothing lost, nothing sent twice', async ({ cleanup, startRelay, startSink }) => {
     const sink = await startSink(async () => {
       await sleep(1_000 + Math.floor(Math.random() * 1_000));
       return 200;
     });
-    registry.add(() => sink.close());
-    const ws = workspace(registry, { destinations: [{ name: 'slow', url: sink.url, concurrency: 8 }] });
-    const first = await relay(registry, ws);
+    const ws = workspace(cleanup, { destinations: [{ name: 'slow', url: sink.url, concurrency: 8 }] });
+    const first = await startRelay(ws.configPath);
     const events = await postEvents(first.url, 40);
     await waitFor(() => sink.received.length >= 8, { timeoutMs: 15_000, what: 'attempts in flight' });
 
@@ -73,7 +66,6 @@ describe('delivery: crashes and graceful shutdown', () => {
     expect(afterStop.deliveries.delivered).toBeGreaterThanOrEqual(8);
 
     const second = await startRelay(ws.configPath);
-    registry.add(() => second.kill());
     await waitFor(async () => (await stats(ws.configPath)).deliveries.delivered === 40, { timeoutMs: 30_000, what: '40 delivered' });
     const counts = countById(sink.received);
     expectAllArrived(events, counts);
@@ -82,16 +74,15 @@ describe('delivery: crashes and graceful shutdown', () => {
     expect(await second.stop()).toBe(0);
   });
 
-  it('SIGTERM while attempts outlast the grace: they are released, the relay exits 0, and they are sent after restart', async () => {
+  it('SIGTERM while attempts outlast the grace: they are released, the relay exits 0, and they are sent after restart', async ({ cleanup, startRelay, startSink }) => {
     let holding = true;
     const sink = await startSink(async () => {
       if (!holding) return 200;
       await sleep(25_000);
       return 200;
     });
-    registry.add(() => sink.close());
-    const ws = workspace(registry, { destinations: [{ name: 'stuck', url: sink.url, concurrency: 4, timeoutMs: 30_000 }] });
-    const first = await relay(registry, ws);
+    const ws = workspace(cleanup, { destinations: [{ name: 'stuck', url: sink.url, concurrency: 4, timeoutMs: 30_000 }] });
+    const first = await startRelay(ws.configPath);
     const events = await postEvents(first.url, 6);
     await waitFor(() => sink.received.length >= 4, { timeoutMs: 15_000, what: '4 attempts in flight' });
 
@@ -109,7 +100,6 @@ describe('delivery: crashes and graceful shutdown', () => {
 
     holding = false;
     const second = await startRelay(ws.configPath);
-    registry.add(() => second.kill());
     await waitFor(async () => (await stats(ws.configPath)).deliveries.delivered === 6, { timeoutMs: 30_000, what: '6 delivered' });
     expectAllArrived(events, countById(sink.received));
     // The 4 cut-short attempts were sent once already: their resend carries attempt 2, never a repeated number.

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
-import { post } from '../helpers/post.js';
-import { TEST_SECRET } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { waitFor } from '../helpers/wait.js';
-import { cleanups, relay, stats, workspace, type Cleanups } from './delivery-harness.js';
+import { describe, expect } from 'vitest';
+import { it, type Cleanup } from '../support/fixtures.js';
+import { post } from '../support/post.js';
+import { TEST_SECRET } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { waitFor } from '../support/wait.js';
+import { stats, workspace } from '../support/delivery.js';
 
 const RECEIVER = resolve(import.meta.dirname, 'receivers/verifying_receiver.py');
 
@@ -16,9 +17,9 @@ interface Receiver {
 }
 
 /** The Python receiver (written from the producers' documented algorithms), as a child process. */
-async function startReceiver(registry: Cleanups, env: Record<string, string>): Promise<Receiver> {
+async function startReceiver(cleanup: Cleanup, env: Record<string, string>): Promise<Receiver> {
   const child = spawn('python3', [RECEIVER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  registry.add(() => child.kill('SIGKILL'));
+  cleanup.add(() => child.kill('SIGKILL'));
   const seen: Receiver['seen'] = [];
   let port = 0;
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -31,16 +32,13 @@ async function startReceiver(registry: Cleanups, env: Record<string, string>): P
 }
 
 describe('delivery signing: drop-in for receivers written for the producer', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
-  it('a Python receiver of Cerebrium\'s algorithm and a GitHub-style one accept deliveries signed with their secret and reject a wrong secret', async () => {
-    const cerebriumOk = await startReceiver(registry, { SCHEME: 'cerebrium', SECRET: 'receiver-secret' });
-    const cerebriumWrong = await startReceiver(registry, { SCHEME: 'cerebrium', SECRET: 'another-secret' });
-    const hmacOk = await startReceiver(registry, { SCHEME: 'hmac-sha256', SECRET: 'gh-secret', HEADER: 'X-Hub-Signature-256' });
-    const hmacWrong = await startReceiver(registry, { SCHEME: 'hmac-sha256', SECRET: 'not-gh-secret', HEADER: 'X-Hub-Signature-256' });
+  it('a Python receiver of Cerebrium\'s algorithm and a GitHub-style one accept deliveries signed with their secret and reject a wrong secret', async ({ cleanup, startRelay }) => {
+    const cerebriumOk = await startReceiver(cleanup, { SCHEME: 'cerebrium', SECRET: 'receiver-secret' });
+    const cerebriumWrong = await startReceiver(cleanup, { SCHEME: 'cerebrium', SECRET: 'another-secret' });
+    const hmacOk = await startReceiver(cleanup, { SCHEME: 'hmac-sha256', SECRET: 'gh-secret', HEADER: 'X-Hub-Signature-256' });
+    const hmacWrong = await startReceiver(cleanup, { SCHEME: 'hmac-sha256', SECRET: 'not-gh-secret', HEADER: 'X-Hub-Signature-256' });
     const once = { maxAttempts: 1 };
-    const ws = workspace(registry, {
+    const ws = workspace(cleanup, {
       destinations: [
         { name: 'cerebrium-ok', url: cerebriumOk.url, signing: { scheme: 'cerebrium', secret: 'receiver-secret' }, retry: once },
         { name: 'cerebrium-wrong', url: cerebriumWrong.url, signing: { scheme: 'cerebrium', secret: 'receiver-secret' }, retry: once },
@@ -48,7 +46,7 @@ describe('delivery signing: drop-in for receivers written for the producer', () 
         { name: 'hmac-wrong', url: hmacWrong.url, signing: { scheme: 'hmac-sha256', secret: 'gh-secret', header: 'X-Hub-Signature-256' }, retry: once },
       ],
     });
-    const relayProcess = await relay(registry, ws);
+    const relayProcess = await startRelay(ws.configPath);
     const requestIds: string[] = [];
     for (let index = 0; index < 3; index += 1) {
       const requestId = `req-signing-${index}`;

@@ -1,6 +1,7 @@
 import DatabaseConstructor from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it, type Cleanup } from '../support/fixtures.js';
 // The delivery and store threads run compiled code: use the build (`npm test` builds first).
 import { resolveConfig } from '../../dist/config/load.js';
 import { createDeliveryThread } from '../../dist/delivery/thread/delivery-thread.js';
@@ -8,26 +9,19 @@ import { isHookrelayError } from '../../dist/errors.js';
 import { createLogger } from '../../dist/log.js';
 import { openSqliteStoreIn } from '../../dist/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { relayConfig } from '../helpers/relay.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { relayConfig } from '../support/relay.mjs';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 /** The delivery thread as serve runs it (a worker thread beside serve's SQLite writer thread), driven from the test. */
 describe('delivery thread: start and stop across the thread', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  async function setup(destinations: Record<string, unknown>[], busyTimeoutMs = 2_000) {
+  async function setup(cleanup: Cleanup, destinations: Record<string, unknown>[], busyTimeoutMs = 2_000) {
     const dir = tempDir('hookrelay-delivery-thread-');
-    cleanups.push(dir.cleanup);
+    cleanup.add(dir.cleanup);
     const raw = relayConfig(dir.path, { destinations });
     const config = resolveConfig({ ...raw, storage: { sqlite: { path: join(dir.path, 'hookrelay.db'), busyTimeoutMs } } });
     const store: Store = await openSqliteStoreIn({ path: config.storage.sqlite!.path, busyTimeoutMs, role: 'serve' });
-    cleanups.push(() => store.close());
+    cleanup.add(() => store.close());
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({ level: 'info', destination: { write: (text: string) => void lines.push(...text.trim().split('\n').map((line) => JSON.parse(line))) } });
     const deaths: unknown[] = [];
@@ -37,12 +31,12 @@ describe('delivery thread: start and stop across the thread', () => {
 
   const event = (key: string) => ({ source: 'cerebrium', dedupeKey: key, contentType: 'application/json', contentEncoding: null, body: Buffer.from(`{"run_id":"${key}"}`), destinations: ['app'] });
 
-  it('a start that fails in the thread rejects here with its error code, and is not reported as a death', async () => {
-    const { dir, dispatcher, deaths } = await setup([{ name: 'app', url: 'http://127.0.0.1:9/' }], 200);
+  it('a start that fails in the thread rejects here with its error code, and is not reported as a death', async ({ cleanup }) => {
+    const { dir, dispatcher, deaths } = await setup(cleanup, [{ name: 'app', url: 'http://127.0.0.1:9/' }], 200);
     // Another connection holds the write lock: recovering orphaned leases (the first write) cannot commit.
     const holder = new DatabaseConstructor(join(dir, 'hookrelay.db'));
     holder.exec('BEGIN EXCLUSIVE');
-    cleanups.push(() => {
+    cleanup.add(() => {
       holder.exec('ROLLBACK');
       holder.close();
     });
@@ -53,11 +47,10 @@ describe('delivery thread: start and stop across the thread', () => {
     expect(deaths).toEqual([]);
   });
 
-  it('stop hands every claim back: unfinished attempts pending with the attempt counted, queued ones untouched; its log lines arrive here', async () => {
+  it('stop hands every claim back: unfinished attempts pending with the attempt counted, queued ones untouched; its log lines arrive here', async ({ startSink, cleanup }) => {
     // The destination never answers: every attempt is still running when stop's grace ends.
     const sink = await startSink(() => new Promise<number>(() => undefined));
-    cleanups.push(() => sink.close());
-    const { store, dispatcher, lines, deaths } = await setup([{ name: 'app', url: sink.url, concurrency: 2, timeoutMs: 30_000 }]);
+    const { store, dispatcher, lines, deaths } = await setup(cleanup, [{ name: 'app', url: sink.url, concurrency: 2, timeoutMs: 30_000 }]);
     for (let index = 0; index < 5; index++) await store.ingest(event(`e-${index}`));
     await dispatcher.start();
     dispatcher.wake(['app']);

@@ -2,31 +2,21 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startRelay, type RelayProcess } from '../helpers/relay.js';
-import { startSink } from '../helpers/sink.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { cleanups, countById, logLines, postEvents, stats, workspace } from './delivery-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { countById, logLines, postEvents, stats, workspace } from '../support/delivery.js';
 
 /** Loaded into the relay processes of these tests only: faults on SIGUSR2 (see the file). */
-const THREAD_FAULTS = pathToFileURL(resolve(import.meta.dirname, '../helpers/thread-faults.mjs')).href;
+const THREAD_FAULTS = pathToFileURL(resolve(import.meta.dirname, '../support/thread-faults.mjs')).href;
 
 function faultEnv(marker: string, fault: 'block-main' | 'end-delivery-thread'): Record<string, string> {
   writeFileSync(marker, '');
   return { NODE_OPTIONS: `--import=${THREAD_FAULTS}`, HOOKRELAY_TEST_FAULT: fault, HOOKRELAY_TEST_FAULT_MARKER: marker, HOOKRELAY_TEST_FAULT_MS: '5000' };
 }
 
-async function startWith(registry: ReturnType<typeof cleanups>, configPath: string, env: Record<string, string> = {}): Promise<RelayProcess> {
-  const relay = await startRelay(configPath, { env });
-  registry.add(() => relay.kill());
-  return relay;
-}
-
 describe('delivery runs in its own thread', () => {
-  const registry = cleanups();
-  afterEach(() => registry.run());
-
-  it('an attempt starts while the ingress event loop is blocked', async () => {
+  it('an attempt starts while the ingress event loop is blocked', async ({ cleanup, startSink, startRelay }) => {
     let markerAtSecondAttempt: string | null = null;
     let marker = '';
     const sink = await startSink(async (_request, _response, index) => {
@@ -35,11 +25,10 @@ describe('delivery runs in its own thread', () => {
       else markerAtSecondAttempt ??= readFileSync(marker, 'utf8');
       return 200;
     });
-    registry.add(() => sink.close());
     // One attempt at a time: the second event's attempt starts only after the first one's answer.
-    const ws = workspace(registry, { destinations: [{ name: 'app', url: sink.url, concurrency: 1 }] });
+    const ws = workspace(cleanup, { destinations: [{ name: 'app', url: sink.url, concurrency: 1 }] });
     marker = join(ws.dir, 'faults.log');
-    const relay = await startWith(registry, ws.configPath, faultEnv(marker, 'block-main'));
+    const relay = await startRelay(ws.configPath, { env: faultEnv(marker, 'block-main') });
 
     const events = await postEvents(relay.url, 2, { parallel: 1 });
     await waitFor(() => sink.received.length === 1, { what: 'the first attempt' });
@@ -52,9 +41,9 @@ describe('delivery runs in its own thread', () => {
     await waitFor(async () => (await stats(ws.configPath)).destinations.app?.delivered === 2, { timeoutMs: 10_000, what: 'both recorded' });
   });
 
-  it.runIf(process.platform === 'linux')('the delivery thread runs below the other threads of the relay (nice 5): answering senders comes first', async () => {
-    const ws = workspace(registry, { destinations: [{ name: 'app', url: 'http://127.0.0.1:9/hooks' }] });
-    const relay = await startWith(registry, ws.configPath);
+  it.runIf(process.platform === 'linux')('the delivery thread runs below the other threads of the relay (nice 5): answering senders comes first', async ({ cleanup, startRelay }) => {
+    const ws = workspace(cleanup, { destinations: [{ name: 'app', url: 'http://127.0.0.1:9/hooks' }] });
+    const relay = await startRelay(ws.configPath);
     // /proc/<pid>/task/<tid>/stat: field 19 is the nice value (counted after the command name's closing parenthesis).
     const niceValues = () =>
       readdirSync(`/proc/${relay.relayPid}/task`).map((tid) => {
@@ -67,15 +56,14 @@ describe('delivery runs in its own thread', () => {
     expect(niceValues().filter((nice) => nice === base).length).toBeGreaterThan(2);
   });
 
-  it('when the delivery thread dies, the relay exits 1, serve starts a new one, and every acknowledged event is delivered', async () => {
+  it('when the delivery thread dies, the relay exits 1, serve starts a new one, and every acknowledged event is delivered', async ({ cleanup, startSink, startRelay }) => {
     const sink = await startSink(async () => {
       await sleep(200);
       return 200;
     });
-    registry.add(() => sink.close());
-    const ws = workspace(registry, { destinations: [{ name: 'app', url: sink.url, concurrency: 4 }] });
+    const ws = workspace(cleanup, { destinations: [{ name: 'app', url: sink.url, concurrency: 4 }] });
     const marker = join(ws.dir, 'faults.log');
-    const relay = await startWith(registry, ws.configPath, faultEnv(marker, 'end-delivery-thread'));
+    const relay = await startRelay(ws.configPath, { env: faultEnv(marker, 'end-delivery-thread') });
     const firstRelayPid = relay.relayPid;
 
     const events = await postEvents(relay.url, 40, { parallel: 8 });
@@ -102,13 +90,11 @@ describe('delivery runs in its own thread', () => {
     expect(relay.child.exitCode).toBeNull();
   });
 
-  it('the main thread still counts attempts in /metrics and shows the breaker in /admin/api/stats', async () => {
+  it('the main thread still counts attempts in /metrics and shows the breaker in /admin/api/stats', async ({ cleanup, startSink, startRelay }) => {
     const good = await startSink(() => 200);
-    registry.add(() => good.close());
     const bad = await startSink(() => 500);
-    registry.add(() => bad.close());
     const token = 'admin-token-for-thread-tests';
-    const ws = workspace(registry, {
+    const ws = workspace(cleanup, {
       admin: { host: '127.0.0.1', port: 0, token },
       destinations: [
         { name: 'good', url: good.url },
@@ -116,7 +102,7 @@ describe('delivery runs in its own thread', () => {
         { name: 'bad', url: bad.url, retry: { maxAttempts: 1 }, circuitBreaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 600_000 } },
       ],
     });
-    const relay = await startWith(registry, ws.configPath);
+    const relay = await startRelay(ws.configPath);
     const admin = `http://127.0.0.1:${relay.adminPort}`;
     const read = async (path: string) => (await request(`${admin}${path}`, { headers: { authorization: `Bearer ${token}` } })).body.text();
 

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it, type Cleanup } from '../support/fixtures.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 const CALLBACKS = 300;
 
@@ -77,17 +78,11 @@ function checkAcknowledgedStored(dbPath: string, acknowledged: Acknowledged[], d
 }
 
 describe('durability: every acknowledged callback survives SIGKILL', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  async function setup(): Promise<{ dbPath: string; configPath: string; sinks: Sink[]; relay: RelayProcess }> {
+  async function setup(cleanup: Cleanup): Promise<{ dbPath: string; configPath: string; sinks: Sink[]; relay: RelayProcess }> {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
+    cleanup.add(dir.cleanup);
     const sinks = [await startSink(), await startSink()];
-    for (const sink of sinks) cleanups.push(() => sink.close());
+    for (const sink of sinks) cleanup.add(() => sink.close());
     const dbPath = join(dir.path, 'hookrelay.db');
     const configPath = writeConfig(
       dir.path,
@@ -99,12 +94,12 @@ describe('durability: every acknowledged callback survives SIGKILL', () => {
       }),
     );
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
+    cleanup.add(() => relay.kill());
     return { dbPath, configPath, sinks, relay };
   }
 
-  it(`killed mid-stream while ${CALLBACKS} concurrent callbacks are in flight: every 2xx is on disk, and is delivered after a restart`, async () => {
-    const { dbPath, configPath, sinks, relay } = await setup();
+  it(`killed mid-stream while ${CALLBACKS} concurrent callbacks are in flight: every 2xx is on disk, and is delivered after a restart`, async ({ startRelay, cleanup }) => {
+    const { dbPath, configPath, sinks, relay } = await setup(cleanup);
     const { acknowledged, failed } = await fireAndKill(relay, CALLBACKS, CALLBACKS / 3);
     expect(await relay.exited).toBe('SIGKILL');
     expect(acknowledged.length).toBeGreaterThanOrEqual(CALLBACKS / 3);
@@ -114,7 +109,6 @@ describe('durability: every acknowledged callback survives SIGKILL', () => {
 
     // A restart takes over the dead process's lock and delivers everything that was acknowledged.
     const restarted = await startRelay(configPath);
-    cleanups.push(() => restarted.kill());
     for (const sink of sinks) {
       await waitFor(
         () => {
@@ -127,8 +121,8 @@ describe('durability: every acknowledged callback survives SIGKILL', () => {
     expect(await restarted.stop()).toBe(0);
   });
 
-  it(`killed right after the last of ${CALLBACKS} 2xx responses: all of them are on disk`, async () => {
-    const { dbPath, relay } = await setup();
+  it(`killed right after the last of ${CALLBACKS} 2xx responses: all of them are on disk`, async ({ cleanup }) => {
+    const { dbPath, relay } = await setup(cleanup);
     const { acknowledged, failed } = await fireAndKill(relay, CALLBACKS, CALLBACKS);
     expect(await relay.exited).toBe('SIGKILL');
     expect(failed).toBe(0);

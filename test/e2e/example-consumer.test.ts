@@ -3,13 +3,12 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { post } from '../support/post.js';
+import { relayConfig, TEST_SECRET, writeConfig } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { waitFor } from '../support/wait.js';
 
 const CONSUMER = resolve(import.meta.dirname, '../../examples/consumer/server.mjs');
 const SIGNING_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -23,22 +22,15 @@ interface ConsumerLine {
 }
 
 describe('examples/consumer against the real relay', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('verifies webhook-signature, processes a callback once, acknowledges a redelivery without processing it, refuses a bad signature', async () => {
+  it('verifies webhook-signature, processes a callback once, acknowledges a redelivery without processing it, refuses a bad signature', async ({ cleanup, tempDir, startRelay, runCli }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const database = join(dir.path, 'consumer.db');
+    const database = join(dir, 'consumer.db');
     const consumer = spawn(process.execPath, [CONSUMER], {
       env: { ...process.env, WEBHOOK_SECRET: SIGNING_SECRET, PORT: '0', CONSUMER_DB: database },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const consumerExited = new Promise<number | string>((done) => consumer.on('exit', (code, signal) => done(code ?? signal ?? 'unknown')));
-    cleanups.push(() => {
+    cleanup.add(() => {
       if (consumer.exitCode === null && consumer.signalCode === null) consumer.kill('SIGKILL');
       return consumerExited;
     });
@@ -47,11 +39,10 @@ describe('examples/consumer against the real relay', () => {
     const { port } = await waitFor(() => lines.find((line) => line.msg === 'listening'), { timeoutMs: 10_000, what: 'the consumer to listen' });
     const consumerUrl = `http://127.0.0.1:${port}/hooks`;
 
-    const configPath = writeConfig(dir.path, relayConfig(dir.path, {
+    const configPath = writeConfig(dir, relayConfig(dir, {
       destinations: [{ name: 'app', url: consumerUrl, signingSecret: SIGNING_SECRET, retry: { maxAttempts: 3, initialDelayMs: 100 } }],
     }));
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
     const cli = (...args: string[]) => runCli([...args, '--config', configPath]);
 
     const body = JSON.stringify({ run_id: 'run-consumer-1', status: 'succeeded', result: { answer: 42 } });

@@ -3,13 +3,14 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { post, type PostResult } from '../helpers/post.js';
-import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest, type SignedRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { post, type PostResult } from '../support/post.js';
+import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest, type SignedRequest } from '../support/signed-request.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 const SW_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const GH_SECRET = 'github-test-secret';
@@ -381,29 +382,21 @@ describe('ingress: every row of the contract table against a real serve and SQLi
 });
 
 describe('ingress: 503 when storage cannot commit', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('answers 503 (never 2xx) while another connection holds the write lock beyond busyTimeoutMs; /readyz 503 then 200', async () => {
+  it('answers 503 (never 2xx) while another connection holds the write lock beyond busyTimeoutMs; /readyz 503 then 200', async ({ cleanup, tempDir, startRelay }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const dbPath = join(dir.path, 'hookrelay.db');
-    const config = relayConfig(dir.path, { storage: { sqlite: { path: dbPath, busyTimeoutMs: 300 } }, sources: [RESPONDING_CEREBRIUM_SOURCE] });
-    const relay = await startRelay(writeConfig(dir.path, config));
-    cleanups.push(() => relay.kill());
+    const dbPath = join(dir, 'hookrelay.db');
+    const config = relayConfig(dir, { storage: { sqlite: { path: dbPath, busyTimeoutMs: 300 } }, sources: [RESPONDING_CEREBRIUM_SOURCE] });
+    const relay = await startRelay(writeConfig(dir, config));
     const url = `${relay.url}/webhooks/cerebrium`;
 
     const warmup = await post(url, cerebriumRequest({ secret: TEST_SECRET, body: '{"run_id":"run-before-lock"}' }));
     expect(warmup.status).toBe(202);
 
     const locker = new Database(dbPath);
-    cleanups.push(() => locker.open && locker.close());
+    cleanup.add(() => locker.open && locker.close());
     locker.exec('BEGIN EXCLUSIVE');
     let locked = true;
-    cleanups.push(() => {
+    cleanup.add(() => {
       if (locked) locker.exec('ROLLBACK');
     });
 
@@ -416,7 +409,9 @@ describe('ingress: 503 when storage cannot commit', () => {
     }
     // "well before 30 s": a generous bound that still catches a commit waiting forever
     expect(Date.now() - started).toBeLessThan(20_000);
-    // One log line for the outage, with the count, not one per failed callback.
+    // One log line for the outage, with the count, not one per failed callback (it may reach
+    // the pipe after the answers).
+    await waitFor(() => relay.lines.some((line) => line.includes('"msg":"storage unavailable: answering 503"')), { what: 'the outage log line' });
     const logged = relay.lines.map((line) => JSON.parse(line) as { msg?: string });
     const outageLines = logged.filter((line) => line.msg === 'storage unavailable: answering 503');
     expect(outageLines).toHaveLength(1);
@@ -439,12 +434,6 @@ describe('ingress: 503 when storage cannot commit', () => {
 });
 
 describe('ingress: a slow client cannot hold the server', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
   /** Opens a raw connection that trickles `opening` then one byte of `trickle` every 200 ms; resolves with what the server answered and when it closed. */
   function trickle(port: number, opening: string, trickleText: string): Promise<{ firstLine: string; closedAfterMs: number }> {
     return new Promise((resolve, reject) => {
@@ -467,12 +456,10 @@ describe('ingress: a slow client cannot hold the server', () => {
     });
   }
 
-  it('headers that never finish and a body that never finishes are cut near their deadlines with 408', async () => {
+  it('headers that never finish and a body that never finishes are cut near their deadlines with 408', async ({ tempDir, startRelay }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const config = relayConfig(dir.path, { server: { host: '127.0.0.1', port: 0, headersTimeoutMs: 1000, requestTimeoutMs: 2000 } });
-    const relay = await startRelay(writeConfig(dir.path, config));
-    cleanups.push(() => relay.kill());
+    const config = relayConfig(dir, { server: { host: '127.0.0.1', port: 0, headersTimeoutMs: 1000, requestTimeoutMs: 2000 } });
+    const relay = await startRelay(writeConfig(dir, config));
     const [slowHeaders, slowBody] = await Promise.all([
       trickle(relay.port, 'POST /webhooks/cerebrium HTTP/1.1\r\nHost: x\r\n', 'X'),
       trickle(relay.port, 'POST /webhooks/cerebrium HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n', 'x'),

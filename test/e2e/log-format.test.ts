@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { CLI, startRelay, writeConfig } from '../helpers/relay.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { CLI, writeConfig } from '../support/relay.mjs';
+import { waitFor } from '../support/wait.js';
 
 /**
  * A source with no destination, so its relay process warns at start (a line from each
@@ -25,21 +24,14 @@ function configIn(dir: string, failing = false): string {
 }
 
 describe('LOG_FORMAT', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('pretty: serve prints human lines from the supervisor and the relay process, to the last one', async () => {
+  it('pretty: serve prints human lines from the supervisor and the relay process, to the last one', async ({ cleanup, tempDir, startRelay, runCli }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const child = spawn(process.execPath, [CLI, 'serve', '--config', configIn(dir.path, true)], {
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', configIn(dir, true)], {
       env: { ...process.env, LOG_FORMAT: 'pretty' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-    cleanups.push(() => {
+    cleanup.add(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       return exited;
     });
@@ -76,19 +68,16 @@ describe('LOG_FORMAT', () => {
     for (const line of lines()) expect(line.startsWith('{'), line).toBe(false);
   });
 
-  it('default: JSON lines, one object each', async () => {
+  it('default: JSON lines, one object each', async ({ tempDir, startRelay }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const relay = await startRelay(configIn(dir.path), { env: { LOG_FORMAT: '' } });
-    cleanups.push(() => relay.kill());
+    const relay = await startRelay(configIn(dir), { env: { LOG_FORMAT: '' } });
     expect(relay.lines.length).toBeGreaterThan(0);
     for (const line of relay.lines) expect(() => JSON.parse(line), line).not.toThrow();
   });
 
-  it('an unknown LOG_FORMAT is a config error naming it (exit 2), not a silent JSON fallback', async () => {
+  it('an unknown LOG_FORMAT is a config error naming it (exit 2), not a silent JSON fallback', async ({ tempDir, runCli }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const result = await runCli(['serve', '--config', configIn(dir.path)], { env: { LOG_FORMAT: 'prety' }, timeoutMs: 15_000 });
+    const result = await runCli(['serve', '--config', configIn(dir)], { env: { LOG_FORMAT: 'prety' }, timeoutMs: 15_000 });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('LOG_FORMAT: expected one of "json", "pretty", got "prety"');
   });

@@ -1,12 +1,12 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it, type Cleanup } from '../support/fixtures.js';
+import { post } from '../support/post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 const TOKEN = 'admin-token-for-tests';
 
@@ -42,19 +42,13 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('admin listener end to end: /metrics after a known sequence, token, admin API replay and redeliver', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  async function setup(token: string) {
+  async function setup(cleanup: Cleanup, token: string) {
     const dir = tempDir('hookrelay-admin-');
-    cleanups.push(dir.cleanup);
+    cleanup.add(dir.cleanup);
     const good: Sink = await startSink(() => 200);
-    cleanups.push(() => good.close());
+    cleanup.add(() => good.close());
     const bad: Sink = await startSink(() => 500);
-    cleanups.push(() => bad.close());
+    cleanup.add(() => bad.close());
     const configPath = writeConfig(
       dir.path,
       relayConfig(dir.path, {
@@ -72,13 +66,13 @@ describe('admin listener end to end: /metrics after a known sequence, token, adm
       }),
     );
     const relay: RelayProcess = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
+    cleanup.add(() => relay.kill());
     expect(relay.adminPort).toEqual(expect.any(Number));
     return { configPath, relay, good, bad, admin: `http://127.0.0.1:${relay.adminPort}` };
   }
 
-  it('shows the contract series with the right values, guards /admin with the token, replays and redelivers through the API', async () => {
-    const { configPath, relay, good, bad, admin } = await setup(TOKEN);
+  it('shows the contract series with the right values, guards /admin with the token, replays and redelivers through the API', async ({ runCli, cleanup }) => {
+    const { configPath, relay, good, bad, admin } = await setup(cleanup, TOKEN);
     const source = `${relay.url}/webhooks/cerebrium`;
     // Known sequence: 3 accepted, 1 duplicate, 2 rejected.
     const eventIds: string[] = [];
@@ -205,8 +199,8 @@ describe('admin listener end to end: /metrics after a known sequence, token, adm
     await expect(call(`${admin}/metrics`)).rejects.toThrow();
   });
 
-  it('without admin.token the API is open; /metrics is always open', async () => {
-    const { admin, relay } = await setup('');
+  it('without admin.token the API is open; /metrics is always open', async ({ cleanup }) => {
+    const { admin, relay } = await setup(cleanup, '');
     expect((await call(`${admin}/admin/api/stats`)).status).toBe(200);
     expect((await call(`${admin}/metrics`)).status).toBe(200);
     expect(await relay.stop()).toBe(0);

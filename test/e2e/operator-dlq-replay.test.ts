@@ -1,13 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { jsonLines, runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it, type Cleanup } from '../support/fixtures.js';
+import { jsonLines, runCli } from '../support/cli.mjs';
+import { post } from '../support/post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 const DEAD_LETTER_FIELDS = ['attempts', 'deadAt', 'dedupeKey', 'destination', 'eventId', 'id', 'lastError', 'lastStatus', 'source'];
 
@@ -64,19 +65,13 @@ function delivered(sink: Sink, from = 0): string[] {
 }
 
 describe('dead letters end to end: dlq list, replay (dry run, live, while stopped), redeliver', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  async function setup() {
+  async function setup(cleanup: Cleanup) {
     const dir = tempDir('hookrelay-operator-');
-    cleanups.push(dir.cleanup);
+    cleanup.add(dir.cleanup);
     const broken = await startSink(() => 500);
-    cleanups.push(() => broken.close());
+    cleanup.add(() => broken.close());
     const healthy = await startSink(() => 200);
-    cleanups.push(() => healthy.close());
+    cleanup.add(() => healthy.close());
     const configPath = writeConfig(
       dir.path,
       relayConfig(dir.path, {
@@ -85,14 +80,14 @@ describe('dead letters end to end: dlq list, replay (dry run, live, while stoppe
     );
     const start = async () => {
       const relay = await startRelay(configPath);
-      cleanups.push(() => relay.kill());
+      cleanup.add(() => relay.kill());
       return relay;
     };
     return { dir: dir.path, configPath, broken, healthy, start };
   }
 
-  it('30 dead deliveries: listed with the contract fields, a dry run changes nothing, a live replay delivers all with the original webhook-id', async () => {
-    const { configPath, broken, healthy, start } = await setup();
+  it('30 dead deliveries: listed with the contract fields, a dry run changes nothing, a live replay delivers all with the original webhook-id', async ({ cleanup }) => {
+    const { configPath, broken, healthy, start } = await setup(cleanup);
     const relay: RelayProcess = await start();
     const ids = await postRuns(relay.url, 'run', 30);
 
@@ -125,14 +120,17 @@ describe('dead letters end to end: dlq list, replay (dry run, live, while stoppe
     for (const runId of ids.keys()) expect(table.stdout).toContain(runId);
     expect(table.stdout).toContain('30 dead deliveries');
 
-    // Dry run: counted, nothing changes.
+    // Dry run: counted, nothing changes. The CLI has committed (or not) when it exits: a delivery it
+    // made due again would show as pending, in flight, attempted once more (the dead letter's
+    // attempts) or received, whichever the running relay had got to.
+    const attemptsOf = (line: DeadLetterLine) => `${line.id} ${line.attempts}`;
     const sentBefore = broken.received.length;
     const dry = await cli(['replay', '--destination', 'app', '--dry-run', '--json', '--config', configPath]);
     expect(dry.code).toBe(0);
     expect(JSON.parse(dry.stdout)).toEqual({ matched: 30, replayed: 0, dryRun: true });
-    await sleep(1000);
+    expect((await stats(configPath)).destinations.app).toMatchObject({ dead: 30, pending: 0, inFlight: 0 });
+    expect(jsonLines<DeadLetterLine>((await cli(['dlq', 'list', '--json', '--config', configPath])).stdout).map(attemptsOf).sort()).toEqual(lines.map(attemptsOf).sort());
     expect(broken.received.length).toBe(sentBefore);
-    expect((await stats(configPath)).destinations.app).toMatchObject({ dead: 30, pending: 0 });
 
     // Fix the destination, replay while serve runs.
     broken.behave(() => 200);
@@ -155,8 +153,8 @@ describe('dead letters end to end: dlq list, replay (dry run, live, while stoppe
     expect(await relay.stop()).toBe(0);
   });
 
-  it('a replay made while serve is stopped is picked up when it starts', async () => {
-    const { configPath, broken, start } = await setup();
+  it('a replay made while serve is stopped is picked up when it starts', async ({ cleanup }) => {
+    const { configPath, broken, start } = await setup(cleanup);
     let relay = await start();
     const ids = await postRuns(relay.url, 'offline', 5);
     await waitFor(async () => (await stats(configPath)).destinations.app!.dead === 5, { timeoutMs: 30_000, intervalMs: 300, what: '5 dead deliveries' });
@@ -168,7 +166,7 @@ describe('dead letters end to end: dlq list, replay (dry run, live, while stoppe
     expect(replayed.code).toBe(0);
     expect(JSON.parse(replayed.stdout)).toEqual({ matched: 5, replayed: 5, dryRun: false });
     expect((await stats(configPath)).destinations.app).toMatchObject({ pending: 5, dead: 0 });
-    await sleep(500);
+    // No relay runs: the CLI only made them due (it has exited; nothing else could send them).
     expect(broken.received.length).toBe(sentBefore);
 
     relay = await start();
@@ -177,8 +175,8 @@ describe('dead letters end to end: dlq list, replay (dry run, live, while stoppe
     expect(await relay.stop()).toBe(0);
   });
 
-  it('replay by --id (repeated and listed) and --since', async () => {
-    const { configPath, broken, start } = await setup();
+  it('replay by --id (repeated and listed) and --since', async ({ cleanup }) => {
+    const { configPath, broken, start } = await setup(cleanup);
     const relay = await start();
     await postRuns(relay.url, 'pick', 4);
     await waitFor(async () => (await stats(configPath)).destinations.app!.dead === 4, { timeoutMs: 30_000, intervalMs: 300, what: '4 dead deliveries' });
@@ -200,8 +198,8 @@ describe('dead letters end to end: dlq list, replay (dry run, live, while stoppe
     expect(await relay.stop()).toBe(0);
   });
 
-  it('redeliver re-sends an already delivered event with its webhook-id; deliveries show prints the attempt log', async () => {
-    const { configPath, healthy, start } = await setup();
+  it('redeliver re-sends an already delivered event with its webhook-id; deliveries show prints the attempt log', async ({ cleanup }) => {
+    const { configPath, healthy, start } = await setup(cleanup);
     const relay = await start();
     const ids = await postRuns(relay.url, 'again', 1);
     const eventId = ids.get('again-0')!;
@@ -237,8 +235,8 @@ describe('dead letters end to end: dlq list, replay (dry run, live, while stoppe
     expect(await relay.stop()).toBe(0);
   });
 
-  it('send-test posts a correctly signed sample callback to the running relay', async () => {
-    const { dir, configPath, healthy, start } = await setup();
+  it('send-test posts a correctly signed sample callback to the running relay', async ({ cleanup }) => {
+    const { dir, configPath, healthy, start } = await setup(cleanup);
     const relay = await start();
     const sent = await cli(['send-test', '--source', 'cerebrium', '--url', relay.url, '--json', '--config', configPath]);
     expect(sent.code).toBe(0);
@@ -269,8 +267,8 @@ describe('dead letters end to end: dlq list, replay (dry run, live, while stoppe
     expect(await relay.stop()).toBe(0);
   });
 
-  it('bad usage exits 2 with one line on stderr', async () => {
-    const { configPath } = await setup();
+  it('bad usage exits 2 with one line on stderr', async ({ cleanup }) => {
+    const { configPath } = await setup(cleanup);
     const cases: string[][] = [
       ['replay', '--config', configPath],
       ['replay', '--all', '--destination', 'app', '--config', configPath],

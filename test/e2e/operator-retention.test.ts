@@ -1,31 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { post } from '../support/post.js';
+import { relayConfig, TEST_SECRET, writeConfig } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { waitFor } from '../support/wait.js';
 
 describe('retention in a running relay', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('prunes delivered events older than deliveredMaxAgeMs and keeps dead and pending ones', async () => {
+  it('prunes delivered events older than deliveredMaxAgeMs and keeps dead and pending ones', async ({ tempDir, startRelay, startSink, runCli }) => {
     const dir = tempDir('hookrelay-retention-');
-    cleanups.push(dir.cleanup);
     const good = await startSink(() => 200);
-    cleanups.push(() => good.close());
     const bad = await startSink(() => 500);
-    cleanups.push(() => bad.close());
     const plain = (name: string) => ({ name, path: `/webhooks/${name}`, verify: { scheme: 'none' } });
-    const base = relayConfig(dir.path);
+    const base = relayConfig(dir);
     const configPath = writeConfig(
-      dir.path,
-      relayConfig(dir.path, {
+      dir,
+      relayConfig(dir, {
         sources: [...(base.sources as unknown[]), plain('plain'), plain('held')],
         destinations: [
           { name: 'good', url: good.url, sources: ['cerebrium'] },
@@ -37,7 +26,6 @@ describe('retention in a running relay', () => {
       }),
     );
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
 
     for (let i = 0; i < 5; i++) {
       expect((await post(`${relay.url}/webhooks/cerebrium`, cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: `kept-briefly-${i}` }) }))).status).toBe(202);

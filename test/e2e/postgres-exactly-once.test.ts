@@ -1,27 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { testSchema } from '../helpers/postgres.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { countsById, sendLikeCerebrium, startFleet } from './postgres-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { waitFor } from '../support/wait.js';
+import { countsById, sendLikeCerebrium, waitForSettled } from '../support/postgres-fleet.js';
 
 describe('three relays on one PostgreSQL database', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('callbacks spread across them are stored once and delivered exactly once; duplicates across relays answer the first id; the CLI reads the shared database', async () => {
-    const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const database = testSchema('e2e_once');
-    cleanups.push(() => database.drop());
+  it('callbacks spread across them are stored once and delivered exactly once; duplicates across relays answer the first id; the CLI reads the shared database', async ({ startSink, runCli, startFleet }) => {
     const sink = await startSink();
-    cleanups.push(() => sink.close());
-    const fleet = await startFleet({ dir: dir.path, count: 3, postgresUrl: database.url, schema: database.schema, sink });
-    cleanups.push(() => fleet.stopAll());
+    const fleet = await startFleet({ count: 3, sink });
 
     const total = 90;
     const acknowledged = new Map<string, string>();
@@ -46,8 +31,8 @@ describe('three relays on one PostgreSQL database', () => {
     expect(acknowledged.size).toBe(total);
 
     await waitFor(() => sink.received.length >= total, { timeoutMs: 30_000, what: 'every delivery' });
-    // Anything extra would arrive within a few poll rounds.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Every delivery recorded done: nothing is left for any relay to send again.
+    await waitForSettled(fleet.configPaths[0]!, total);
     const counts = countsById(sink);
     expect(sink.received.length).toBe(total);
     expect([...counts.keys()].sort()).toEqual([...acknowledged.values()].sort());

@@ -1,34 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { testSchema } from '../helpers/postgres.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { eventBody } from './delivery-harness.js';
-import { sendLikeCerebrium, startFleet } from './postgres-harness.js';
-import { startFifoSink } from './fifo-sink.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { waitFor } from '../support/wait.js';
+import { eventBody } from '../support/delivery.js';
+import { sendLikeCerebrium } from '../support/postgres-fleet.js';
+import { startFifoSink } from '../support/fifo-sink.js';
 
 describe('ordering: fifo across two relay processes on one PostgreSQL database', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('callbacks alternating between them are delivered one at a time, in commit order, the failing 5th blocking the rest', async () => {
-    const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const database = testSchema('e2e_fifo');
-    cleanups.push(() => database.drop());
+  it('callbacks alternating between them are delivered one at a time, in commit order, the failing 5th blocking the rest', async ({ cleanup, startFleet }) => {
     const fifo = await startFifoSink((index, attempt) => index === 4 && attempt <= 2);
-    cleanups.push(() => fifo.sink.close());
+    cleanup.add(() => fifo.sink.close());
     const fleet = await startFleet({
-      dir: dir.path,
       count: 2,
-      postgresUrl: database.url,
-      schema: database.schema,
       sink: fifo.sink,
       destination: { ordering: 'fifo', concurrency: 8, retry: { initialDelayMs: 50, maxDelayMs: 100 } },
     });
-    cleanups.push(() => fleet.stopAll());
 
     for (let index = 0; index < 30; index += 1) {
       const urls = fleet.urls();

@@ -1,15 +1,9 @@
-import { afterEach, describe, it } from 'vitest';
-import { testSchema } from '../helpers/postgres.js';
-import { cleanups } from './delivery-harness.js';
-import { idleRelayScenario } from './idle-scenario.js';
-
-const registry = cleanups();
-afterEach(() => registry.run());
+import { describe } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { idleRelayScenario } from '../support/idle-scenario.js';
 
 describe('delivery: an idle relay on PostgreSQL', () => {
-  it('with several destinations and nothing pending begins no write transaction, poll after poll', async () => {
-    const database = testSchema('e2e_idle');
-    registry.add(() => database.drop());
-    await idleRelayScenario(registry, { storage: { postgres: { url: database.url, schema: database.schema, poolSize: 4 } } });
+  it('with several destinations and nothing pending begins no write transaction, poll after poll', async ({ cleanup, startSink, startRelay, postgres }) => {
+    await idleRelayScenario({ cleanup, startSink, startRelay }, { storage: { postgres: { url: postgres.url, schema: postgres.schema, poolSize: 4 } } });
   });
 });

@@ -1,36 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
 import { quoteIdentifier } from '../../src/store/postgres/sql.js';
-import { testSchema } from '../helpers/postgres.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { countsById, sendLikeCerebrium, startFleet } from './postgres-harness.js';
+import { waitFor } from '../support/wait.js';
+import { countsById, sendLikeCerebrium } from '../support/postgres-fleet.js';
 
 describe('a relay SIGKILLed under load on a shared PostgreSQL database', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('loses nothing acknowledged: its leased deliveries are attempted by the others once the leases expire', async () => {
-    const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const database = testSchema('e2e_kill');
-    cleanups.push(() => database.drop());
+  it('loses nothing acknowledged: its leased deliveries are attempted by the others once the leases expire', async ({ startSink, startFleet, postgres }) => {
+    const database = postgres;
     // A slow destination keeps a backlog and attempts in flight (12 at a time, 0.8 s each, for 150 events);
     // timeoutMs 2.5 s gives 10 s leases (2 x timeout + 5 s).
     const sink = await startSink(() => new Promise((resolve) => setTimeout(() => resolve(200), 800)));
-    cleanups.push(() => sink.close());
     const fleet = await startFleet({
-      dir: dir.path,
       count: 3,
-      postgresUrl: database.url,
-      schema: database.schema,
       sink,
       destination: { timeoutMs: 2_500, concurrency: 4, retry: { maxAttempts: 20, initialDelayMs: 200, maxDelayMs: 1_000 } },
     });
-    cleanups.push(() => fleet.stopAll());
     const victim = fleet.relays[0]!;
     const deliveries = `${quoteIdentifier(database.schema)}.deliveries`;
 

@@ -1,11 +1,9 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { jsonLines, runCli } from '../helpers/cli.js';
-import { testSchema } from '../helpers/postgres.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { sendLikeCerebrium, startFleet } from './postgres-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { jsonLines } from '../support/cli.mjs';
+import { waitFor } from '../support/wait.js';
+import { sendLikeCerebrium } from '../support/postgres-fleet.js';
 
 async function getJson(url: string, init: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<{ status: number; json: unknown }> {
   const response = await request(url, {
@@ -17,30 +15,15 @@ async function getJson(url: string, init: { method?: 'GET' | 'POST'; body?: unkn
 }
 
 describe('operator tools against PostgreSQL with two relays running', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('dlq list, replay, redeliver and stats from the CLI, and the admin API of either relay, see the shared database', async () => {
-    const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const database = testSchema('e2e_ops');
-    cleanups.push(() => database.drop());
+  it('dlq list, replay, redeliver and stats from the CLI, and the admin API of either relay, see the shared database', async ({ startSink, runCli, startFleet }) => {
     let healthy = false;
     const sink = await startSink(() => (healthy ? 200 : 500));
-    cleanups.push(() => sink.close());
     const fleet = await startFleet({
-      dir: dir.path,
       count: 2,
-      postgresUrl: database.url,
-      schema: database.schema,
       sink,
       destination: { retry: { maxAttempts: 1 } },
       extra: { admin: { host: '127.0.0.1', port: 0 } },
     });
-    cleanups.push(() => fleet.stopAll());
     const config = fleet.configPaths[0]!;
 
     const ids: string[] = [];

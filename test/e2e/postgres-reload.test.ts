@@ -1,12 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { testSchema } from '../helpers/postgres.js';
-import { TEST_SECRET, type RelayProcess } from '../helpers/relay.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { CEREBRIUM_FAITHFUL, startCerebriumSender, type ResultOutcome } from '../reliability/support/cerebrium-sender.js';
-import { reportFigures } from '../reliability/support/figures.js';
-import { startFleet } from './postgres-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { TEST_SECRET, type RelayProcess } from '../support/relay.mjs';
+import { type Sink } from '../support/sink.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { CEREBRIUM_FAITHFUL, startCerebriumSender, type ResultOutcome } from '../support/cerebrium-sender.js';
+import { reportFigures } from '../support/figures.js';
 
 /** SIGHUP on PostgreSQL: the new relay process serves before the old one drains (both may run at once there). */
 const SOURCE_PATH = '/webhooks/cerebrium';
@@ -40,24 +38,12 @@ function tally(outcomes: readonly ResultOutcome[]): Record<string, number> {
 }
 
 describe('reload (SIGHUP) on PostgreSQL', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('on PostgreSQL the new relay process serves before the old one drains: 3 reloads under the sender, 0 refused or reset, 0 lost, each run delivered once', { timeout: 90_000 }, async () => {
-    const dir = tempDir('hookrelay-reload-pg-');
-    cleanups.push(dir.cleanup);
-    const database = testSchema('reload');
-    cleanups.push(() => database.drop());
+  it('on PostgreSQL the new relay process serves before the old one drains: 3 reloads under the sender, 0 refused or reset, 0 lost, each run delivered once', { timeout: 90_000 }, async ({ cleanup, startSink, startFleet }) => {
     const sink = await startSink();
-    cleanups.push(() => sink.close());
-    const fleet = await startFleet({ dir: dir.path, count: 1, postgresUrl: database.url, schema: database.schema, sink });
-    cleanups.push(() => fleet.stopAll());
+    const fleet = await startFleet({ count: 1, sink });
     const relay = fleet.relays[0]!;
     const sender = startCerebriumSender(`${relay.url}${SOURCE_PATH}`, TEST_SECRET, { concurrency: 4, pauseMs: 100, runPrefix: `reload-pg-${Date.now()}`, policy: CEREBRIUM_FAITHFUL });
-    cleanups.push(() => sender.stop());
+    cleanup.add(() => sender.stop());
     const reloads: Logged[] = [];
     for (let index = 0; index < 3; index++) {
       await sleep(1_000);

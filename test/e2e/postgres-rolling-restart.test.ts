@@ -1,28 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { testSchema } from '../helpers/postgres.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { countsById, sendLikeCerebrium, startFleet, type SendOutcome } from './postgres-harness.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { waitFor } from '../support/wait.js';
+import { countsById, sendLikeCerebrium, waitForSettled, type SendOutcome } from '../support/postgres-fleet.js';
 
 describe('rolling restart of three relays on one PostgreSQL database', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
   // Six serve start-ups (each now boots a supervisor and a relay process) on a shared 2-core machine.
-  it('a sender that retries like Cerebrium keeps sending: every result is acknowledged and delivered exactly once', { timeout: 90_000 }, async () => {
-    const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const database = testSchema('e2e_roll');
-    cleanups.push(() => database.drop());
+  it('a sender that retries like Cerebrium keeps sending: every result is acknowledged and delivered exactly once', { timeout: 90_000 }, async ({ startSink, runCli, startFleet }) => {
     const sink = await startSink(() => new Promise((resolve) => setTimeout(() => resolve(200), 50)));
-    cleanups.push(() => sink.close());
-    const fleet = await startFleet({ dir: dir.path, count: 3, postgresUrl: database.url, schema: database.schema, sink });
-    cleanups.push(() => fleet.stopAll());
+    const fleet = await startFleet({ count: 3, sink });
 
     // The load balancer: round-robin over the relays that are running at the time of each try.
     let turn = 0;
@@ -63,7 +48,7 @@ describe('rolling restart of three relays on one PostgreSQL database', () => {
 
     const ids = new Set(acknowledged.map((outcome) => outcome.id));
     await waitFor(() => [...ids].every((id) => countsById(sink).has(id)), { timeoutMs: 30_000, what: 'every acknowledged result delivered' });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await waitForSettled(fleet.configPaths[0]!, ids.size);
     const counts = countsById(sink);
     expect([...counts.keys()].sort()).toEqual([...ids].sort());
     expect([...counts.values()].filter((count) => count !== 1)).toEqual([]);

@@ -1,38 +1,25 @@
 import pg from 'pg';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
 import { quoteIdentifier } from '../../src/store/postgres/sql.js';
-import { post } from '../helpers/post.js';
-import { RESPONDING_CEREBRIUM_SOURCE, TEST_SECRET } from '../helpers/relay.js';
-import { testSchema } from '../helpers/postgres.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor, sleep } from '../helpers/wait.js';
-import { countsById, startFleet } from './postgres-harness.js';
+import { post } from '../support/post.js';
+import { RESPONDING_CEREBRIUM_SOURCE, TEST_SECRET } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { waitFor, sleep } from '../support/wait.js';
+import { countsById } from '../support/postgres-fleet.js';
 
 describe('a relay on PostgreSQL when the database cannot commit', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('answers 503 (never a 2xx) while its tables are locked beyond the statement timeout, /readyz 503, and 202 once they are free', async () => {
-    const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const database = testSchema('e2e_down');
-    cleanups.push(() => database.drop());
+  it('answers 503 (never a 2xx) while its tables are locked beyond the statement timeout, /readyz 503, and 202 once they are free', async ({ cleanup, startSink, startFleet, postgres }) => {
+    const database = postgres;
     const sink = await startSink();
-    cleanups.push(() => sink.close());
-    const fleet = await startFleet({ dir: dir.path, count: 1, postgresUrl: database.url, schema: database.schema, sink, extra: { sources: [RESPONDING_CEREBRIUM_SOURCE] } });
-    cleanups.push(() => fleet.stopAll());
+    const fleet = await startFleet({ count: 1, sink, extra: { sources: [RESPONDING_CEREBRIUM_SOURCE] } });
     const relay = fleet.relays[0]!;
     const body = JSON.stringify({ run_id: 'while-locked' });
 
     const holder = new pg.Client({ connectionString: database.url });
     await holder.connect();
-    cleanups.push(() => holder.end());
+    cleanup.add(() => holder.end());
     const q = quoteIdentifier(database.schema);
     await holder.query('BEGIN');
     await holder.query(`LOCK TABLE ${q}.events, ${q}.deliveries, ${q}.readiness_probe IN ACCESS EXCLUSIVE MODE`);
@@ -51,17 +38,12 @@ describe('a relay on PostgreSQL when the database cannot commit', () => {
     expect(await relay.stop()).toBe(0);
   });
 
-  it('keeps running when the server ends its connections under load: 503 for the callbacks in a broken commit, every 2xx delivered', async () => {
-    const dir = tempDir();
-    cleanups.push(dir.cleanup);
-    const database = testSchema('e2e_conn');
-    cleanups.push(() => database.drop());
+  it('keeps running when the server ends its connections under load: 503 for the callbacks in a broken commit, every 2xx delivered', async ({ startSink, startFleet, postgres }) => {
+    const database = postgres;
     const sink = await startSink();
-    cleanups.push(() => sink.close());
     // A short attempt timeout keeps leases short (2 x timeout + 5 s): a claim whose answer was
     // lost with its connection is sent once the lease expires, within this test's wait.
-    const fleet = await startFleet({ dir: dir.path, count: 1, postgresUrl: database.url, schema: database.schema, sink, destination: { timeoutMs: 2_000 }, extra: { sources: [RESPONDING_CEREBRIUM_SOURCE] } });
-    cleanups.push(() => fleet.stopAll());
+    const fleet = await startFleet({ count: 1, sink, destination: { timeoutMs: 2_000 }, extra: { sources: [RESPONDING_CEREBRIUM_SOURCE] } });
     const relay = fleet.relays[0]!;
 
     let sending = true;

@@ -1,19 +1,13 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openBrowser } from '../helpers/browser.js';
-import { jsonLines, runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { openBrowser } from '../support/browser.js';
+import { jsonLines } from '../support/cli.mjs';
+import { post } from '../support/post.js';
+import { relayConfig, writeConfig } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { waitFor } from '../support/wait.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups.length = 0;
-});
 
 const OLD_SECRET = 'the-secret-the-relay-knows';
 const NEW_SECRET = 'the-secret-rotated-on-the-sender-only';
@@ -28,13 +22,11 @@ interface Listed {
 }
 
 describe('quarantine: what a wrong secret would lose is kept, and released once the secret is known', () => {
-  it('round trip: 401 and kept, never delivered; release with the new secret delivers through the running serve; a forged one stays; junk over maxBytes evicts the oldest', async () => {
+  it('round trip: 401 and kept, never delivered; release with the new secret delivers through the running serve; a forged one stays; junk over maxBytes evicts the oldest', async ({ cleanup, tempDir, startRelay, startSink, runCli }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
     const sink = await startSink(() => 200);
-    cleanups.push(() => sink.close());
     const configFor = (secrets: string[]) =>
-      relayConfig(dir.path, {
+      relayConfig(dir, {
         admin: { host: '127.0.0.1', port: 0 },
         sources: [
           {
@@ -46,9 +38,8 @@ describe('quarantine: what a wrong secret would lose is kept, and released once 
         ],
         destinations: [{ name: 'app', url: sink.url }],
       });
-    const configPath = writeConfig(dir.path, configFor([OLD_SECRET]));
+    const configPath = writeConfig(dir, configFor([OLD_SECRET]));
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
     const cli = (...args: string[]) => runCli([...args, '--config', configPath]);
     const send = async (secret: string, runId: string, timestamp?: number) =>
       (await post(`${relay.url}/webhooks/cerebrium`, cerebriumRequest({ secret, body: JSON.stringify({ run_id: runId }), timestamp }))).status;
@@ -85,7 +76,7 @@ describe('quarantine: what a wrong secret would lose is kept, and released once 
     expect((stats as { quarantined: unknown }).quarantined).toEqual({ cerebrium: 7 });
     const errors: string[] = [];
     const browser = await openBrowser(errors);
-    cleanups.push(() => browser.close());
+    cleanup.add(() => browser.close());
     await browser.page.goto(`http://127.0.0.1:${relay.adminPort}/`);
     const warning = browser.page.locator('#quarantine [role="alert"]');
     await expect.poll(() => warning.getAttribute('data-quarantined'), { timeout: 15_000 }).toBe('7');
@@ -99,7 +90,7 @@ describe('quarantine: what a wrong secret would lose is kept, and released once 
     await waitFor(() => sink.received.some((r) => r.body.toString().includes('run-q-late')), { timeoutMs: 15_000, what: 'the late one delivered' });
 
     // The operator adds the new secret; the running serve is not reloaded.
-    writeConfig(dir.path, configFor([OLD_SECRET, NEW_SECRET]));
+    writeConfig(dir, configFor([OLD_SECRET, NEW_SECRET]));
     const release = await cli('quarantine', 'release', '--all', '--json');
     expect(release.code, release.stderr).toBe(0);
     expect(JSON.parse(release.stdout)).toEqual({ matched: 6, released: 5 });

@@ -1,34 +1,27 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { startFakeCerebrium, type FakeCerebrium } from '../helpers/fake-cerebrium.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { ADMIN_TOKEN, call, runsList, startRunsRelay, submit, tenRunsScenario, type RunsRelay } from './runs-scenario.js';
+import { describe, expect } from 'vitest';
+import { it, type HarnessFixtures } from '../support/fixtures.js';
+import { startFakeCerebrium, type FakeCerebrium } from '../support/fake-cerebrium.js';
+import { waitFor } from '../support/wait.js';
+import { ADMIN_TOKEN, call, runsList, startRunsRelay, submit, tenRunsScenario, type RunsRelay } from '../support/runs-scenario.js';
 
 describe('run tracking end to end (SQLite)', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-  const setUp = async (options: { plan?: Parameters<typeof startFakeCerebrium>[0]; runs?: Record<string, unknown> } = {}): Promise<RunsRelay> => {
+  const setUp = async ({ cleanup, tempDir }: Pick<HarnessFixtures, 'cleanup' | 'tempDir'>, options: { plan?: Parameters<typeof startFakeCerebrium>[0]; runs?: Record<string, unknown> } = {}): Promise<RunsRelay> => {
     const dir = tempDir('hookrelay-runs-');
-    cleanups.push(dir.cleanup);
     const cerebrium: FakeCerebrium = await startFakeCerebrium(options.plan);
-    cleanups.push(() => cerebrium.close());
-    const relay = await startRunsRelay({ dir: dir.path, storage: { sqlite: { path: join(dir.path, 'hookrelay.db') } }, cerebrium, runs: options.runs });
-    cleanups.push(() => relay.cleanup());
+    cleanup.add(() => cerebrium.close());
+    const relay = await startRunsRelay({ dir, storage: { sqlite: { path: join(dir, 'hookrelay.db') } }, cerebrium, runs: options.runs });
+    cleanup.add(() => relay.cleanup());
     return relay;
   };
 
-  it('10 runs through the proxy: 8 completed with metadata echoed, 2 never called back become lost, each announced once', async () => {
-    const relay = await setUp({ plan: (_, index) => (index >= 8 ? { callbackAfterMs: null, status: 'SUCCEEDED' } : { callbackAfterMs: 100 + index * 20 }) });
+  it('10 runs through the proxy: 8 completed with metadata echoed, 2 never called back become lost, each announced once', async ({ cleanup, tempDir }) => {
+    const relay = await setUp({ cleanup, tempDir }, { plan: (_, index) => (index >= 8 ? { callbackAfterMs: null, status: 'SUCCEEDED' } : { callbackAfterMs: 100 + index * 20 }) });
     await tenRunsScenario(relay);
   });
 
-  it('metadata that is not a JSON object is refused with 400 and nothing is forwarded; the admin token is never forwarded', async () => {
-    const relay = await setUp();
+  it('metadata that is not a JSON object is refused with 400 and nothing is forwarded; the admin token is never forwarded', async ({ cleanup, tempDir }) => {
+    const relay = await setUp({ cleanup, tempDir });
     for (const bad of ['[1,2]', 'not json', '"text"']) {
       const answer = await submit(relay.admin, bad);
       expect(answer.status).toBe(400);
@@ -48,8 +41,8 @@ describe('run tracking end to end (SQLite)', () => {
     expect(listed.json.runs.map((run: { runId: string }) => run.runId)).toEqual([answer.json.run_id]);
   });
 
-  it('registration without a status API: the run becomes overdue (announced) and stays overdue; unknown runs exit 1', async () => {
-    const relay = await setUp({ runs: { status: undefined } });
+  it('registration without a status API: the run becomes overdue (announced) and stays overdue; unknown runs exit 1', async ({ cleanup, tempDir, runCli }) => {
+    const relay = await setUp({ cleanup, tempDir }, { runs: { status: undefined } });
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
     const body = JSON.stringify({ runId: 'registered-1', app: 'ocr', metadata: { invoice: 42 } });
     const created = await call(`${relay.admin}/admin/api/runs`, { method: 'POST', headers: auth, body });
@@ -79,14 +72,13 @@ describe('run tracking end to end (SQLite)', () => {
     expect(table.stdout).toContain('overdue');
   });
 
-  it('Cerebrium down: 502 with a clear body, nothing recorded', async () => {
+  it('Cerebrium down: 502 with a clear body, nothing recorded', async ({ cleanup, tempDir }) => {
     const cerebrium = await startFakeCerebrium();
     const downUrl = cerebrium.url;
     await cerebrium.close();
     const dir = tempDir('hookrelay-runs-down-');
-    cleanups.push(dir.cleanup);
-    const relay = await startRunsRelay({ dir: dir.path, storage: { sqlite: { path: join(dir.path, 'hookrelay.db') } }, cerebrium: { ...cerebrium, url: downUrl } });
-    cleanups.push(() => relay.cleanup());
+    const relay = await startRunsRelay({ dir: dir, storage: { sqlite: { path: join(dir, 'hookrelay.db') } }, cerebrium: { ...cerebrium, url: downUrl } });
+    cleanup.add(() => relay.cleanup());
     const answer = await submit(relay.admin, { doc: 1 });
     expect(answer.status).toBe(502);
     expect(answer.json.error.code).toBe('HOOKRELAY_CEREBRIUM_UNREACHABLE');
@@ -94,8 +86,8 @@ describe('run tracking end to end (SQLite)', () => {
     expect(await runsList(relay.configPath)).toEqual([]);
   });
 
-  it('a status API answering 503 pauses the checks instead of asking again and again', async () => {
-    const relay = await setUp({ plan: () => ({ callbackAfterMs: null }) });
+  it('a status API answering 503 pauses the checks instead of asking again and again', async ({ cleanup, tempDir }) => {
+    const relay = await setUp({ cleanup, tempDir }, { plan: () => ({ callbackAfterMs: null }) });
     relay.cerebrium.failStatus(503);
     for (let i = 0; i < 6; i++) expect((await submit(relay.admin, { i })).status).toBe(202);
     await waitFor(async () => (await runsList(relay.configPath, 'overdue')).length === 6, { timeoutMs: 15_000, what: 'six overdue runs' });

@@ -1,31 +1,24 @@
 import { spawn } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, relayConfig, writeConfig } from '../helpers/relay.js';
-import { tempDir } from '../helpers/temp.js';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  cleanups.length = 0;
-});
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { CLI, relayConfig, writeConfig } from '../support/relay.mjs';
 
 const UNSET_VARIABLE = 'HOOKRELAY_TEST_SECRET_NEVER_SET';
 
 describe('serve: a stop signal during start-up', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)('%s sent while starting: the relay finishes starting, stops in order and exits 0', async (signal) => {
+  it.for(['SIGTERM', 'SIGINT'] as const)('%s sent while starting: the relay finishes starting, stops in order and exits 0', async (signal, { cleanup, tempDir }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
     // A defaulted secret makes start-up log a warning before the store opens: the signal is sent on that line.
     const configPath = writeConfig(
-      dir.path,
-      relayConfig(dir.path, {
+      dir,
+      relayConfig(dir, {
         sources: [{ name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'cerebrium', secrets: [`\${${UNSET_VARIABLE}:-dev-secret}`] } }],
       }),
     );
     const env = { ...process.env };
     delete env[UNSET_VARIABLE];
     const child = spawn(process.execPath, [CLI, 'serve', '--config', configPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
+    cleanup.add(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
     let stdout = '';
     let sent = false;
     child.stdout.on('data', (chunk: Buffer) => {
@@ -37,7 +30,8 @@ describe('serve: a stop signal during start-up', () => {
     });
     const exited = await new Promise<number | string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`serve did not exit within 30 s; stdout: ${stdout}`)), 30_000);
-      child.on('exit', (code, killedBy) => {
+      // 'close', not 'exit': its last lines may still be in the pipe when it exits.
+      child.on('close', (code, killedBy) => {
         clearTimeout(timer);
         resolve(code ?? killedBy ?? 'unknown');
       });

@@ -1,27 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { post } from '../support/post.js';
+import { relayConfig, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { type Sink } from '../support/sink.js';
+import { waitFor } from '../support/wait.js';
 
 describe('smoke: a signed callback is stored, deduplicated and delivered', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('answers 202, then 200 duplicate, and delivers once', async () => {
+  it('answers 202, then 200 duplicate, and delivers once', async ({ cleanup, tempDir, startRelay, startSink, runCli }) => {
     const dir = tempDir();
-    cleanups.push(dir.cleanup);
     const sink: Sink = await startSink();
-    cleanups.push(() => sink.close());
-    const configPath = writeConfig(dir.path, relayConfig(dir.path, { destinations: [{ name: 'app', url: sink.url }] }));
+    const configPath = writeConfig(dir, relayConfig(dir, { destinations: [{ name: 'app', url: sink.url }] }));
     const relay: RelayProcess = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
 
     const body = JSON.stringify({ run_id: 'run-smoke', result: { pages: 600 } });
     const first = await post(`${relay.url}/webhooks/cerebrium`, cerebriumRequest({ secret: TEST_SECRET, body }));

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { relayConfig, startRelay, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { hmacSha256Request } from '../helpers/signed-request.js';
-import { tempDir } from '../helpers/temp.js';
-import { rawExchange, rawRequest } from '../reliability/support/raw-http.js';
+import { runCli } from '../support/cli.mjs';
+import { relayConfig, startRelay, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { hmacSha256Request } from '../support/signed-request.js';
+import { tempDir } from '../support/temp.js';
+import { rawExchange, rawRequest } from '../support/raw-http.js';
 
 /**
  * A request reaches exactly the source whose path it spells, or gets 404: an unsigned POST must

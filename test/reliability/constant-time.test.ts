@@ -1,7 +1,7 @@
 import * as realCrypto from 'node:crypto';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createVerifier } from '../../src/ingress/verify.js';
-import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest } from '../helpers/signed-request.js';
+import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest } from '../support/signed-request.js';
 
 /**
  * Signature comparison is constant-time: every scheme compares digests through

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { inspectDatabase } from './support/database.js';
-import { LONG, randomBetween, reportFigures } from './support/figures.js';
-import { startIngestLoad } from './support/ingest-load.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { relayConfig, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { type Sink } from '../support/sink.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { inspectDatabase } from '../support/database.js';
+import { LONG, randomBetween, reportFigures } from '../support/figures.js';
+import { startIngestLoad } from '../support/ingest-load.js';
 
 /**
  * The real relay under continuous concurrent ingest, SIGKILLed at random moments and
@@ -17,19 +17,12 @@ const CYCLES = LONG ? Number(process.env.HOOKRELAY_CRASH_CYCLES ?? 60) : 5;
 const WORKERS = 8;
 
 describe('crash loop: SIGKILL at random moments loses no acknowledged callback', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it(`${CYCLES} kill/restart cycles under ${WORKERS} concurrent senders`, { timeout: LONG ? 1_800_000 : 120_000 }, async () => {
+  it(`${CYCLES} kill/restart cycles under ${WORKERS} concurrent senders`, { timeout: LONG ? 1_800_000 : 120_000 }, async ({ cleanup, tempDir, startRelay, startSink }) => {
     const dir = tempDir('hookrelay-crash-');
-    cleanups.push(dir.cleanup);
     const sinks: Record<string, Sink> = { app: await startSink(), audit: await startSink(), other: await startSink() };
-    for (const sink of Object.values(sinks)) cleanups.push(() => sink.close());
+    for (const sink of Object.values(sinks)) cleanup.add(() => sink.close());
     const retry = { maxAttempts: 1000, initialDelayMs: 50, multiplier: 2, maxDelayMs: 1000 };
-    const config = relayConfig(dir.path, {
+    const config = relayConfig(dir, {
       sources: [
         { name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'cerebrium', secrets: [TEST_SECRET] } },
         { name: 'other', path: '/webhooks/other', verify: { scheme: 'none' } },
@@ -40,14 +33,14 @@ describe('crash loop: SIGKILL at random moments loses no acknowledged callback',
         { name: 'other-only', url: sinks.other!.url, sources: ['other'], retry },
       ],
     });
-    const configPath = writeConfig(dir.path, config);
-    const dbPath = join(dir.path, 'hookrelay.db');
+    const configPath = writeConfig(dir, config);
+    const dbPath = join(dir, 'hookrelay.db');
 
     let relay: RelayProcess | null = null;
-    cleanups.push(() => relay?.kill());
+    cleanup.add(() => relay?.kill());
     let target: string | null = null;
     const load = startIngestLoad({ target: () => target, workers: WORKERS, secret: TEST_SECRET, runPrefix: `crash-${Date.now()}` });
-    cleanups.push(() => load.stop());
+    cleanup.add(() => load.stop());
 
     const uptimes: number[] = [];
     for (let cycle = 1; cycle <= CYCLES; cycle++) {

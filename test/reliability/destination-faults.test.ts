@@ -1,16 +1,16 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { deliveryStatuses, inspectDatabase } from './support/database.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { post } from '../support/post.js';
+import { relayConfig, TEST_SECRET, writeConfig } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { type Sink } from '../support/sink.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { deliveryStatuses, inspectDatabase } from '../support/database.js';
 import {
   closedPort, hang, hugeBody, resetMidResponse, rssBytes, slowBody, startFlappingSink, tooManyThenOk,
-} from './support/fault-sinks.js';
-import { reportFigures } from './support/figures.js';
+} from '../support/fault-sinks.js';
+import { reportFigures } from '../support/figures.js';
 
 /**
  * Every way a destination can misbehave, all at once, next to one healthy destination.
@@ -27,20 +27,13 @@ const TIMEOUT_MS = 1_000;
 const HUGE_BYTES = 1024 * 1024 * 1024;
 
 describe('destination faults: each ends delivered or dead per the retry rules, nothing stuck', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('refused, reset, hang, slow body, 3xx, 4xx, 5xx, 429 + Retry-After, unresolvable DNS, 1 GB response, flapping', { timeout: 120_000 }, async () => {
+  it('refused, reset, hang, slow body, 3xx, 4xx, 5xx, 429 + Retry-After, unresolvable DNS, 1 GB response, flapping', { timeout: 120_000 }, async ({ cleanup, tempDir, startRelay, startSink }) => {
     const dir = tempDir('hookrelay-destfaults-');
-    cleanups.push(dir.cleanup);
     const sinks = async (entries: [string, Parameters<typeof startSink>[0]][]) => {
       const made: Record<string, Sink> = {};
       for (const [name, behaviour] of entries) {
         made[name] = await startSink(behaviour);
-        cleanups.push(() => made[name]!.close());
+        cleanup.add(() => made[name]!.close());
       }
       return made;
     };
@@ -61,7 +54,7 @@ describe('destination faults: each ends delivered or dead per the retry rules, n
       ['huge', hugeBody(200, HUGE_BYTES, hugeWritten)],
     ]);
     const flapping = await startFlappingSink(400);
-    cleanups.push(() => flapping.stop());
+    cleanup.add(() => flapping.stop());
 
     const retry = { maxAttempts: MAX_ATTEMPTS, initialDelayMs: 100, multiplier: 2, maxDelayMs: 400 };
     const circuitBreaker = { resetTimeoutMs: 300 };
@@ -83,9 +76,8 @@ describe('destination faults: each ends delivered or dead per the retry rules, n
       destination('huge', s.huge!.url),
       destination('flapping', flapping.url, { retry: { ...retry, maxAttempts: 40 } }),
     ];
-    const dbPath = join(dir.path, 'hookrelay.db');
-    const relay = await startRelay(writeConfig(dir.path, relayConfig(dir.path, { destinations })));
-    cleanups.push(() => relay.kill());
+    const dbPath = join(dir, 'hookrelay.db');
+    const relay = await startRelay(writeConfig(dir, relayConfig(dir, { destinations })));
     const pid = relay.relayPid;
     const rssAtStart = rssBytes(pid);
     let rssPeak = rssAtStart;
@@ -96,7 +88,7 @@ describe('destination faults: each ends delivered or dead per the retry rules, n
         // The process ended.
       }
     }, 20);
-    cleanups.push(() => clearInterval(sampler));
+    cleanup.add(() => clearInterval(sampler));
 
     const ackedAt = new Map<string, number>();
     flapping.start();

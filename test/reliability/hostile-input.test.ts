@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest, type SignedRequest } from '../helpers/signed-request.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { inspectDatabase, openReadOnly } from './support/database.js';
-import { LONG, reportFigures } from './support/figures.js';
-import { callOnce } from './support/http-call.js';
-import { rawConversation, rawExchange, rawRequest } from './support/raw-http.js';
-import { runCli } from '../helpers/cli.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { cerebriumRequest, type SignedRequest } from '../support/signed-request.js';
+import { tempDir } from '../support/temp.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { inspectDatabase, openReadOnly } from '../support/database.js';
+import { LONG, reportFigures } from '../support/figures.js';
+import { callOnce } from '../support/http-call.js';
+import { rawConversation, rawExchange, rawRequest } from '../support/raw-http.js';
+import { runCli } from '../support/cli.mjs';
 
 /**
  * Hostile input on the public listener of a real relay. Invariants: the server never
@@ -49,6 +49,14 @@ describe('hostile input: no crash, no 5xx, nothing unverified stored, valid traf
    * background sender paused and settled: a valid callback committed but not yet answered
    * would otherwise count as an unverified one.
    */
+  /**
+   * Commits are made in arrival order: once a valid callback sent after the hostile ones is
+   * acknowledged, anything the hostile ones had written would be committed too.
+   */
+  const afterALaterCommit = async () => {
+    const mark = validAccepted;
+    await waitFor(() => validAccepted > mark, { timeoutMs: 20_000, what: 'a later valid callback acknowledged' });
+  };
   const unverifiedStored = async () => {
     backgroundPaused = true;
     try {
@@ -176,7 +184,7 @@ describe('hostile input: no crash, no 5xx, nothing unverified stored, valid traf
       { numRuns: RUNS },
     );
     console.log('[hostile] statuses by mutation:', JSON.stringify(Object.fromEntries([...seen].map(([k, v]) => [k, [...v]]))));
-    await sleep(200);
+    await afterALaterCommit();
     expect(await unverifiedStored()).toBe(before);
   });
 
@@ -235,7 +243,7 @@ describe('hostile input: no crash, no 5xx, nothing unverified stored, valid traf
     expect(Date.now() - started).toBeLessThan(REQUEST_TIMEOUT_MS + 20_000);
     const badChunk = await rawExchange(relay.port, rawRequest('POST', PATH, [...full.headers.filter(([k]) => k !== 'content-length'), ['transfer-encoding', 'chunked']], Buffer.from('zz\r\nnot hex\r\n0\r\n\r\n')));
     expect(badChunk.status).toBe(400);
-    await sleep(300);
+    await afterALaterCommit();
     expect(await unverifiedStored()).toBe(before);
   });
 
@@ -248,7 +256,7 @@ describe('hostile input: no crash, no 5xx, nothing unverified stored, valid traf
     const chunkedBody = Buffer.concat([Buffer.from(`${big.length.toString(16)}\r\n`), big, Buffer.from('\r\n0\r\n\r\n')]);
     const chunked = await rawExchange(relay.port, rawRequest('POST', PATH, [...Object.entries(signed.headers), ['transfer-encoding', 'chunked']], chunkedBody));
     expect(chunked.status).toBe(413);
-    await sleep(200);
+    await afterALaterCommit();
     expect(await unverifiedStored()).toBe(before);
   });
 

@@ -1,14 +1,13 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { relayConfig, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { sleep, waitFor } from '../support/wait.js';
 import DatabaseConstructor from 'better-sqlite3';
-import { inspectDatabase, openReadOnly } from './support/database.js';
-import { closedPort } from './support/fault-sinks.js';
-import { LONG, randomBetween, reportFigures } from './support/figures.js';
-import { startCerebriumSender } from './support/cerebrium-sender.js';
+import { inspectDatabase, openReadOnly } from '../support/database.js';
+import { closedPort } from '../support/fault-sinks.js';
+import { LONG, randomBetween, reportFigures } from '../support/figures.js';
+import { startCerebriumSender } from '../support/cerebrium-sender.js';
 
 /**
  * Redeploys lose nothing: while a sender that behaves exactly like Cerebrium (3 attempts,
@@ -23,20 +22,12 @@ const RESTARTS = LONG ? 30 : 3;
 const BIG_EVENTS = LONG ? 2_000_000 : 100_000;
 
 describe('redeploys: SIGTERM restarts under a Cerebrium-like sender lose nothing', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it(`${RESTARTS} SIGTERM restarts: every result acknowledged and stored, no 5xx, exactly-once delivery`, { timeout: LONG ? 900_000 : 120_000 }, async () => {
+  it(`${RESTARTS} SIGTERM restarts: every result acknowledged and stored, no 5xx, exactly-once delivery`, { timeout: LONG ? 900_000 : 120_000 }, async ({ cleanup, tempDir, startRelay, startSink }) => {
     const dir = tempDir('hookrelay-redeploy-');
-    cleanups.push(dir.cleanup);
     const sink = await startSink();
-    cleanups.push(() => sink.close());
     const port = await closedPort();
-    const dbPath = join(dir.path, 'hookrelay.db');
-    const configPath = writeConfig(dir.path, relayConfig(dir.path, {
+    const dbPath = join(dir, 'hookrelay.db');
+    const configPath = writeConfig(dir, relayConfig(dir, {
       server: { host: '127.0.0.1', port },
       destinations: [{ name: 'app', url: sink.url }],
     }));
@@ -51,10 +42,10 @@ describe('redeploys: SIGTERM restarts under a Cerebrium-like sender lose nothing
       return started;
     };
     let relay: RelayProcess = await start();
-    cleanups.push(() => relay.kill());
+    cleanup.add(() => relay.kill());
 
     const sender = startCerebriumSender(`http://127.0.0.1:${port}/webhooks/cerebrium`, TEST_SECRET, { concurrency: 4, runPrefix: `redeploy-${Date.now()}` });
-    cleanups.push(() => sender.stop());
+    cleanup.add(() => sender.stop());
     for (let restart = 1; restart <= RESTARTS; restart++) {
       // Each process stays up longer than the sender's retry delay (4 s): a redeploy, not a crash
       // loop. A relay down more often than that cannot be covered by 3 attempts 4 s apart.
@@ -123,19 +114,16 @@ describe('redeploys: SIGTERM restarts under a Cerebrium-like sender lose nothing
     expect(lostOtherwise.map((outcome) => `${outcome.runId}: ${outcome.attempts.join(' -> ')}`)).toEqual([]);
   });
 
-  it(`the same with ${RESTARTS} reloads (SIGHUP) instead of restarts: 0 lost, 0 refused or reset, one pid throughout`, { timeout: LONG ? 900_000 : 120_000 }, async () => {
+  it(`the same with ${RESTARTS} reloads (SIGHUP) instead of restarts: 0 lost, 0 refused or reset, one pid throughout`, { timeout: LONG ? 900_000 : 120_000 }, async ({ cleanup, tempDir, startRelay, startSink }) => {
     const dir = tempDir('hookrelay-redeploy-reload-');
-    cleanups.push(dir.cleanup);
     const sink = await startSink();
-    cleanups.push(() => sink.close());
-    const dbPath = join(dir.path, 'hookrelay.db');
-    const configPath = writeConfig(dir.path, relayConfig(dir.path, { destinations: [{ name: 'app', url: sink.url }] }));
+    const dbPath = join(dir, 'hookrelay.db');
+    const configPath = writeConfig(dir, relayConfig(dir, { destinations: [{ name: 'app', url: sink.url }] }));
     const relay = await startRelay(configPath, { timeoutMs: 30_000 });
-    cleanups.push(() => relay.kill());
     const reloadedLines = () => relay.lines.filter((line) => line.includes('"msg":"reloaded"'));
 
     const sender = startCerebriumSender(`${relay.url}/webhooks/cerebrium`, TEST_SECRET, { concurrency: 4, runPrefix: `reload-${Date.now()}` });
-    cleanups.push(() => sender.stop());
+    cleanup.add(() => sender.stop());
     for (let reload = 1; reload <= RESTARTS; reload++) {
       await sleep(randomBetween(1_500, 3_000));
       relay.child.kill('SIGHUP');
@@ -172,18 +160,15 @@ describe('redeploys: SIGTERM restarts under a Cerebrium-like sender lose nothing
     expect([...pids]).toEqual([relay.child.pid]);
   });
 
-  it(`start-up with ${BIG_EVENTS.toLocaleString('en')} stored events is not slower than with none (spawn -> listening)`, { timeout: LONG ? 900_000 : 120_000 }, async () => {
+  it(`start-up with ${BIG_EVENTS.toLocaleString('en')} stored events is not slower than with none (spawn -> listening)`, { timeout: LONG ? 900_000 : 120_000 }, async ({ tempDir, startRelay, startSink }) => {
     const dir = tempDir('hookrelay-bigstart-');
-    cleanups.push(dir.cleanup);
     const sink = await startSink();
-    cleanups.push(() => sink.close());
-    const dbPath = join(dir.path, 'hookrelay.db');
-    const configPath = writeConfig(dir.path, relayConfig(dir.path, { destinations: [{ name: 'app', url: sink.url }] }));
+    const dbPath = join(dir, 'hookrelay.db');
+    const configPath = writeConfig(dir, relayConfig(dir, { destinations: [{ name: 'app', url: sink.url }] }));
     const timedStart = async () => {
       const at = Date.now();
       const relay = await startRelay(configPath, { timeoutMs: 60_000 });
       const ms = Date.now() - at;
-      cleanups.push(() => relay.kill());
       return { relay, ms };
     };
     // Baseline in the same run: an empty database (created and migrated by this start).

@@ -3,17 +3,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest, standardWebhooksRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { CEREBRIUM_FAITHFUL, sendLikeCerebrium, startCerebriumSender, type ResultOutcome } from './support/cerebrium-sender.js';
-import { inspectDatabase } from './support/database.js';
-import { reportFigures } from './support/figures.js';
-import { callOnce } from './support/http-call.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { post } from '../support/post.js';
+import { relayConfig, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { cerebriumRequest, standardWebhooksRequest } from '../support/signed-request.js';
+import { type Sink } from '../support/sink.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { CEREBRIUM_FAITHFUL, sendLikeCerebrium, startCerebriumSender, type ResultOutcome } from '../support/cerebrium-sender.js';
+import { inspectDatabase } from '../support/database.js';
+import { reportFigures } from '../support/figures.js';
+import { callOnce } from '../support/http-call.js';
 
 /**
  * The front door (CONTRACT "Reload and failure answers"): SIGHUP reloads config and code while
@@ -67,26 +67,17 @@ function tally(outcomes: readonly ResultOutcome[]): Record<string, number> {
 }
 
 describe('reload (SIGHUP): the front door never drops a run', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it(`SIGHUP every ${RELOAD_EVERY_MS / 1000} s under a Cerebrium-faithful sender: 0 refused or reset, 0 5xx, 0 lost, each acked run delivered once, same pid`, { timeout: 120_000 }, async () => {
+  it(`SIGHUP every ${RELOAD_EVERY_MS / 1000} s under a Cerebrium-faithful sender: 0 refused or reset, 0 5xx, 0 lost, each acked run delivered once, same pid`, { timeout: 120_000 }, async ({ cleanup, tempDir, startRelay, startSink }) => {
     const dir = tempDir('hookrelay-reload-');
-    cleanups.push(dir.cleanup);
     const sink = await startSink();
-    cleanups.push(() => sink.close());
-    const dbPath = join(dir.path, 'hookrelay.db');
-    const configPath = writeConfig(dir.path, relayConfig(dir.path, { destinations: [{ name: 'app', url: sink.url }] }));
+    const dbPath = join(dir, 'hookrelay.db');
+    const configPath = writeConfig(dir, relayConfig(dir, { destinations: [{ name: 'app', url: sink.url }] }));
     const relay = await startRelay(configPath, { timeoutMs: 30_000 });
-    cleanups.push(() => relay.kill());
     const [listening] = withMessage(relay, 'listening');
     expect(listening?.pid).toBe(relay.child.pid);
 
     const sender = startCerebriumSender(`${relay.url}${SOURCE_PATH}`, TEST_SECRET, { concurrency: 4, pauseMs: 100, runPrefix: `reload-${Date.now()}`, policy: CEREBRIUM_FAITHFUL });
-    cleanups.push(() => sender.stop());
+    cleanup.add(() => sender.stop());
     const reloads: Logged[] = [];
     for (let index = 0; index < RELOADS; index++) {
       const at = Date.now();
@@ -132,25 +123,21 @@ describe('reload (SIGHUP): the front door never drops a run', () => {
     expect(new Set([listening?.relayPid, ...reloads.map((line) => line.relayPid)]).size).toBe(RELOADS + 1);
   });
 
-  it('a reload adds a destination that new callbacks reach; a broken config is one error line naming the key, and the old config goes on', { timeout: 90_000 }, async () => {
+  it('a reload adds a destination that new callbacks reach; a broken config is one error line naming the key, and the old config goes on', { timeout: 90_000 }, async ({ tempDir, startRelay, startSink }) => {
     const dir = tempDir('hookrelay-reload-config-');
-    cleanups.push(dir.cleanup);
     const first = await startSink();
-    cleanups.push(() => first.close());
     const second = await startSink();
-    cleanups.push(() => second.close());
-    const withFirst = relayConfig(dir.path, { destinations: [{ name: 'first', url: first.url }] });
-    const configPath = writeConfig(dir.path, withFirst);
+    const withFirst = relayConfig(dir, { destinations: [{ name: 'first', url: first.url }] });
+    const configPath = writeConfig(dir, withFirst);
     const relay = await startRelay(configPath);
-    cleanups.push(() => relay.kill());
     const url = `${relay.url}${SOURCE_PATH}`;
     const send = async (runId: string) => (await post(url, cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: runId }) }))).status;
 
     expect(await send('before-reload')).toBe(202);
     await waitFor(() => first.received.length === 1, { what: 'the first delivery' });
 
-    const withBoth = relayConfig(dir.path, { destinations: [{ name: 'first', url: first.url }, { name: 'second', url: second.url }] });
-    writeConfig(dir.path, withBoth);
+    const withBoth = relayConfig(dir, { destinations: [{ name: 'first', url: first.url }, { name: 'second', url: second.url }] });
+    writeConfig(dir, withBoth);
     const reloaded = await reload(relay);
     expect(reloaded.pid).toBe(relay.child.pid);
     expect(await send('after-reload')).toBe(202);
@@ -158,7 +145,7 @@ describe('reload (SIGHUP): the front door never drops a run', () => {
     await waitFor(() => first.received.some((delivery) => runIdOf(delivery.body) === 'after-reload'), { what: 'the first destination to receive it too' });
 
     // A broken config: the error names the key path; the relay goes on with the config it has.
-    writeConfig(dir.path, { ...withBoth, destinations: [{ name: 'first', url: first.url, retry: { maxAttempts: 0 } }] });
+    writeConfig(dir, { ...withBoth, destinations: [{ name: 'first', url: first.url, retry: { maxAttempts: 0 } }] });
     const errorsBefore = logged(relay).filter((line) => (line.level ?? 0) >= 50).length;
     relay.child.kill('SIGHUP');
     const failure = await waitFor(() => logged(relay).find((line) => line.msg?.startsWith('reload failed')), { what: 'the reload error line' });
@@ -171,13 +158,10 @@ describe('reload (SIGHUP): the front door never drops a run', () => {
     expect(await relay.stop()).toBe(0);
   });
 
-  it('a crashed relay process is started again on the same socket and pid; SIGKILL of serve leaves no relay process behind', { timeout: 90_000 }, async () => {
+  it('a crashed relay process is started again on the same socket and pid; SIGKILL of serve leaves no relay process behind', { timeout: 90_000 }, async ({ tempDir, startRelay, startSink }) => {
     const dir = tempDir('hookrelay-relay-crash-');
-    cleanups.push(dir.cleanup);
     const sink = await startSink();
-    cleanups.push(() => sink.close());
-    const relay = await startRelay(writeConfig(dir.path, relayConfig(dir.path, { destinations: [{ name: 'app', url: sink.url }] })));
-    cleanups.push(() => relay.kill());
+    const relay = await startRelay(writeConfig(dir, relayConfig(dir, { destinations: [{ name: 'app', url: sink.url }] })));
     const url = `${relay.url}${SOURCE_PATH}`;
     const send = async (runId: string) => (await post(url, cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: runId }) }))).status;
     expect(await send('before-crash')).toBe(202);
@@ -195,13 +179,11 @@ describe('reload (SIGHUP): the front door never drops a run', () => {
     await waitFor(() => !isRunning(restarted.relayPid!), { timeoutMs: 10_000, what: 'the relay process to end with serve' });
   });
 
-  it('keep-alive clients on both listeners across 3 reloads: every request answered, none reset', { timeout: 90_000 }, async () => {
+  it('keep-alive clients on both listeners across 3 reloads: every request answered, none reset', { timeout: 90_000 }, async ({ cleanup, tempDir, startRelay }) => {
     const dir = tempDir('hookrelay-reload-keepalive-');
-    cleanups.push(dir.cleanup);
-    const relay = await startRelay(writeConfig(dir.path, relayConfig(dir.path, { admin: { host: '127.0.0.1', port: 0 } })));
-    cleanups.push(() => relay.kill());
+    const relay = await startRelay(writeConfig(dir, relayConfig(dir, { admin: { host: '127.0.0.1', port: 0 } })));
     const agent = new Agent({ keepAlive: true, maxSockets: 2 });
-    cleanups.push(() => agent.destroy());
+    cleanup.add(() => agent.destroy());
     const results = new Map<string, number>();
     let running = true;
     const loop = async (url: string) => {
@@ -232,12 +214,11 @@ describe('reload (SIGHUP): the front door never drops a run', () => {
     expect(await relay.stop()).toBe(0);
   });
 
-  it('database locked 2.5 s (busyTimeoutMs 500): the cerebrium source disconnects and its sender\'s retries land; standard-webhooks answers 503', { timeout: 90_000 }, async () => {
+  it('database locked 2.5 s (busyTimeoutMs 500): the cerebrium source disconnects and its sender\'s retries land; standard-webhooks answers 503', { timeout: 90_000 }, async ({ cleanup, tempDir, startRelay }) => {
     const dir = tempDir('hookrelay-unavailable-');
-    cleanups.push(dir.cleanup);
-    const dbPath = join(dir.path, 'hookrelay.db');
+    const dbPath = join(dir, 'hookrelay.db');
     const whsec = `whsec_${Buffer.from('reload-test-standard-webhooks-key').toString('base64')}`;
-    const config = relayConfig(dir.path, {
+    const config = relayConfig(dir, {
       storage: { sqlite: { path: dbPath, busyTimeoutMs: 500 } },
       admin: { host: '127.0.0.1', port: 0 },
       sources: [
@@ -245,13 +226,12 @@ describe('reload (SIGHUP): the front door never drops a run', () => {
         { name: 'standard', path: '/webhooks/standard', verify: { scheme: 'standard-webhooks', secrets: [whsec] } },
       ],
     });
-    const relay = await startRelay(writeConfig(dir.path, config));
-    cleanups.push(() => relay.kill());
+    const relay = await startRelay(writeConfig(dir, config));
     const url = `${relay.url}${SOURCE_PATH}`;
     expect((await post(url, cerebriumRequest({ secret: TEST_SECRET, body: '{"run_id":"before-lock"}' }))).status).toBe(202);
 
     const locker = new DatabaseConstructor(dbPath);
-    cleanups.push(() => locker.open && locker.close());
+    cleanup.add(() => locker.open && locker.close());
     locker.exec('BEGIN EXCLUSIVE');
     const unlocked = sleep(2_500).then(() => locker.exec('ROLLBACK'));
     const runs = Array.from({ length: 6 }, (_, index) => sendLikeCerebrium(url, TEST_SECRET, `locked-${index}`, CEREBRIUM_FAITHFUL));

@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, writeConfig } from '../helpers/relay.js';
-import { cerebriumRequest, standardWebhooksRequest } from '../helpers/signed-request.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
-import { closedPort } from './support/fault-sinks.js';
-import { reportFigures } from './support/figures.js';
+import { describe, expect } from 'vitest';
+import { it } from '../support/fixtures.js';
+import { post } from '../support/post.js';
+import { relayConfig, writeConfig } from '../support/relay.mjs';
+import { cerebriumRequest, standardWebhooksRequest } from '../support/signed-request.js';
+import { waitFor } from '../support/wait.js';
+import { closedPort } from '../support/fault-sinks.js';
+import { reportFigures } from '../support/figures.js';
 
 /**
  * No secret, signature or Authorization value ever reaches the relay's logs (at trace level)
@@ -35,15 +33,8 @@ function listeningAddresses(): string[] {
 }
 
 describe('secrets never reach logs or CLI output; the admin listener is guarded and local', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  it('greps every captured byte for secrets, signatures and tokens after a busy run', { timeout: 120_000 }, async () => {
+  it('greps every captured byte for secrets, signatures and tokens after a busy run', { timeout: 120_000 }, async ({ tempDir, startRelay, startSink, runCli }) => {
     const dir = tempDir('hookrelay-secrets-');
-    cleanups.push(dir.cleanup);
     const secrets = {
       CEREBRIUM_WEBHOOK_SECRET: distinct('cerebrium-secret'),
       PARTNER_WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
@@ -55,8 +46,7 @@ describe('secrets never reach logs or CLI output; the admin listener is guarded 
     const env = { ...secrets };
     let calls = 0;
     const sink = await startSink(() => (++calls % 2 === 1 ? 500 : 200));
-    cleanups.push(() => sink.close());
-    const config = relayConfig(dir.path, {
+    const config = relayConfig(dir, {
       admin: { port: 0, token: '${HOOKRELAY_ADMIN_TOKEN}' },
       sources: [
         { name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'cerebrium', secrets: ['${CEREBRIUM_WEBHOOK_SECRET}'] } },
@@ -74,9 +64,8 @@ describe('secrets never reach logs or CLI output; the admin listener is guarded 
       ],
       log: { level: 'trace' },
     });
-    const configPath = writeConfig(dir.path, config);
+    const configPath = writeConfig(dir, config);
     const relay = await startRelay(configPath, { env });
-    cleanups.push(() => relay.kill());
     expect(relay.adminPort).not.toBeNull();
     const admin = `http://127.0.0.1:${relay.adminPort}`;
 
@@ -197,12 +186,10 @@ describe('secrets never reach logs or CLI output; the admin listener is guarded 
     expect(leaks).toEqual([]);
   });
 
-  it('the admin listener binds the configured host when told (0.0.0.0), still behind the token', { timeout: 60_000 }, async () => {
+  it('the admin listener binds the configured host when told (0.0.0.0), still behind the token', { timeout: 60_000 }, async ({ tempDir, startRelay }) => {
     const dir = tempDir('hookrelay-admin-host-');
-    cleanups.push(dir.cleanup);
     const token = distinct('admin');
-    const relay = await startRelay(writeConfig(dir.path, relayConfig(dir.path, { admin: { host: '0.0.0.0', port: 0, token } })));
-    cleanups.push(() => relay.kill());
+    const relay = await startRelay(writeConfig(dir, relayConfig(dir, { admin: { host: '0.0.0.0', port: 0, token } })));
     expect(listeningAddresses()).toContain(`00000000:${relay.adminPort}`);
     const response = await request(`http://127.0.0.1:${relay.adminPort}/admin/api/stats`);
     await response.body.dump();

@@ -2,18 +2,19 @@ import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { post } from '../helpers/post.js';
-import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { copyRuntimeForOtherUsers } from '../helpers/runtime-copy.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { sleep, waitFor } from '../helpers/wait.js';
-import { callOnce } from './support/http-call.js';
-import { inspectDatabase, storedEvent } from './support/database.js';
-import { reportFigures } from './support/figures.js';
-import { prepareDiskFull } from './support/storage-faults.js';
+import { describe, expect } from 'vitest';
+import { it, type Cleanup } from '../support/fixtures.js';
+import { post } from '../support/post.js';
+import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { copyRuntimeForOtherUsers } from '../support/runtime-copy.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { callOnce } from '../support/http-call.js';
+import { inspectDatabase, storedEvent } from '../support/database.js';
+import { reportFigures } from '../support/figures.js';
+import { prepareDiskFull } from '../support/storage-faults.js';
+import { waitForProbes } from '../support/delivery.js';
 
 /**
  * The database cannot be written: ingress must answer 503 (never a 2xx it did not commit),
@@ -32,15 +33,9 @@ interface Harness {
 }
 
 describe('storage faults: 503, never a 2xx that was not committed, and self-recovery', () => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  async function startHarness(dbDir: string, configDir: string, spawn: { uid?: number; gid?: number; cli?: string; timeoutMs?: number } = {}, existingSink?: Sink): Promise<Harness> {
+  async function startHarness(cleanup: Cleanup, dbDir: string, configDir: string, spawn: { uid?: number; gid?: number; cli?: string; timeoutMs?: number } = {}, existingSink?: Sink): Promise<Harness> {
     const sink = existingSink ?? (await startSink());
-    if (!existingSink) cleanups.push(() => sink.close());
+    if (!existingSink) cleanup.add(() => sink.close());
     const dbPath = join(dbDir, 'hookrelay.db');
     const config = relayConfig(configDir, {
       storage: { sqlite: { path: dbPath, busyTimeoutMs: BUSY_TIMEOUT_MS } },
@@ -52,7 +47,7 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     const configPath = writeConfig(configDir, config);
     chmodSync(configPath, 0o644); // readable by the unprivileged user whatever the umask
     const relay = await startRelay(configPath, spawn);
-    cleanups.push(() => relay.kill());
+    cleanup.add(() => relay.kill());
     const bodies = new Map<string, Buffer>();
     return {
       relay,
@@ -107,12 +102,11 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     return { storedEvents: report.events, delivered: report.byStatus.delivered ?? 0 };
   }
 
-  it('disk full: 503 while the file system is full, recovers when space returns', async () => {
+  it('disk full: 503 while the file system is full, recovers when space returns', async ({ cleanup, tempDir }) => {
     const dir = tempDir('hookrelay-full-');
-    cleanups.push(dir.cleanup);
-    const disk = prepareDiskFull(dir.path);
-    cleanups.push(() => disk.dispose());
-    const harness = await startHarness(disk.dir, dir.path);
+    const disk = prepareDiskFull(dir);
+    cleanup.add(() => disk.dispose());
+    const harness = await startHarness(cleanup, disk.dir, dir);
     const before = ['full-before-1', 'full-before-2', 'full-before-3'];
     for (const runId of before) expect(await harness.send(runId)).toBe(202);
 
@@ -125,16 +119,15 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     reportFigures('storage-disk-full', { how: disk.how, acked: before.length + refused.length, refusedWith503: refused.length, ...after });
   });
 
-  it('locked by another process beyond busyTimeoutMs: 503 within about the timeout, recovers when the lock goes', async () => {
+  it('locked by another process beyond busyTimeoutMs: 503 within about the timeout, recovers when the lock goes', async ({ cleanup, tempDir }) => {
     const dir = tempDir('hookrelay-locked-');
-    cleanups.push(dir.cleanup);
-    const harness = await startHarness(dir.path, dir.path);
+    const harness = await startHarness(cleanup, dir, dir);
     const before = ['locked-before-1', 'locked-before-2'];
     for (const runId of before) expect(await harness.send(runId)).toBe(202);
 
     // Another process (this test) holds the write lock.
     const other = new DatabaseConstructor(harness.dbPath, { timeout: 5_000 });
-    cleanups.push(() => other.close());
+    cleanup.add(() => other.close());
     other.exec('BEGIN IMMEDIATE');
     const refused = ['locked-during-1', 'locked-during-2'];
     const started = Date.now();
@@ -150,30 +143,29 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
   // Contract: "a commit that cannot finish within busyTimeoutMs answers 503, well before 30 s",
   // and /healthz answers while the process runs. With the default busyTimeoutMs and several
   // destinations, a lock held by another process must not stall the whole relay.
-  it('locked with the default busyTimeoutMs and 8 destinations: 503 within 3 x busyTimeoutMs, /healthz still answers', { timeout: 90_000 }, async () => {
+  it('locked with the default busyTimeoutMs and 8 destinations: 503 within 3 x busyTimeoutMs, /healthz still answers', { timeout: 90_000 }, async ({ cleanup, tempDir, startRelay, startSink }) => {
     const dir = tempDir('hookrelay-locked-many-');
-    cleanups.push(dir.cleanup);
     const sink = await startSink();
-    cleanups.push(() => sink.close());
     const busyTimeoutMs = 5_000;
-    const dbPath = join(dir.path, 'hookrelay.db');
-    const config = relayConfig(dir.path, {
+    const dbPath = join(dir, 'hookrelay.db');
+    const config = relayConfig(dir, {
       storage: { sqlite: { path: dbPath, busyTimeoutMs } },
       sources: [RESPONDING_CEREBRIUM_SOURCE],
       destinations: Array.from({ length: 8 }, (_, index) => ({ name: `d${index}`, url: sink.url })),
+      // The dispatcher's probes (debug lines) show when it has run into the lock.
+      log: { level: 'debug' },
     });
-    const relay = await startRelay(writeConfig(dir.path, config));
-    cleanups.push(() => relay.kill());
+    const relay = await startRelay(writeConfig(dir, config));
     const first = cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: 'many-before' }) });
     expect((await callOnce(`${relay.url}${SOURCE_PATH}`, first.headers, first.body, 10_000))).toMatchObject({ status: 202 });
     await waitFor(() => sink.received.length === 8, { what: 'the first fan-out' });
 
     const other = new DatabaseConstructor(dbPath, { timeout: 5_000 });
-    cleanups.push(() => other.close());
+    cleanup.add(() => other.close());
     other.exec('BEGIN IMMEDIATE');
-    cleanups.push(() => other.inTransaction && other.exec('ROLLBACK'));
-    // Let the dispatcher's 250 ms poll run into the lock.
-    await sleep(1_000);
+    cleanup.add(() => other.inTransaction && other.exec('ROLLBACK'));
+    // The dispatcher's poll runs into the lock: two probes after it was taken.
+    await waitForProbes(relay, 2);
     const signed = cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: 'many-during' }) });
     const started = Date.now();
     const [ingest, health] = await Promise.all([
@@ -196,25 +188,24 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
   // (re)starts on a database file it may not write. It must not serve (no 2xx it cannot commit):
   // it exits 1 with one clear line, senders see refused connections (and retry), and once the
   // fault clears the next start serves with everything intact.
-  it('read-only database file at start-up (unprivileged user): refuses to serve, nothing lost once writable again', async () => {
+  it('read-only database file at start-up (unprivileged user): refuses to serve, nothing lost once writable again', async ({ cleanup, tempDir }) => {
     const dir = tempDir('hookrelay-readonly-');
-    cleanups.push(dir.cleanup);
     // The relay runs as an unprivileged user (root ignores file modes), on a folder it may write,
     // from a copy of the built relay that user can read (the checkout may be in a private folder).
     let user = {};
     if (process.getuid?.() === 0) {
       const runtime = copyRuntimeForOtherUsers();
-      cleanups.push(runtime.cleanup);
+      cleanup.add(runtime.cleanup);
       user = { uid: 65534, gid: 65534, cli: runtime.cli };
     }
-    chmodSync(dir.path, 0o777);
-    const first = await startHarness(dir.path, dir.path, user);
+    chmodSync(dir, 0o777);
+    const first = await startHarness(cleanup, dir, dir, user);
     expect(await first.send('ro-before-1')).toBe(202);
     await waitFor(() => first.sink.received.length === 1, { what: 'the first delivery' });
     expect(await first.relay.stop()).toBe(0);
 
     chmodSync(first.dbPath, 0o444);
-    const refusal = await startHarness(dir.path, dir.path, { ...user, timeoutMs: 15_000 }, first.sink).then(
+    const refusal = await startHarness(cleanup, dir, dir, { ...user, timeoutMs: 15_000 }, first.sink).then(
       (harness) => harness,
       (error: unknown) => error as Error,
     );
@@ -227,7 +218,7 @@ describe('storage faults: 503, never a 2xx that was not committed, and self-reco
     expect((refusal as Error).message).toMatch(/relay exited \(1\) before listening: hookrelay: storage cannot [^\n]*SQLITE_READONLY/);
     expect((refusal as Error).message).not.toMatch(/\n\s+at /);
 
-    const harness = await startHarness(dir.path, dir.path, user, first.sink);
+    const harness = await startHarness(cleanup, dir, dir, user, first.sink);
     expect(await harness.readyz()).toBe(200);
     await expectRecovered(harness, ['ro-before-1'], ['ro-after-1'], 0);
   });

@@ -1,14 +1,15 @@
 import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { copyRuntimeForOtherUsers } from '../helpers/runtime-copy.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { describe, expect } from 'vitest';
+import { it, type Cleanup } from '../support/fixtures.js';
+import { runCli } from '../support/cli.mjs';
+import { post } from '../support/post.js';
+import { copyRuntimeForOtherUsers } from '../support/runtime-copy.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
+import { cerebriumRequest } from '../support/signed-request.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Contract, "Every 2xx survives a restart": when the database file or its folder is removed,
@@ -19,15 +20,9 @@ import { waitFor } from '../helpers/wait.js';
 const SOURCE_PATH = '/webhooks/cerebrium';
 
 describe('store files: every 2xx survives a restart; one serve per database however spelled', () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    cleanups.length = 0;
-  });
-
-  function folder(prefix: string): string {
+  function folder(cleanup: Cleanup, prefix: string): string {
     const dir = tempDir(prefix);
-    cleanups.push(dir.cleanup);
+    cleanup.add(dir.cleanup);
     return dir.path;
   }
 
@@ -36,9 +31,9 @@ describe('store files: every 2xx survives a restart; one serve per database howe
     return writeConfig(dir, relayConfig(dir, { storage: { sqlite: { path: dbPath, busyTimeoutMs: 500 } } }), name);
   }
 
-  async function start(configPath: string, spawn: { uid?: number; gid?: number; cli?: string } = {}): Promise<RelayProcess> {
+  async function start(cleanup: Cleanup, configPath: string, spawn: { uid?: number; gid?: number; cli?: string } = {}): Promise<RelayProcess> {
     const relay = await startRelay(configPath, spawn);
-    cleanups.push(() => relay.kill());
+    cleanup.add(() => relay.kill());
     return relay;
   }
 
@@ -79,10 +74,10 @@ describe('store files: every 2xx survives a restart; one serve per database howe
     expect(relay.child.exitCode).toBeNull();
   }
 
-  it('rm -rf of the database folder while serving: no 2xx (connection closed) and /readyz 503; a restart finds every event that got a 2xx', async () => {
-    const root = folder('hookrelay-rmrf-e2e-');
+  it('rm -rf of the database folder while serving: no 2xx (connection closed) and /readyz 503; a restart finds every event that got a 2xx', async ({ cleanup }) => {
+    const root = folder(cleanup, 'hookrelay-rmrf-e2e-');
     const config = configFor(root, join(root, 'data', 'hookrelay.db'));
-    const first = await start(config);
+    const first = await start(cleanup, config);
     for (const runId of ['before-1', 'before-2']) expect(await send(first, runId)).toBe(202);
 
     rmSync(join(root, 'data'), { recursive: true, force: true });
@@ -93,7 +88,7 @@ describe('store files: every 2xx survives a restart; one serve per database howe
 
     // The lock went with the folder: a new serve starts on a new, empty database, while the
     // first keeps refusing (it writes only to the unlinked files).
-    const second = await start(config);
+    const second = await start(cleanup, config);
     for (const runId of ['during-1', 'during-2', 'during-3']) expect(await send(second, runId)).toBe(202);
     await expectRefusing(first, ['during-4']);
     expect(await first.stop()).toBe(0);
@@ -101,20 +96,20 @@ describe('store files: every 2xx survives a restart; one serve per database howe
 
     // The acknowledged-before-removal events went with the folder; every 2xx since is found.
     expect(await storedEvents(config)).toBe(3);
-    const restarted = await start(config);
+    const restarted = await start(cleanup, config);
     for (const runId of ['during-1', 'during-2', 'during-3']) expect(await send(restarted, runId)).toBe(200);
     expect(await send(restarted, 'during-4')).toBe(202);
   });
 
-  it('the database file replaced by another database (mv over it) while serving: no 2xx and /readyz 503', async () => {
-    const root = folder('hookrelay-replaced-e2e-');
+  it('the database file replaced by another database (mv over it) while serving: no 2xx and /readyz 503', async ({ startRelay, cleanup }) => {
+    const root = folder(cleanup, 'hookrelay-replaced-e2e-');
     const config = configFor(root, join(root, 'hookrelay.db'));
     const otherConfig = configFor(root, join(root, 'other', 'hookrelay.db'), 'other.yaml');
-    const other = await start(otherConfig);
+    const other = await start(cleanup, otherConfig);
     expect(await send(other, 'other-1')).toBe(202);
     expect(await other.stop()).toBe(0);
 
-    const relay = await start(config);
+    const relay = await start(cleanup, config);
     expect(await send(relay, 'before-1')).toBe(202);
     renameSync(join(root, 'other', 'hookrelay.db'), join(root, 'hookrelay.db'));
     await expectRefusing(relay, ['during-1', 'during-2']);
@@ -131,25 +126,25 @@ describe('store files: every 2xx survives a restart; one serve per database howe
 
     // What a restart finds is the replacement: no 2xx was given for a write into the old file.
     expect(await storedEvents(config)).toBe(1);
-    const restarted = await start(config);
+    const restarted = await start(cleanup, config);
     expect(await send(restarted, 'other-1')).toBe(200);
     expect(await send(restarted, 'during-1')).toBe(202);
   });
 
-  it('the database file made unwritable for serve (an unprivileged user) while serving: no 2xx, then ready again once writable', async () => {
-    const root = folder('hookrelay-unwritable-e2e-');
+  it('the database file made unwritable for serve (an unprivileged user) while serving: no 2xx, then ready again once writable', async ({ cleanup }) => {
+    const root = folder(cleanup, 'hookrelay-unwritable-e2e-');
     // Root writes through any file mode: run serve as an unprivileged user, in a folder it may
     // write, from a copy of the built relay that user can read (the checkout may be in a private folder).
     let user = {};
     if (process.getuid?.() === 0) {
       const runtime = copyRuntimeForOtherUsers();
-      cleanups.push(runtime.cleanup);
+      cleanup.add(runtime.cleanup);
       user = { uid: 65534, gid: 65534, cli: runtime.cli };
     }
     chmodSync(root, 0o777);
     const dbPath = join(root, 'hookrelay.db');
     const config = configFor(root, dbPath);
-    const relay = await start(config, user);
+    const relay = await start(cleanup, config, user);
     expect(await send(relay, 'before-1')).toBe(202);
 
     chmodSync(dbPath, 0o444);
@@ -159,17 +154,17 @@ describe('store files: every 2xx survives a restart; one serve per database howe
     expect(await send(relay, 'after-1')).toBe(202);
     expect(await relay.stop()).toBe(0);
 
-    const restarted = await start(config, user);
+    const restarted = await start(cleanup, config, user);
     // The refused one went in through the open file (the check follows the commit), so its
     // sender's retry finds it, as after a crash between commit and answer.
     for (const runId of ['before-1', 'during-1', 'after-1']) expect(await send(restarted, runId)).toBe(200);
   });
 
-  it('a second serve on the same database through a symlinked folder, a symlinked file or ".." refuses to start', async () => {
-    const root = folder('hookrelay-spellings-e2e-');
+  it('a second serve on the same database through a symlinked folder, a symlinked file or ".." refuses to start', async ({ startRelay, cleanup }) => {
+    const root = folder(cleanup, 'hookrelay-spellings-e2e-');
     mkdirSync(join(root, 'data'));
     const config = configFor(root, join(root, 'data', 'hookrelay.db'));
-    const first = await start(config);
+    const first = await start(cleanup, config);
     expect(await send(first, 'first-1')).toBe(202);
 
     symlinkSync(join(root, 'data'), join(root, 'link-to-data'));

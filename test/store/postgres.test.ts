@@ -6,7 +6,7 @@ import { createPool } from '../../src/store/postgres/pool.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { quoteIdentifier } from '../../src/store/postgres/sql.js';
 import { checkout, inTransaction } from '../../src/store/postgres/transaction.js';
-import { testSchema, type TestSchema } from '../helpers/postgres.js';
+import { testSchema, type TestSchema } from '../support/postgres.js';
 import { defineStoreConformance } from './conformance.js';
 
 const schemas: TestSchema[] = [];

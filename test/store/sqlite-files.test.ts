@@ -9,7 +9,7 @@ import { identityAt, locateDatabase, watchDatabaseFiles, type FileIdentity } fro
 import { acquireProcessLock } from '../../src/store/sqlite/process-lock.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { tempDir } from '../helpers/temp.js';
+import { tempDir } from '../support/temp.js';
 
 /**
  * The SQLite store on real files: a commit is refused once the files a restart would open are

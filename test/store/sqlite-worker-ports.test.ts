@@ -6,7 +6,7 @@ import { openSqliteStoreIn } from '../../dist/store/sqlite/sqlite-store.js';
 import { storeOverPort } from '../../dist/store/sqlite/worker-store.js';
 import type { ClaimedDelivery } from '../../src/glossary.js';
 import type { Store } from '../../src/store/store.js';
-import { tempDir } from '../helpers/temp.js';
+import { tempDir } from '../support/temp.js';
 
 /**
  * The delivery thread's store: a second client of serve's one SQLite writer thread, over a

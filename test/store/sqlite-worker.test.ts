@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openSqliteStoreIn } from '../../dist/store/sqlite/sqlite-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isHookrelayError } from '../../dist/errors.js';
-import { tempDir } from '../helpers/temp.js';
+import { tempDir } from '../support/temp.js';
 import { defineStoreConformance } from './conformance.js';
 
 defineStoreConformance({

@@ -1,7 +1,7 @@
 import DatabaseConstructor from 'better-sqlite3';
 import { join } from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { tempDir } from '../helpers/temp.js';
+import { tempDir } from '../support/temp.js';
 import { defineStoreConformance } from './conformance.js';
 
 defineStoreConformance({

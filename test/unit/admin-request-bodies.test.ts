@@ -8,8 +8,8 @@ import { createAdminListener, type AdminListener } from '../../src/admin/app.js'
 import { createDashboard } from '../../src/admin/dashboard/dashboard.js';
 import { createMetrics } from '../../src/admin/metrics.js';
 import { createRunTracking } from '../../src/runs/run-tracking.js';
-import { rawConversation, rawRequest } from '../reliability/support/raw-http.js';
-import { operatorFixture, type Fixture } from './operator-fixtures.js';
+import { rawConversation, rawRequest } from '../support/raw-http.js';
+import { operatorFixture, type Fixture } from '../support/operator-fixtures.js';
 
 const TOKEN = 'body-test-token';
 const AUTH = { authorization: `Bearer ${TOKEN}` };

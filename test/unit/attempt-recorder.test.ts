@@ -2,9 +2,9 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { COMPLETION_RETRY_MS, createAttemptRecorder } from '../../src/delivery/attempt-recorder.js';
 import type { AttemptCompletion } from '../../src/glossary.js';
-import { createFakeClock, settle } from '../helpers/fake-delivery.js';
-import { createFakeDispatcher } from '../helpers/fake-dispatcher.js';
-import { createFakeStore } from '../helpers/fake-store.js';
+import { createFakeClock, settle } from '../support/fake-delivery.js';
+import { createFakeDispatcher } from '../support/fake-dispatcher.js';
+import { createFakeStore } from '../support/fake-store.js';
 
 function delivered(deliveryId: string): AttemptCompletion {
   return {

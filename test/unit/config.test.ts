@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { configJsonSchema } from '../../src/config/json-schema.js';
 import { loadConfigFile, parseConfigText, resolveConfig, resolveConfigPath } from '../../src/config/load.js';
 import { isHookrelayError } from '../../src/errors.js';
-import { tempDir } from '../helpers/temp.js';
+import { tempDir } from '../support/temp.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 

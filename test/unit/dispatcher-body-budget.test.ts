@@ -6,9 +6,9 @@ import { createDispatcher } from '../../src/delivery/dispatcher.js';
 import type { ClaimedDelivery } from '../../src/glossary.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { ClaimRequest, Store } from '../../src/store/store.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { startSink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 const BUDGET = 250_000;
 
@@ -63,7 +63,7 @@ describe('dispatcher: byte budget per destination', () => {
     const bodies = new Map<string, Buffer>();
     for (const [index, size] of sizes.entries()) {
       const body = Buffer.alloc(size, 0x61 + index);
-      const { id } = await realStore.ingest({ source: 'cerebrium', dedupeKey: `budget-${index}`, contentType: 'text/plain', body, destinations: ['app'] });
+      const { id } = await realStore.ingest({ source: 'cerebrium', dedupeKey: `budget-${index}`, contentType: 'text/plain', contentEncoding: null, body, destinations: ['app'] });
       bodies.set(id, body);
     }
     const config = resolveConfig({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createFakeDispatcher } from '../helpers/fake-dispatcher.js';
+import { createFakeDispatcher } from '../support/fake-dispatcher.js';
 
-/** Milliseconds-fast: fake store, fake clock, fake sender and breaker (test/helpers/fake-*.ts). */
+/** Milliseconds-fast: fake store, fake clock, fake sender and breaker (test/support/fake-*.ts). */
 describe('dispatcher lanes on fakes', () => {
   it('an idle relay only reads: no claim, no write transaction, while nothing is due', async () => {
     const { dispatcher, clock, fake } = createFakeDispatcher([{ name: 'a' }, { name: 'b' }, { name: 'c', ordering: 'fifo' }]);

@@ -6,9 +6,9 @@ import { createDispatcher, type Dispatcher } from '../../src/delivery/dispatcher
 import { HookrelayError } from '../../src/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { startSink, type Sink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * A claim can commit while its answer never reaches the relay (PostgreSQL: the connection
@@ -54,7 +54,7 @@ describe('dispatcher: a claim whose answer was lost', () => {
     const ids: string[] = [];
     for (let index = 0; index < 10; index++) {
       ids.push(
-        (await realStore.ingest({ source: 'cerebrium', dedupeKey: `lost-${index}`, contentType: 'application/json', body: Buffer.from('{}'), destinations: ['app'] })).id,
+        (await realStore.ingest({ source: 'cerebrium', dedupeKey: `lost-${index}`, contentType: 'application/json', contentEncoding: null, body: Buffer.from('{}'), destinations: ['app'] })).id,
       );
     }
     const lines: { msg?: string; count?: number }[] = [];

@@ -6,9 +6,9 @@ import { createDispatcher } from '../../src/delivery/dispatcher.js';
 import { HookrelayError } from '../../src/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { startSink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { startSink } from '../support/sink.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 
 describe('dispatcher: attempt results that cannot be written yet', () => {
   const cleanups: (() => unknown)[] = [];
@@ -37,7 +37,7 @@ describe('dispatcher: attempt results that cannot be written yet', () => {
         },
       },
     });
-    await realStore.ingest({ source: 'cerebrium', dedupeKey: 'busy-1', contentType: 'application/json', body: Buffer.from('{}'), destinations: ['app'] });
+    await realStore.ingest({ source: 'cerebrium', dedupeKey: 'busy-1', contentType: 'application/json', contentEncoding: null, body: Buffer.from('{}'), destinations: ['app'] });
     const config = resolveConfig({
       sources: [{ name: 'cerebrium', path: '/webhooks/cerebrium', verify: { scheme: 'none' } }],
       destinations: [{ name: 'app', url: sink.url }],

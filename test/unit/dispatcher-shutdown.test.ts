@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFakeDispatcher } from '../helpers/fake-dispatcher.js';
+import { createFakeDispatcher } from '../support/fake-dispatcher.js';
 
 describe('dispatcher shutdown on fakes', () => {
   it('attempts that finish within the grace are recorded first; the rest are released: cut short attempted, queued not', async () => {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpListener, type HttpListener } from '../../src/http/listener.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The listener both relay listeners share, on a real server on 127.0.0.1 port 0, whose handler

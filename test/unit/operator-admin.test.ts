@@ -8,7 +8,7 @@ import { createMetrics } from '../../src/admin/metrics.js';
 import { resolveConfig } from '../../src/config/load.js';
 import { createVerifier } from '../../src/ingress/verify.js';
 import { signTestCallback, sourceUrl } from '../../src/operator/test-callback.js';
-import { attemptAll, ingest, operatorFixture, type Fixture } from './operator-fixtures.js';
+import { attemptAll, ingest, operatorFixture, type Fixture } from '../support/operator-fixtures.js';
 
 const silent = pino({ level: 'silent' });
 

@@ -7,7 +7,7 @@ import { redeliverEvent } from '../../src/operator/redeliver.js';
 import { replayDeadLetters } from '../../src/operator/replay.js';
 import { parseSince } from '../../src/operator/since.js';
 import { readStats } from '../../src/operator/stats.js';
-import { attemptAll, ingest, operatorFixture, type Fixture } from './operator-fixtures.js';
+import { attemptAll, ingest, operatorFixture, type Fixture } from '../support/operator-fixtures.js';
 
 async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
   const error = await promise.then(() => null, (caught: unknown) => caught);

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRetention } from '../../src/operator/retention.js';
-import { waitFor } from '../helpers/wait.js';
-import { attemptAll, ingest, operatorFixture, type Fixture } from './operator-fixtures.js';
+import { waitFor } from '../support/wait.js';
+import { attemptAll, ingest, operatorFixture, type Fixture } from '../support/operator-fixtures.js';
 
 const silent = pino({ level: 'silent' });
 const DAY = 86_400_000;
@@ -45,8 +45,8 @@ describe('retention: prunes old fully delivered events, keeps everything else', 
     expect(stats.destinations.app).toEqual({ pending: 1, in_flight: 0, delivered: 1, dead: 1 });
     expect(stats.destinations.audit).toEqual({ pending: 0, in_flight: 0, delivered: 0, dead: 1 });
     // A pruned event's dedupe key is free again (the contract: dedupe lasts as long as the event is stored).
-    expect((await store.ingest({ source: 'cerebrium', dedupeKey: 'delivered-0', contentType: 'text/plain', body: Buffer.from('x'), destinations: [] })).duplicate).toBe(false);
-    expect((await store.ingest({ source: 'cerebrium', dedupeKey: 'dead-1', contentType: 'text/plain', body: Buffer.from('x'), destinations: [] })).duplicate).toBe(true);
+    expect((await store.ingest({ source: 'cerebrium', dedupeKey: 'delivered-0', contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: [] })).duplicate).toBe(false);
+    expect((await store.ingest({ source: 'cerebrium', dedupeKey: 'dead-1', contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: [] })).duplicate).toBe(true);
     await retention.stop();
   });
 

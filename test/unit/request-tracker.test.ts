@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { trackRequests, type RequestTracker } from '../../src/ingress/request-tracker.js';
-import { waitFor } from '../helpers/wait.js';
-import { rawConversation, rawRequest } from '../reliability/support/raw-http.js';
+import { waitFor } from '../support/wait.js';
+import { rawConversation, rawRequest } from '../support/raw-http.js';
 
 /**
  * The tracker on a real node:http server whose handler answers only when the test says so

@@ -6,7 +6,7 @@ import { createRunChecker } from '../../src/runs/checker.js';
 import type { StatusAnswer } from '../../src/runs/run-status.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { tempDir } from '../helpers/temp.js';
+import { tempDir } from '../support/temp.js';
 
 /** The checker with a real store on a temp file, a fake status API and a clock the test moves. */
 describe('run checker', () => {

@@ -5,7 +5,7 @@ import { isHookrelayError } from '../../src/errors.js';
 import * as cerebrium from '../../src/signatures/cerebrium.js';
 import * as hmacSha256 from '../../src/signatures/hmac-sha256.js';
 import * as standardWebhooks from '../../src/signatures/standard-webhooks.js';
-import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest } from '../helpers/signed-request.js';
+import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest } from '../support/signed-request.js';
 
 /*
  * Each scheme's `sign` against its `verify` (round trip, for any secret, id, body and clock within

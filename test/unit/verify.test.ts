@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { isHookrelayError } from '../../src/errors.js';
 import { createVerifier, type IncomingHeaders, type Verifier } from '../../src/ingress/verify.js';
-import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest, type SignedRequest } from '../helpers/signed-request.js';
+import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest, type SignedRequest } from '../support/signed-request.js';
 
 const NOW_S = 1_763_800_000;
 const NOW_MS = NOW_S * 1000;

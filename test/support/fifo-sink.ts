@@ -1,4 +1,4 @@
-import { startSink, type ReceivedDelivery, type Sink } from '../helpers/sink.js';
+import { startSink, type ReceivedDelivery, type Sink } from './sink.js';
 
 /** A destination taking ~5 ms per request that records how many requests it held at once. */
 export interface FifoSink {

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
-import { startSink } from '../helpers/sink.js';
-import { waitFor } from '../helpers/wait.js';
-import { postEvents, relay, workspace, type Cleanups } from './delivery-harness.js';
+import { waitFor } from './wait.js';
+import { postEvents, workspace } from './delivery.js';
+import type { HarnessFixtures } from './fixtures.js';
 
 async function writeTransactions(adminPort: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
@@ -16,16 +16,18 @@ async function writeTransactions(adminPort: number): Promise<number> {
  * (hookrelay_storage_write_transactions_total stands still); one delivery moves the count,
  * and once it is done the count stands still again.
  */
-export async function idleRelayScenario(registry: Cleanups, storage: Record<string, unknown>): Promise<void> {
+export async function idleRelayScenario(
+  { cleanup, startSink, startRelay }: Pick<HarnessFixtures, 'cleanup' | 'startSink' | 'startRelay'>,
+  storage: Record<string, unknown>,
+): Promise<void> {
   const sink = await startSink();
-  registry.add(() => sink.close());
   const destinations = Array.from({ length: 8 }, (_, index) => ({
     name: `dest-${index}`,
     url: `${sink.url}/${index}`,
     ...(index === 0 ? { ordering: 'fifo' } : {}),
   }));
-  const ws = workspace(registry, { destinations, admin: { host: '127.0.0.1', port: 0 }, log: { level: 'debug' }, ...storage });
-  const relayProcess = await relay(registry, ws);
+  const ws = workspace(cleanup, { destinations, admin: { host: '127.0.0.1', port: 0 }, log: { level: 'debug' }, ...storage });
+  const relayProcess = await startRelay(ws.configPath);
   const probes = () => relayProcess.lines.filter((line) => line.includes('"msg":"due times read"')).length;
 
   // Start-up writes (leases recovered) are behind us once the dispatcher has read due times twice.

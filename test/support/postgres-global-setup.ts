@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { findPostgresBin, startPostgresCluster, type PostgresCluster } from './postgres-cluster.js';
+import { findPostgresBin, startPostgresCluster, type PostgresCluster } from './postgres-cluster.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -4,13 +4,14 @@ import { createApiRouter } from '../../src/admin/api-routes.js';
 import { createDashboard } from '../../src/admin/dashboard/dashboard.js';
 import { resolveConfig } from '../../src/config/load.js';
 import type { Store } from '../../src/store/store.js';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { tempDir } from '../helpers/temp.js';
-import { waitFor } from '../helpers/wait.js';
+import { runCli } from './cli.mjs';
+import type { Cleanup } from './fixtures.js';
+import { post } from './post.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from './relay.mjs';
+import { cerebriumRequest } from './signed-request.js';
+import { startSink, type Sink } from './sink.js';
+import { tempDir } from './temp.js';
+import { waitFor } from './wait.js';
 
 /** In the one event's body and dedupe key: an answer containing either leaked event data. */
 export const RUN_ID = 'run-only-with-credentials-3f9c1a';
@@ -66,7 +67,7 @@ export function adminRoutes(): AdminRoute[] {
   const operator = { config, store: {} as Store };
   const routers = [createApiRouter({ operator }), ...createDashboard({ operator }).routers];
   return routers.flatMap((router) =>
-    router.stack.flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => ({ method, path: layer.path }))),
+    router.stack.flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => ({ method, path: String(layer.path) }))),
   );
 }
 
@@ -81,13 +82,13 @@ export interface AdminRelay {
 
 /**
  * `serve` with the admin listener (`admin` settings merged in) and one dead delivery whose
- * event carries RUN_ID and BODY_MARKER. Cleanups are pushed onto `cleanups`.
+ * event carries RUN_ID and BODY_MARKER. Its teardown is added to `cleanup`.
  */
-export async function startAdminRelay(cleanups: (() => unknown)[], admin: Record<string, unknown>, bearer?: string): Promise<AdminRelay> {
+export async function startAdminRelay(cleanup: Cleanup, admin: Record<string, unknown>, bearer?: string): Promise<AdminRelay> {
   const dir = tempDir('hookrelay-admin-');
-  cleanups.push(dir.cleanup);
+  cleanup.add(dir.cleanup);
   const sink = await startSink(() => 500);
-  cleanups.push(() => sink.close());
+  cleanup.add(() => sink.close());
   const configPath = writeConfig(
     dir.path,
     relayConfig(dir.path, {
@@ -96,7 +97,7 @@ export async function startAdminRelay(cleanups: (() => unknown)[], admin: Record
     }),
   );
   const relay = await startRelay(configPath);
-  cleanups.push(() => relay.kill());
+  cleanup.add(() => relay.kill());
   const answer = await post(`${relay.url}/webhooks/cerebrium`, cerebriumRequest({ secret: TEST_SECRET, body: JSON.stringify({ run_id: RUN_ID, note: BODY_MARKER }) }));
   expect(answer.status).toBe(202);
   const dead = await waitFor(async () => (await deadLetters(configPath))[0], { timeoutMs: 20_000, what: 'the dead letter' });

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { sleep } from '../../helpers/wait.js';
+import { sleep } from './wait.js';
 
 /** What came back on a raw connection: a status code, or the connection closing without one. */
 export type RawOutcome = { status: number; head: string } | { status: null; closedAfterMs: number };

@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import type { Sink } from '../helpers/sink.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from './relay.mjs';
+import { cerebriumRequest } from './signed-request.js';
+import { runCli } from './cli.mjs';
+import { waitFor } from './wait.js';
+import type { Sink } from './sink.js';
 
 /**
  * Several real `serve` processes on one PostgreSQL schema, each with its own config file
@@ -19,7 +21,7 @@ export interface RelayFleet {
   stopAll(): Promise<void>;
 }
 
-export async function startFleet(options: {
+export interface FleetOptions {
   dir: string;
   count: number;
   postgresUrl: string;
@@ -28,7 +30,9 @@ export async function startFleet(options: {
   destination?: Record<string, unknown>;
   /** More top-level config (e.g. `admin`). */
   extra?: Record<string, unknown>;
-}): Promise<RelayFleet> {
+}
+
+export async function startFleet(options: FleetOptions): Promise<RelayFleet> {
   const configPaths = Array.from({ length: options.count }, (_, index) => {
     const dir = join(options.dir, `relay-${index}`);
     mkdirSync(dir, { recursive: true });
@@ -102,6 +106,21 @@ export async function sendLikeCerebrium(pickUrl: (tryNumber: number) => string |
     if (answer.status !== 404) return { kind: 'gave-up', reason, tries: tryNumber };
   }
   return { kind: 'gave-up', reason, tries: 4 };
+}
+
+/**
+ * Waits until the shared database records `delivered` deliveries done and none pending or in
+ * flight (`hookrelay stats` through `configPath`): from then on no relay has anything to send.
+ */
+export async function waitForSettled(configPath: string, delivered: number, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const result = await runCli(['stats', '--json', '--config', configPath]);
+      const stats = JSON.parse(result.stdout) as { deliveries: { pending: number; inFlight: number; delivered: number } };
+      return stats.deliveries.delivered === delivered && stats.deliveries.pending === 0 && stats.deliveries.inFlight === 0;
+    },
+    { timeoutMs, intervalMs: 300, what: `${delivered} deliveries recorded, none pending or in flight` },
+  );
 }
 
 /** webhook-id -> how many times the sink received it. */

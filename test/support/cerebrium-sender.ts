@@ -1,5 +1,5 @@
-import { cerebriumRequest } from '../../helpers/signed-request.js';
-import { sleep } from '../../helpers/wait.js';
+import { cerebriumRequest } from './signed-request.js';
+import { sleep } from './wait.js';
 import { callOnce, type CallResult } from './http-call.js';
 
 /**

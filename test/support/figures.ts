@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 export const LONG = process.env.HOOKRELAY_LONG_TESTS === '1';
 
 /** Where the suites write their figures (git-ignored test-results/), for docs/guarantees.md. */
-const FIGURES_DIR = resolve(import.meta.dirname, '../../../test-results/reliability');
+const FIGURES_DIR = resolve(import.meta.dirname, '../../test-results/reliability');
 
 /** Prints the figures of a run and saves them as test-results/reliability/<name>.json. */
 export function reportFigures(name: string, figures: Record<string, unknown>): void {

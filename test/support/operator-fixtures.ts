@@ -3,7 +3,7 @@ import { resolveConfig, type Config } from '../../src/config/load.js';
 import type { AttemptDecision } from '../../src/glossary.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { tempDir } from '../helpers/temp.js';
+import { tempDir } from './temp.js';
 
 /** A real SQLite store in a temp dir and a config with the given destinations (operator unit tests). */
 export interface Fixture {
@@ -45,6 +45,7 @@ export async function ingest(store: Store, runId: string, destinations: readonly
     source,
     dedupeKey: runId,
     contentType: 'application/json',
+    contentEncoding: null,
     body: Buffer.from(JSON.stringify({ run_id: runId })),
     destinations,
   });

@@ -2,12 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { expect } from 'vitest';
-import { jsonLines, runCli } from '../helpers/cli.js';
-import { freePort, startFakeCerebrium, type FakeCerebrium } from '../helpers/fake-cerebrium.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { startSink, type Sink } from '../helpers/sink.js';
-import { waitFor } from '../helpers/wait.js';
+import { jsonLines, runCli } from './cli.mjs';
+import { freePort, startFakeCerebrium, type FakeCerebrium } from './fake-cerebrium.js';
+import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from './relay.mjs';
+import { cerebriumRequest } from './signed-request.js';
+import { startSink, type Sink } from './sink.js';
+import { waitFor } from './wait.js';
 
 /**
  * Run tracking end to end with the real `serve`, on the storage the caller gives
@@ -182,7 +182,7 @@ export async function tenRunsScenario(relay: RunsRelay): Promise<void> {
     (JSON.parse((await runCli(['stats', '--json', '--config', configPath])).stdout) as { destinations: Record<string, Record<string, number>> }).destinations.pager!;
   await waitFor(async () => (await pagerStats()).delivered === 4, { what: 'four announcements delivered' });
   const { pending, dead } = await pagerStats();
-  expect(pending + dead).toBe(0);
+  expect(pending! + dead!).toBe(0);
 
   // Metrics: every status, and the durations of the 8.
   const metrics = (await call(`${admin}/metrics`)).text;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { ServerResponse } from 'node:http';
-import { startSink, type Sink, type SinkBehaviour } from '../../helpers/sink.js';
-import { sleep } from '../../helpers/wait.js';
+import { startSink, type Sink, type SinkBehaviour } from './sink.js';
+import { sleep } from './wait.js';
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
 export async function closedPort(): Promise<number> {

@@ -1,27 +1,14 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { runCli } from '../helpers/cli.js';
-import { post } from '../helpers/post.js';
-import { relayConfig, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../helpers/relay.js';
-import { cerebriumRequest } from '../helpers/signed-request.js';
-import { tempDir } from '../helpers/temp.js';
+import { jsonLines, runCli } from './cli.mjs';
+import { post } from './post.js';
+import type { Cleanup } from './fixtures.js';
+import { relayConfig, TEST_SECRET, writeConfig, type RelayProcess } from './relay.mjs';
+import { cerebriumRequest } from './signed-request.js';
+import { tempDir } from './temp.js';
+import { waitFor } from './wait.js';
 
-/** Shared by the delivery end-to-end suites: a temp dir, a config, posting events, reading outcomes. */
-export interface Cleanups {
-  add(cleanup: () => unknown): void;
-  run(): Promise<void>;
-}
-
-export function cleanups(): Cleanups {
-  const list: (() => unknown)[] = [];
-  return {
-    add: (cleanup) => void list.push(cleanup),
-    run: async () => {
-      for (const cleanup of list.reverse()) await cleanup();
-      list.length = 0;
-    },
-  };
-}
+/* Shared by the delivery end-to-end suites: a temp dir, a config, posting events, reading outcomes. */
 
 export interface Workspace {
   dir: string;
@@ -30,17 +17,11 @@ export interface Workspace {
 }
 
 /** A temp dir with a relay config listing `destinations` (and any other top-level overrides). */
-export function workspace(registry: Cleanups, overrides: Record<string, unknown>): Workspace {
+export function workspace(cleanup: Cleanup, overrides: Record<string, unknown>): Workspace {
   const dir = tempDir('hookrelay-delivery-');
-  registry.add(dir.cleanup);
+  cleanup.add(dir.cleanup);
   const configPath = writeConfig(dir.path, relayConfig(dir.path, overrides));
   return { dir: dir.path, dbPath: join(dir.path, 'hookrelay.db'), configPath };
-}
-
-export async function relay(registry: Cleanups, ws: Workspace): Promise<RelayProcess> {
-  const process = await startRelay(ws.configPath);
-  registry.add(() => process.kill());
-  return process;
 }
 
 export interface PostedEvent {
@@ -117,6 +98,41 @@ export function attemptLog(dbPath: string, destination?: string): AttemptRow[] {
   }
 }
 
+/**
+ * The attempt log as the operator sees it, through the CLI (`deliveries list`, then `deliveries
+ * show` per delivery), in attemptLog's shape and order: the same assertions hold on either
+ * engine. One CLI run per delivery: for suites with a handful of deliveries.
+ */
+export async function attemptsThroughCli(configPath: string, destination?: string): Promise<AttemptRow[]> {
+  const cli = async (args: string[]) => {
+    const result = await runCli([...args, '--json', '--config', configPath]);
+    if (result.code !== 0) throw new Error(`hookrelay ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const listed = jsonLines<{ id: string }>(await cli(['deliveries', 'list', '--limit', '500', ...(destination ? ['--destination', destination] : [])]));
+  const rows: AttemptRow[] = [];
+  for (const { id } of listed) {
+    const detail = JSON.parse(await cli(['deliveries', 'show', id])) as {
+      delivery: { id: string; destination: string };
+      attempts: { number: number; startedAt: string; durationMs: number; outcome: string; statusCode: number | null; errorCode: string | null; responseSnippet: string | null }[];
+    };
+    for (const attempt of detail.attempts) {
+      rows.push({
+        delivery_id: detail.delivery.id,
+        number: attempt.number,
+        destination: detail.delivery.destination,
+        started_at: Date.parse(attempt.startedAt),
+        duration_ms: attempt.durationMs,
+        status_code: attempt.statusCode,
+        error_code: attempt.errorCode,
+        outcome: attempt.outcome,
+        response_snippet: attempt.responseSnippet,
+      });
+    }
+  }
+  return rows.sort((a, b) => (a.delivery_id < b.delivery_id ? -1 : a.delivery_id > b.delivery_id ? 1 : a.number - b.number));
+}
+
 /** Parsed pino lines of a relay whose `msg` contains `text`. */
 export function logLines(relayProcess: RelayProcess, text: string): Record<string, unknown>[] {
   return relayProcess.lines
@@ -128,6 +144,17 @@ export function logLines(relayProcess: RelayProcess, text: string): Record<strin
       }
     })
     .filter((entry): entry is Record<string, unknown> => entry !== null && String(entry.msg ?? '').includes(text));
+}
+
+/**
+ * Waits until the relay's dispatcher has asked the store what is due `count` more times (its
+ * debug line `due times read`: the relay needs `log.level: debug`). What the store would hand
+ * out is handed out on such a probe, so a delivery not attempted across probes is not due.
+ */
+export async function waitForProbes(relayProcess: RelayProcess, count: number, timeoutMs = 10_000): Promise<void> {
+  const probes = () => relayProcess.lines.filter((line) => line.includes('"msg":"due times read"')).length;
+  const target = probes() + count;
+  await waitFor(() => probes() >= target, { timeoutMs, what: `${count} more probes of the dispatcher` });
 }
 
 /** How many times each webhook-id arrived at a sink. */
