@@ -7,7 +7,6 @@ import type { StatsView } from '../operator/stats.js';
 import type {
   deadLettersQuery, deliveriesQuery, eventsQuery, loginBody, redeliverBody, replayBody, runRegistrationBody, runsQuery,
 } from './api-schemas.js';
-import type { DeliveryWithResponse } from './dashboard/dashboard-api.js';
 
 /**
  * What the admin listener answers, route by route: the one statement of its JSON shapes, used
@@ -45,7 +44,7 @@ export type { RunView, RunsOverview } from '../operator/runs.js';
 export type { StatusCounts } from '../operator/stats.js';
 export type { AttemptView, DeadLetterView, DeliveryView, EventSummaryView } from '../operator/views.js';
 export type { AttemptBucket } from '../store/store.js';
-export type { AttemptHistory, DashboardMeta, DeliveryWithResponse } from './dashboard/dashboard-api.js';
+export type { AttemptHistory, DashboardMeta, DeliveryWithResponse, DeliveryWithResponseList } from './dashboard/dashboard-api.js';
 
 /** `GET /admin/api/stats`: `stats --json`, plus each destination's circuit breaker (when the relay delivers) and quarantined callbacks per source. */
 export interface StatsAnswer extends StatsView {
@@ -57,11 +56,6 @@ export interface StatsAnswer extends StatsView {
 export interface RunPage {
   runs: RunView[];
   nextCursor: string | null;
-}
-
-/** `GET /admin/api/dashboard/deliveries`: as `GET /admin/api/deliveries`, each delivery with its last response. */
-export interface DeliveryWithResponseList extends Omit<DeliveryList, 'deliveries'> {
-  deliveries: DeliveryWithResponse[];
 }
 
 /** Every refusal (4xx, 5xx) of the admin listener, as `errorBody` writes it. */

@@ -2,7 +2,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { HookrelayError } from '../errors.js';
-import { configSchema, type ParsedConfig } from './schema.js';
+import { configSchema } from './schema.js';
+import type { Config } from './resolved-config.js';
 import { interpolateEnv, type DefaultedVariable, type InterpolateOptions } from './interpolate.js';
 import { echoValue } from './echo-value.js';
 import { formatKeyPath } from './key-path.js';
@@ -11,22 +12,7 @@ import { configWarnings } from './warnings.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/hookrelay.yaml';
 
-type DeepReadonly<T> = T extends Buffer
-  ? T
-  : T extends (infer U)[]
-    ? readonly DeepReadonly<U>[]
-    : T extends object
-      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-      : T;
-
-type ParsedDestination = ParsedConfig['destinations'][number];
-
-/** The resolved, validated, frozen config every other module receives. */
-export type Config = DeepReadonly<
-  Omit<ParsedConfig, 'destinations'> & { destinations: (Omit<ParsedDestination, 'sources'> & { sources: string[] })[] }
->;
-export type SourceConfig = Config['sources'][number];
-export type DestinationConfig = Config['destinations'][number];
+export type { Config, DestinationConfig, SourceConfig } from './resolved-config.js';
 
 export interface LoadedConfig {
   config: Config;

@@ -1,5 +1,5 @@
 import type { EmptiedVariable } from './interpolate.js';
-import type { Config } from './load.js';
+import type { Config } from './resolved-config.js';
 
 /**
  * What is valid but almost certainly not meant, said at start (serve logs each at warn,

@@ -2,12 +2,11 @@ import type Router from '@koa/router';
 import type { Config } from '../../config/load.js';
 import { redactUrl } from '../../config/redact-url.js';
 import { destinationNames, nowOf, type OperatorContext } from '../../operator/context.js';
-import { listDeliveries } from '../../operator/deliveries.js';
+import { listDeliveries, type DeliveryList } from '../../operator/deliveries.js';
 import { parseSince } from '../../operator/since.js';
 import type { DeliveryView } from '../../operator/views.js';
 import type { AttemptBucket } from '../../store/store.js';
 import { deliveriesQuery, readQuery } from '../api-schemas.js';
-import type { DeliveryWithResponseList } from '../api-types.js';
 import { createAdminRouter } from '../request-path.js';
 
 /** The overview chart: the last hour in 5-minute bars. */
@@ -47,6 +46,11 @@ export interface DeliveryWithResponse extends DeliveryView {
  * dead-letter list's "last error"). Mounted under /admin/api/dashboard so the admin token
  * check guards it like every /admin route.
  */
+/** `GET /admin/api/dashboard/deliveries`: as `GET /admin/api/deliveries`, each delivery with its last response. */
+export interface DeliveryWithResponseList extends Omit<DeliveryList, 'deliveries'> {
+  deliveries: DeliveryWithResponse[];
+}
+
 export function createDashboardApi({ operator }: DashboardApiDeps): Router {
   const router = createAdminRouter({ prefix: '/admin/api/dashboard' });
   router.get('/attempt-history', async (ctx) => {
