@@ -77,7 +77,7 @@ export async function startRelay(
   // Deliveries run in their own thread, off the event loop that answers callbacks; a SQLite
   // store that cannot be shared with another thread (':memory:') keeps them on this one.
   const dispatcher: Dispatcher =
-    store.kind === 'postgres' || store.connectThread
+    config.storage.kind === 'postgres' || store.connectThread
       ? (deliveryThread = createDeliveryThread({ config, store, logger, observer: metrics?.observer, onDied: deliveryDied }))
       : createDispatcher({ config, store, logger, observer: metrics?.observer });
   try {

@@ -5,7 +5,7 @@ import Router from '@koa/router';
 import type { Config } from '../config/load.js';
 import { errorBody, httpStatusFor, isHookrelayError, HookrelayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { QuarantineLimits, Store } from '../store/store.js';
+import type { DeliveryStore, OperatorStore, QuarantineLimits } from '../store/store.js';
 import { createEventBuilder } from './new-event.js';
 import { readRawBody, tooLarge } from './read-body.js';
 import { trackRequests } from './request-tracker.js';
@@ -33,7 +33,7 @@ export interface IngressHooks {
 
 export interface IngressDeps {
   config: Config;
-  store: Store;
+  store: Pick<DeliveryStore, 'ingest' | 'isWritable'> & Pick<OperatorStore, 'quarantine'>;
   logger: Logger;
   hooks?: IngressHooks;
 }
@@ -162,7 +162,7 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
  * happens here: a failure to keep it is logged, never answered.
  */
 async function quarantineRejected(
-  store: Store,
+  store: Pick<OperatorStore, 'quarantine'>,
   source: string,
   limits: QuarantineLimits,
   reason: string,

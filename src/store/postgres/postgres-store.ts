@@ -64,7 +64,6 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 }
 
 class PostgresStore implements Store {
-  readonly kind = 'postgres' as const;
   private readonly groupCommit: Batcher<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
   private readonly runs: RunQueries;

@@ -107,7 +107,6 @@ export async function openSqliteStoreIn(options: SqliteStoreOptions): Promise<St
 }
 
 class SqliteStore implements Store {
-  readonly kind = 'sqlite' as const;
   private readonly groupCommit: Batcher<NewEvent, IngestResult>;
   private readonly operator: OperatorQueries;
   private readonly runs: RunQueries;

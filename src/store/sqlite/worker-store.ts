@@ -207,7 +207,6 @@ function storeOverCalls({ call, closed: isClosed, close }: CallingStoreDeps): St
   });
 
   const store: Store = {
-    kind: 'sqlite',
     ingest(event) {
       if (isClosed()) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
       return ingests.add(event).then((outcome) => {
