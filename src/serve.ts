@@ -60,7 +60,7 @@ export async function startRelay(
 
   // The admin listener, its metrics and dashboard (Koa, prom-client) are loaded only when it is
   // on, while storage opens (in its own threads): start-up takes the longer of the two, not both.
-  const [adminLoaded, storeOpened] = await Promise.allSettled([config.admin ? loadAdminModules() : null, openStore(config.storage, 'serve')]);
+  const [adminLoaded, storeOpened] = await Promise.allSettled([config.admin ? loadAdminModules() : null, openStore(config.storage, { client: 'serve', lock: true, thread: 'worker', mustExist: false })]);
   if (storeOpened.status === 'rejected') throw storeOpened.reason;
   const store = storeOpened.value;
   if (adminLoaded.status === 'rejected') {

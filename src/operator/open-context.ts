@@ -7,7 +7,7 @@ import type { OperatorContext } from './context.js';
  * runs `work`, and closes the store whatever happens.
  */
 export async function withOperatorContext<T>(config: Config, work: (context: OperatorContext) => Promise<T>): Promise<T> {
-  const store = await openStore(config.storage, 'cli');
+  const store = await openStore(config.storage, { client: 'cli', lock: false, thread: 'inline', mustExist: true });
   try {
     return await work({ config, store });
   } finally {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { focusedText, openBrowser, type TestBrowser } from '../helpers/browser.js';
 import { relayConfig, startRelay, writeConfig } from '../helpers/relay.js';
 import { startSink } from '../helpers/sink.js';
@@ -11,7 +11,7 @@ const BATCH = 1000;
 
 /** Fills a fresh database through the Store interface: DEAD events whose one delivery died. */
 async function seedDeadLetters(path: string): Promise<void> {
-  const store = await openSqliteStore({ path, busyTimeoutMs: 5000, role: 'serve' });
+  const store = await openSqlite({ path, busyTimeoutMs: 5000, lock: true, thread: 'inline' });
   try {
     for (let offset = 0; offset < DEAD; offset += BATCH) {
       await Promise.all(

@@ -6,7 +6,7 @@ import { resolveConfig } from '../../dist/config/load.js';
 import { createDeliveryThread } from '../../dist/delivery/thread/delivery-thread.js';
 import { isHookrelayError } from '../../dist/errors.js';
 import { createLogger } from '../../dist/log.js';
-import { openSqliteStoreIn } from '../../dist/store/sqlite/sqlite-store.js';
+import { openSqlite } from '../../dist/store/sqlite/open-sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { relayConfig } from '../helpers/relay.js';
 import { startSink } from '../helpers/sink.js';
@@ -26,7 +26,7 @@ describe('delivery thread: start and stop across the thread', () => {
     cleanups.push(dir.cleanup);
     const raw = relayConfig(dir.path, { destinations });
     const config = resolveConfig({ ...raw, storage: { sqlite: { path: join(dir.path, 'hookrelay.db'), busyTimeoutMs } } });
-    const store: Store = await openSqliteStoreIn({ path: config.storage.sqlite!.path, busyTimeoutMs, role: 'serve' });
+    const store: Store = await openSqlite({ path: config.storage.sqlite!.path, busyTimeoutMs, lock: true, thread: 'worker' });
     cleanups.push(() => store.close());
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({ level: 'info', destination: { write: (text: string) => void lines.push(...text.trim().split('\n').map((line) => JSON.parse(line))) } });

@@ -27,7 +27,7 @@ defineStoreConformance({
     const { url, schema } = freshSchema();
     return {
       // A short statement timeout plays the part of SQLite's busy timeout in the storage-error case.
-      open: () => openPostgresStore({ url, schema, poolSize: 4, role: 'serve', statementTimeoutMs: 500 }),
+      open: () => openPostgresStore({ url, schema, poolSize: 4, client: 'serve', statementTimeoutMs: 500 }),
       async blockWrites() {
         const holder = new pg.Client({ connectionString: url });
         await holder.connect();
@@ -47,7 +47,7 @@ defineStoreConformance({
 describe('postgres store specifics', () => {
   it('N stores opening one schema together migrate it once', async () => {
     const { url, schema, query } = freshSchema();
-    const stores = await Promise.all(Array.from({ length: 5 }, () => openPostgresStore({ url, schema, poolSize: 2, role: 'serve' })));
+    const stores = await Promise.all(Array.from({ length: 5 }, () => openPostgresStore({ url, schema, poolSize: 2, client: 'serve' })));
     try {
       const rows = await query<{ version: number }>(`SELECT version FROM ${quoteIdentifier(schema)}.schema_migrations`);
       // Each numbered migration recorded exactly once, though five processes raced to apply it.
@@ -61,7 +61,7 @@ describe('postgres store specifics', () => {
   });
 
   it('an unreachable server is HOOKRELAY_STORAGE_UNAVAILABLE at open', async () => {
-    const error = await openPostgresStore({ url: 'postgres://nobody@127.0.0.1:1/none', schema: 'x', poolSize: 1, role: 'cli', connectTimeoutMs: 2_000 }).catch(
+    const error = await openPostgresStore({ url: 'postgres://nobody@127.0.0.1:1/none', schema: 'x', poolSize: 1, client: 'cli', connectTimeoutMs: 2_000 }).catch(
       (caught: unknown) => caught,
     );
     expect(isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')).toBe(true);
@@ -69,7 +69,7 @@ describe('postgres store specifics', () => {
 
   it('a dropped connection is HOOKRELAY_STORAGE_UNAVAILABLE, and the pool recovers', async () => {
     const { url, schema, query } = freshSchema();
-    const store = await openPostgresStore({ url, schema, poolSize: 1, role: 'serve' });
+    const store = await openPostgresStore({ url, schema, poolSize: 1, client: 'serve' });
     try {
       await store.ingest({ source: 's', dedupeKey: 'before', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] });
       // Only this store's one connection, found by its last statement naming this schema (a read,
@@ -146,8 +146,8 @@ describe('postgres store specifics', () => {
 
   it('onDeliveriesDue announces deliveries committed by another store (another process), after commit', async () => {
     const { url, schema } = freshSchema();
-    const listening = await openPostgresStore({ url, schema, poolSize: 2, role: 'serve' });
-    const writer = await openPostgresStore({ url, schema, poolSize: 2, role: 'serve' });
+    const listening = await openPostgresStore({ url, schema, poolSize: 2, client: 'serve' });
+    const writer = await openPostgresStore({ url, schema, poolSize: 2, client: 'serve' });
     try {
       const heard: string[][] = [];
       const unsubscribe = listening.onDeliveriesDue!((destinations) => heard.push(destinations));

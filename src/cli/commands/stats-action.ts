@@ -6,7 +6,7 @@ import type { GlobalOptions } from './common-options.js';
 /** `stats`: counts events and deliveries by status and destination. */
 export async function runStats(options: GlobalOptions): Promise<void> {
   const config = loadOperatorConfig(options.config);
-  const store = await openStore(config.storage, 'cli');
+  const store = await openStore(config.storage, { client: 'cli', lock: false, thread: 'inline', mustExist: true });
   try {
     const stats = await store.stats(config.destinations.map((destination) => destination.name));
     const output = {

@@ -22,7 +22,8 @@ export interface PostgresStoreOptions {
   url: string;
   poolSize: number;
   schema: string;
-  role: 'serve' | 'cli';
+  /** Who connects: the connections' application_name (pg_stat_activity). */
+  client: 'serve' | 'cli';
   /**
    * A statement (a commit included) that cannot finish within this many ms fails, and
    * ingress answers 503 — the PostgreSQL counterpart of SQLite's busy timeout. Default 5000.
@@ -50,7 +51,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     statement_timeout: options.statementTimeoutMs ?? 5_000,
     keepAlive: true,
     // Tells operators (pg_stat_activity) which relay process holds which connection.
-    application_name: `hookrelay-${options.role} pid=${process.pid}`,
+    application_name: `hookrelay-${options.client} pid=${process.pid}`,
     types,
   };
   const pool = createPool({ ...clientConfig, max: options.poolSize });

@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { createBatcher, type Batcher } from '../../batcher.js';
 import { HookrelayError } from '../../errors.js';
@@ -7,31 +5,12 @@ import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery, IngestResult
 import { newId } from '../../ids.js';
 import type { ClaimRequest, DueQuery, RecordRunRequest, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
-import { locateDatabase, watchDatabaseFiles, type DatabaseFilesCheck, type DatabaseLocation } from './database-files.js';
+import { watchDatabaseFiles, type DatabaseFilesCheck, type DatabaseLocation } from './database-files.js';
 import { migrate } from './migrate.js';
-import { acquireProcessLock, type ProcessLock } from './process-lock.js';
+import type { ProcessLock } from './process-lock.js';
 import { createOperatorQueries, type OperatorQueries } from './operator-queries.js';
 import { createQuarantineQueries, type QuarantineQueries } from './quarantine-queries.js';
 import { createRunQueries, type RunQueries } from './run-queries.js';
-import { openWorkerSqliteStore } from './worker-store.js';
-
-export interface SqliteStoreOptions {
-  path: string;
-  busyTimeoutMs: number;
-  /** `serve` takes the one-process lock; CLI commands share the database with it. */
-  role: 'serve' | 'cli';
-  /**
-   * `inline`: statements run on the calling thread (CLI commands, tests). `worker`: in a
-   * worker thread, so commits never block the event loop (`serve`). Default: worker for
-   * `serve`, inline otherwise.
-   */
-  thread?: 'inline' | 'worker';
-  /**
-   * The writer thread of `serve`: where the main thread located the database and the serve
-   * lock it holds there (checked with the database files here, released by the main thread).
-   */
-  located?: { location: DatabaseLocation; lockFile: ProcessLock['file'] | null };
-}
 
 /** How long claims, attempt results and releases wait for a lock (the dispatcher retries them). */
 const BOOKKEEPING_BUSY_TIMEOUT_MS = 100;
@@ -50,8 +29,31 @@ export function toStorageError(error: unknown, what: string): unknown {
   return error;
 }
 
-export function openDatabase(path: string, busyTimeoutMs: number): Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+/**
+ * Opens the store on the calling thread, on the database at `location` (its folder exists:
+ * see locateDatabase) or in memory. A database file is opened at its real path, and its files
+ * are checked around every write (see database-files.ts), the serve lock's file among them when
+ * `lockFile` is given. The store releases `lock`, if any, when it closes.
+ */
+export function openSqliteHere(
+  location: DatabaseLocation | ':memory:',
+  busyTimeoutMs: number,
+  lock: ProcessLock | null,
+  lockFile: ProcessLock['file'] | null = lock?.file ?? null,
+): Store {
+  if (location === ':memory:') return new SqliteStore(connect(location, busyTimeoutMs), lock, busyTimeoutMs, null);
+  const db = connect(location.real, busyTimeoutMs);
+  let files: DatabaseFilesCheck;
+  try {
+    files = watchDatabaseFiles(location, lockFile, () => emptyWal(db));
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db, lock, busyTimeoutMs, files);
+}
+
+function connect(path: string, busyTimeoutMs: number): Database {
   let db: Database;
   try {
     db = new DatabaseConstructor(path, { timeout: busyTimeoutMs });
@@ -65,45 +67,6 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database {
     throw toStorageError(error, `open ${path}`);
   }
   return db;
-}
-
-/**
- * Opens the store on the calling thread. A database file is opened at its real path, and its
- * files are checked around every write (see database-files.ts).
- */
-export function openSqliteStore(options: SqliteStoreOptions): Store {
-  if (options.path === ':memory:') return new SqliteStore(openDatabase(options.path, options.busyTimeoutMs), null, options.busyTimeoutMs, null);
-  const location = options.located?.location ?? locateDatabase(options.path);
-  const lock = options.role === 'serve' && !options.located ? acquireProcessLock(location) : null;
-  try {
-    const db = openDatabase(location.real, options.busyTimeoutMs);
-    const lockFile = lock?.file ?? options.located?.lockFile ?? null;
-    let files: DatabaseFilesCheck;
-    try {
-      files = watchDatabaseFiles(location, lockFile, () => emptyWal(db));
-    } catch (error) {
-      db.close();
-      throw error;
-    }
-    return new SqliteStore(db, lock, options.busyTimeoutMs, files);
-  } catch (error) {
-    lock?.release();
-    throw error;
-  }
-}
-
-/** Opens the store in the thread `options.thread` asks for (worker for `serve` by default). */
-export async function openSqliteStoreIn(options: SqliteStoreOptions): Promise<Store> {
-  const thread = options.thread ?? (options.role === 'serve' ? 'worker' : 'inline');
-  if (thread === 'inline' || options.path === ':memory:') return openSqliteStore(options);
-  const location = locateDatabase(options.path);
-  const lock = options.role === 'serve' ? acquireProcessLock(location) : null;
-  try {
-    return await openWorkerSqliteStore({ location, busyTimeoutMs: options.busyTimeoutMs, lock });
-  } catch (error) {
-    lock?.release();
-    throw error;
-  }
 }
 
 class SqliteStore implements Store {
