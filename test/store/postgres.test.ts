@@ -54,7 +54,7 @@ describe('postgres store specifics', () => {
       const expected = readMigrations().map((migration) => migration.version);
       expect(expected.length).toBeGreaterThan(0);
       expect(rows.map((row) => row.version).sort((a, b) => a - b)).toEqual(expected);
-      expect((await stores[4]!.ingest({ source: 's', dedupeKey: 'k', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] })).duplicate).toBe(false);
+      expect((await stores[4]!.ingest({ source: 's', dedupeKey: 'k', contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: ['d'] })).duplicate).toBe(false);
     } finally {
       for (const store of stores) await store.close();
     }
@@ -71,7 +71,7 @@ describe('postgres store specifics', () => {
     const { url, schema, query } = freshSchema();
     const store = await openPostgresStore({ url, schema, poolSize: 1, client: 'serve' });
     try {
-      await store.ingest({ source: 's', dedupeKey: 'before', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] });
+      await store.ingest({ source: 's', dedupeKey: 'before', contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: ['d'] });
       // Only this store's one connection, found by its last statement naming this schema (a read,
       // not a transaction's COMMIT): other tests and the bench smoke run relays on the same server meanwhile.
       await store.stats(['d']);
@@ -86,7 +86,7 @@ describe('postgres store specifics', () => {
       const outcomes: string[] = [];
       for (let i = 0; i < 3 && !outcomes.includes('ok'); i++) {
         try {
-          await store.ingest({ source: 's', dedupeKey: `after-${i}`, contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] });
+          await store.ingest({ source: 's', dedupeKey: `after-${i}`, contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: ['d'] });
           outcomes.push('ok');
         } catch (error) {
           outcomes.push(isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE') ? 'unavailable' : String(error));
@@ -153,11 +153,11 @@ describe('postgres store specifics', () => {
       const unsubscribe = listening.onDeliveriesDue!((destinations) => heard.push(destinations));
       // The LISTEN connection opens asynchronously: keep ingesting until one is heard.
       for (let i = 0; i < 100 && heard.length === 0; i++) {
-        await writer.ingest({ source: 's', dedupeKey: `n${i}`, contentType: 'text/plain', body: Buffer.from('x'), destinations: ['app', 'audit'] });
+        await writer.ingest({ source: 's', dedupeKey: `n${i}`, contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: ['app', 'audit'] });
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(heard[0]).toEqual(['app', 'audit']);
-      const { id } = await writer.ingest({ source: 's', dedupeKey: 'dead', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['dlq-dest'] });
+      const { id } = await writer.ingest({ source: 's', dedupeKey: 'dead', contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: ['dlq-dest'] });
       const [delivery] = await writer.claimDue({ destination: 'dlq-dest', limit: 1, now: Date.now(), leaseExpiresAt: Date.now() + 10_000, owner: 'w' });
       expect(delivery?.eventId).toBe(id);
       await writer.completeAttempts(

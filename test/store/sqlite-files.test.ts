@@ -19,6 +19,7 @@ const event = (key: string): NewEvent => ({
   source: 'cerebrium',
   dedupeKey: key,
   contentType: 'application/json',
+  contentEncoding: null,
   body: Buffer.from(JSON.stringify({ run_id: key })),
   destinations: ['app'],
 });

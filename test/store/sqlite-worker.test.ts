@@ -35,7 +35,7 @@ describe('sqlite worker store: operator reads in their own thread', () => {
     cleanups.length = 0;
   });
 
-  const event = (key: string) => ({ source: 'cerebrium', dedupeKey: key, contentType: 'application/json', body: Buffer.from('{}'), destinations: ['app'] });
+  const event = (key: string) => ({ source: 'cerebrium', dedupeKey: key, contentType: 'application/json', contentEncoding: null, body: Buffer.from('{}'), destinations: ['app'] });
 
   it('a read sees every ingest that has returned, while ingests keep committing beside it', async () => {
     const dir = tempDir('hookrelay-store-reader-');
