@@ -1,12 +1,12 @@
 import DatabaseConstructor from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-// The delivery and store threads run compiled code: use the build (`npm test` builds first).
-import { resolveConfig } from '../../dist/config/load.js';
-import { createDeliveryThread } from '../../dist/delivery/thread/delivery-thread.js';
-import { isHookrelayError } from '../../dist/errors.js';
-import { createLogger } from '../../dist/log.js';
-import { openSqlite } from '../../dist/store/sqlite/open-sqlite.js';
+import { resolveConfig } from '../../src/config/load.js';
+// The delivery and store threads run the build (`npm test` builds first).
+import { createDeliveryThread } from '../../src/delivery/thread/delivery-thread.js';
+import { isHookrelayError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { relayConfig } from '../helpers/relay.js';
 import { startSink } from '../helpers/sink.js';

@@ -4,6 +4,7 @@ import type { Config } from '../../config/load.js';
 import { HookrelayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { toError } from '../../store/sqlite/worker-protocol.js';
+import { threadScript } from '../../thread-script.js';
 import type { DeliveryStore } from '../../store/store.js';
 import type { Dispatcher } from '../dispatcher.js';
 import type { BreakerState, DeliveryObserver } from '../observer.js';
@@ -118,7 +119,7 @@ export function createDeliveryThread({ config, store, logger, observer = {}, onD
         storePort = await store.connectThread();
       }
       const workerData: DeliveryWorkerData = { config, storePort };
-      worker = new Worker(new URL('./delivery-worker.js', import.meta.url), { workerData, transferList: storePort ? [storePort] : [] });
+      worker = new Worker(threadScript('./delivery-worker.js', import.meta.url), { workerData, transferList: storePort ? [storePort] : [] });
       worker.on('message', onMessage);
       worker.on('error', (error) => (threadError ??= error));
       worker.on('exit', onExit);

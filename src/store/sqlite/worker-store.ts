@@ -2,6 +2,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { HookrelayError } from '../../errors.js';
 import type { IngestResult, NewEvent } from '../../glossary.js';
 import { createBatcher } from '../../batcher.js';
+import { threadScript } from '../../thread-script.js';
 import type { Store } from '../store.js';
 import type { DatabaseLocation } from './database-files.js';
 import type { ProcessLock } from './process-lock.js';
@@ -77,16 +78,6 @@ function createPortClient(endpoint: Endpoint, ready?: Pending): PortClient & { f
 }
 
 /**
- * store-worker.js beside this module. A thread runs JavaScript only: when this module is its
- * TypeScript source (under the test runner), the thread runs the build's copy (`npm test`
- * builds first).
- */
-function storeWorkerScript(): URL {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? '../../../dist/store/sqlite/store-worker.js' : './store-worker.js', import.meta.url);
-}
-
-/**
  * Starts store-worker.ts on the database at `location` and resolves once its connection is
  * open. The writer also checks the serve lock file with the database files around each write.
  */
@@ -96,7 +87,7 @@ async function startStoreThread(
   role: 'writer' | 'reader',
   lockFile: ProcessLock['file'] | null = null,
 ): Promise<StoreThread> {
-  const worker = new Worker(storeWorkerScript(), { workerData: { location, busyTimeoutMs, role, lockFile } });
+  const worker = new Worker(threadScript('./store-worker.js', import.meta.url), { workerData: { location, busyTimeoutMs, role, lockFile } });
   let ready!: Pending;
   const opened = new Promise<void>((resolve, reject) => (ready = { resolve: () => resolve(), reject }));
   const client = createPortClient(worker, ready);
