@@ -167,28 +167,29 @@ export function redeliverStatements(dialect: OperatorDialect) {
 
 /**
  * Retention of delivered events: which events may go (received before `before`, every delivery
- * delivered, oldest first, up to `limit`) and, for a set of them given as `ids` (a placeholder
- * or a subquery that lists them), the deletes — attempts, deliveries, completed runs (overdue
- * and lost runs stay until an operator acts), then the events.
+ * delivered, oldest first, up to `limit`; `locking`: a row-locking clause, PostgreSQL's) and
+ * the deletes of those events — attempts, deliveries, completed runs (overdue and lost runs
+ * stay until an operator acts), then the events. `matchIds` matches a column against the
+ * events to delete: one id at a time (`= ?`) or an array (`= ANY($1::text[])`).
  */
 export function pruneStatements(dialect: OperatorDialect) {
   const { events, deliveries, attempts, runs } = dialect.tables;
   return {
-    prunable(before: number, limit: number, suffix = ''): Query {
+    prunable(before: number, limit: number, locking = ''): Query {
       const p = createParams(dialect);
       return {
         text: `SELECT e.id FROM ${events} e WHERE e.received_at < ${p.add(before)}
                   AND NOT EXISTS (SELECT 1 FROM ${deliveries} d WHERE d.event_id = e.id AND d.status <> 'delivered')
-                ORDER BY e.received_at LIMIT ${p.add(limit)}${suffix}`,
+                ORDER BY e.received_at LIMIT ${p.add(limit)}${locking}`,
         params: p.values,
       };
     },
-    deletes(ids: (column: string) => string): string[] {
+    deletes(matchIds: (column: string) => string): string[] {
       return [
-        `DELETE FROM ${attempts} WHERE delivery_id IN (SELECT id FROM ${deliveries} WHERE ${ids('event_id')})`,
-        `DELETE FROM ${deliveries} WHERE ${ids('event_id')}`,
-        `DELETE FROM ${runs} WHERE ${ids('event_id')} AND status = 'completed'`,
-        `DELETE FROM ${events} WHERE ${ids('id')}`,
+        `DELETE FROM ${attempts} WHERE delivery_id IN (SELECT id FROM ${deliveries} WHERE ${matchIds('event_id')})`,
+        `DELETE FROM ${deliveries} WHERE ${matchIds('event_id')}`,
+        `DELETE FROM ${runs} WHERE ${matchIds('event_id')} AND status = 'completed'`,
+        `DELETE FROM ${events} WHERE ${matchIds('id')}`,
       ];
     },
   };

@@ -105,9 +105,10 @@ export function createOperatorQueries(db: Database) {
         const reopen = redeliverSql.reopen(now, existing.id);
         if (statement(reopen.text).run(...reopen.params).changes > 0) affected.push(existing.id);
       } else {
-        const insert = redeliverSql.insert({ id: newId('dlv'), eventId, destination, source: event.source }, now);
+        const id = newId('dlv');
+        const insert = redeliverSql.insert({ id, eventId, destination, source: event.source }, now);
         statement(insert.text).run(...insert.params);
-        affected.push(insert.params[0] as string);
+        affected.push(id);
       }
     }
     return affected;
