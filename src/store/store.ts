@@ -113,7 +113,7 @@ export interface DeliveryStore {
 }
 
 /** What operator tools need: reads, replay, redeliver, retry, the quarantine, pruning, counts. */
-export interface OperatorStore {
+export interface OperatorStore extends QuarantineStore {
   stats(destinations: readonly string[]): Promise<StoreStats>;
   listDeliveries(filter: DeliveryFilter): Promise<DeliveryPage>;
   getDelivery(id: string): Promise<Delivery | null>;
@@ -136,7 +136,14 @@ export interface OperatorStore {
    */
   retryNow(destinations: readonly string[], now: number): Promise<number>;
 
-  // ---- quarantine (sources with `quarantine`) -----------------------------------------------
+  /** Deletes up to `limit` events whose deliveries are all delivered and that were received before `before`. */
+  pruneDelivered(before: number, limit: number): Promise<number>;
+  /** Delivery/attempt counts for the last hour per destination (dashboard chart). */
+  attemptHistogram(since: number, bucketMs: number): Promise<AttemptBucket[]>;
+}
+
+/** Rejected callbacks kept for a second look (sources with `quarantine`): ingress keeps them, operator tools read and release them. */
+export interface QuarantineStore {
   /**
    * Keeps a rejected callback, then bounds its source's quarantine: entries received before
    * `now - limits.maxAgeMs` go, then the oldest while the source holds more than `limits.maxBytes`.
@@ -150,10 +157,6 @@ export interface OperatorStore {
   pruneQuarantined(source: string, before: number): Promise<number>;
   /** Entries held per source (sources with none are absent). */
   quarantineCounts(): Promise<Record<string, number>>;
-  /** Deletes up to `limit` events whose deliveries are all delivered and that were received before `before`. */
-  pruneDelivered(before: number, limit: number): Promise<number>;
-  /** Delivery/attempt counts for the last hour per destination (dashboard chart). */
-  attemptHistogram(since: number, bucketMs: number): Promise<AttemptBucket[]>;
 }
 
 /** Run tracking (config `runs`): records, the overdue sweep, status checks, and their reads. */

@@ -24,12 +24,12 @@ import {
   type EventSummaryRow,
   type StatusCountRow,
 } from '../rows.js';
-import type { AttemptBucket, DeliveryFilter, DeliveryPage, EventFilter, EventSummary, ReplaySelector, StoreStats } from '../store.js';
+import type { AttemptBucket, DeliveryFilter, DeliveryPage, EventFilter, EventSummary, OperatorStore, QuarantineStore, ReplaySelector, StoreStats } from '../store.js';
 import type { Tables } from './sql.js';
 import { inTransaction, queryRows } from './transaction.js';
 
-/** The PostgreSQL side of the operator tools: reads, replay, redeliver, retention. */
-export type OperatorQueries = ReturnType<typeof createOperatorQueries>;
+/** The operator tools' store methods (the quarantine's are in quarantine-queries.ts). */
+export type OperatorQueries = Omit<OperatorStore, keyof QuarantineStore>;
 
 /**
  * Announces, to every process LISTENing on the schema's channel, destinations that have
@@ -47,7 +47,8 @@ export function postgresDialect(t: Tables): OperatorDialect {
   return { placeholders: '$n', tables: t, byteLength: 'octet_length', prefixMatch: 'left' };
 }
 
-export function createOperatorQueries(pool: Pool, t: Tables) {
+/** The PostgreSQL side of the operator tools: reads, replay, redeliver, retention. */
+export function createOperatorQueries(pool: Pool, t: Tables): OperatorQueries {
   const dialect = postgresDialect(t);
   const reads = readStatements(dialect);
   const redeliverSql = redeliverStatements(dialect);

@@ -1,5 +1,4 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { Attempt, Delivery, StoredEvent } from '../../glossary.js';
 import { newId } from '../../ids.js';
 import {
   createParams,
@@ -24,10 +23,11 @@ import {
   type EventSummaryRow,
   type StatusCountRow,
 } from '../rows.js';
-import type { AttemptBucket, DeliveryFilter, DeliveryPage, EventFilter, EventSummary, ReplaySelector, StoreStats } from '../store.js';
+import type { AttemptBucket, OperatorStore, QuarantineStore, ReplaySelector, StoreStats } from '../store.js';
+import type { GuardedWrite } from './guarded-write.js';
 
-/** The SQLite side of the operator tools: reads, replay, redeliver, retention. */
-export type OperatorQueries = ReturnType<typeof createOperatorQueries>;
+/** The operator tools' store methods (the quarantine's are in quarantine-queries.ts). */
+export type OperatorQueries = Omit<OperatorStore, keyof QuarantineStore>;
 
 const ID_CHUNK = 500;
 
@@ -39,7 +39,8 @@ export const SQLITE_DIALECT: OperatorDialect = {
   deadByIdIndex: 'deliveries_dead_by_id',
 };
 
-export function createOperatorQueries(db: Database) {
+/** The SQLite side of the operator tools: reads, replay, redeliver, retention; writes run through `write`. */
+export function createOperatorQueries(db: Database, write: GuardedWrite): OperatorQueries {
   // Statements built from filters: each distinct text is prepared once.
   const prepared = new Map<string, Statement>();
   const statement = (text: string): Statement => {
@@ -126,53 +127,52 @@ export function createOperatorQueries(db: Database) {
     toStoreStats(countEvents.get() as number, countByStatus.all() as StatusCountRow[], destinations),
   );
 
-  return {
-    stats: (destinations: readonly string[]) => stats(destinations),
+  const retryNow = (destinations: readonly string[], now: number): number =>
+    db
+      .prepare(
+        `UPDATE deliveries SET next_attempt_at = ?
+          WHERE status = 'pending' AND next_attempt_at > ? AND destination IN (${destinations.map(() => '?').join(',')})`,
+      )
+      .run(now, now, ...destinations).changes;
 
-    listDeliveries(filter: DeliveryFilter): DeliveryPage {
+  return {
+    stats: async (destinations) => stats(destinations),
+
+    async listDeliveries(filter) {
       const query = listDeliveriesQuery(SQLITE_DIALECT, filter);
       return toDeliveryPage(statement(query.text).all(...query.params) as DeliveryRow[], filter.limit);
     },
 
-    getDelivery(id: string): Delivery | null {
+    async getDelivery(id) {
       const row = getDelivery.get(id) as DeliveryRow | undefined;
       return row ? toDelivery(row) : null;
     },
 
-    listDeliveriesOfEvent(eventId: string): Delivery[] {
+    async listDeliveriesOfEvent(eventId) {
       return (deliveriesOfEvent.all(eventId) as DeliveryRow[]).map(toDelivery);
     },
 
-    getEvent(id: string): StoredEvent | null {
+    async getEvent(id) {
       const row = getEvent.get(id) as EventRow | undefined;
       return row ? toStoredEvent(row) : null;
     },
 
-    findEvents(filter: EventFilter): EventSummary[] {
+    async findEvents(filter) {
       const query = findEventsQuery(SQLITE_DIALECT, filter);
       return (statement(query.text).all(...query.params) as EventSummaryRow[]).map(toEventSummary);
     },
 
-    listAttempts(deliveryId: string): Attempt[] {
+    async listAttempts(deliveryId) {
       return (attempts.all(deliveryId) as AttemptRow[]).map(toAttempt);
     },
 
-    attemptHistogram(since: number, bucketMs: number): AttemptBucket[] {
+    async attemptHistogram(since, bucketMs) {
       return histogram.all({ since, bucket: bucketMs }) as AttemptBucket[];
     },
 
-    replayDead: (selector: ReplaySelector, now: number, dryRun: boolean) => replayDead.immediate(selector, now, dryRun),
-
-    retryNow(destinations: readonly string[], now: number): number {
-      if (destinations.length === 0) return 0;
-      return db
-        .prepare(
-          `UPDATE deliveries SET next_attempt_at = ?
-            WHERE status = 'pending' AND next_attempt_at > ? AND destination IN (${destinations.map(() => '?').join(',')})`,
-        )
-        .run(now, now, ...destinations).changes;
-    },
-    redeliver: (eventId: string, destinations: readonly string[], now: number) => redeliver.immediate(eventId, destinations, now),
-    pruneDelivered: (before: number, limit: number) => prune.immediate(before, limit),
+    replayDead: async (selector, now, dryRun) => write('replay', () => replayDead.immediate(selector, now, dryRun)),
+    retryNow: async (destinations, now) => write('retry now', () => (destinations.length === 0 ? 0 : retryNow(destinations, now))),
+    redeliver: async (eventId, destinations, now) => write('redeliver', () => redeliver.immediate(eventId, destinations, now)),
+    pruneDelivered: async (before, limit) => write('prune', () => prune.immediate(before, limit)),
   };
 }

@@ -3,14 +3,15 @@ import { createBatcher, type Batcher } from '../../batcher.js';
 import { HookrelayError } from '../../errors.js';
 import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent, NewRun, Run } from '../../glossary.js';
 import { newId } from '../../ids.js';
-import type { ClaimRequest, DueQuery, RecordRunRequest, Store } from '../store.js';
+import type { ClaimRequest, DueQuery, OperatorStore, RecordRunRequest, RunStore, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { watchDatabaseFiles, type DatabaseFilesCheck, type DatabaseLocation } from './database-files.js';
 import { migrate } from './migrate.js';
 import type { ProcessLock } from './process-lock.js';
-import { createOperatorQueries, type OperatorQueries } from './operator-queries.js';
-import { createQuarantineQueries, type QuarantineQueries } from './quarantine-queries.js';
-import { createRunQueries, type RunQueries } from './run-queries.js';
+import type { GuardedWrite } from './guarded-write.js';
+import { createOperatorQueries } from './operator-queries.js';
+import { createQuarantineQueries } from './quarantine-queries.js';
+import { createRunQueries } from './run-queries.js';
 
 /** How long claims, attempt results and releases wait for a lock (the dispatcher retries them). */
 const BOOKKEEPING_BUSY_TIMEOUT_MS = 100;
@@ -69,11 +70,11 @@ function connect(path: string, busyTimeoutMs: number): Database {
   return db;
 }
 
+/** The operator, quarantine and run methods (but recordRun) are the query modules' own, assigned in the constructor. */
+interface SqliteStore extends OperatorStore, Omit<RunStore, 'recordRun'> {}
+
 class SqliteStore implements Store {
   private readonly groupCommit: Batcher<NewEvent, IngestResult>;
-  private readonly operator: OperatorQueries;
-  private readonly runs: RunQueries;
-  private readonly quarantined: QuarantineQueries;
   private readonly runCommit: Batcher<{ run: NewRun; request: RecordRunRequest }, { run: Run; created: boolean }>;
   private readonly statements: ReturnType<typeof prepareDeliveryStatements>;
   private closed = false;
@@ -89,9 +90,9 @@ class SqliteStore implements Store {
     private readonly files: DatabaseFilesCheck | null,
   ) {
     this.statements = prepareDeliveryStatements(db, busyTimeoutMs);
-    this.operator = createOperatorQueries(db);
-    this.quarantined = createQuarantineQueries(db);
-    const runs = (this.runs = createRunQueries(db));
+    const write: GuardedWrite = (what, run) => this.write(what, run);
+    const runs = createRunQueries(db, write);
+    Object.assign(this, createOperatorQueries(db, write), createQuarantineQueries(db, write), runs.store);
     this.runCommit = createBatcher({ flush: (batch) => this.write('record the run', () => runs.recordRuns(batch)), maxBatch: 512, maxConcurrent: 1 });
     const insertEvent = db.prepare(
       `INSERT INTO events (id, source, dedupe_key, content_type, content_encoding, body, received_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -196,44 +197,10 @@ class SqliteStore implements Store {
     return this.writes;
   }
 
-  stats: Store['stats'] = async (destinations) => this.operator.stats(destinations);
-  listDeliveries: Store['listDeliveries'] = async (filter) => this.operator.listDeliveries(filter);
-  getDelivery: Store['getDelivery'] = async (id) => this.operator.getDelivery(id);
-  getEvent: Store['getEvent'] = async (id) => this.operator.getEvent(id);
-  findEvents: Store['findEvents'] = async (filter) => this.operator.findEvents(filter);
-  listDeliveriesOfEvent: Store['listDeliveriesOfEvent'] = async (eventId) => this.operator.listDeliveriesOfEvent(eventId);
-  listAttempts: Store['listAttempts'] = async (deliveryId) => this.operator.listAttempts(deliveryId);
-  attemptHistogram: Store['attemptHistogram'] = async (since, bucketMs) => this.operator.attemptHistogram(since, bucketMs);
-
   recordRun: Store['recordRun'] = (run, request) => {
     if (this.closed) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
     return this.runCommit.add({ run, request });
   };
-  markOverdueRuns: Store['markOverdueRuns'] = async (sweep) => this.write('mark runs overdue', () => this.runs.markOverdueRuns(sweep));
-  claimRunChecks: Store['claimRunChecks'] = async (request) => this.write('claim run checks', () => this.runs.claimRunChecks(request));
-  markRunsLost: Store['markRunsLost'] = async (runIds, now, announceTo) => this.write('mark runs lost', () => this.runs.markRunsLost(runIds, now, announceTo));
-  scheduleRunChecks: Store['scheduleRunChecks'] = async (runIds, at) => this.write('schedule run checks', () => this.runs.scheduleRunChecks(runIds, at));
-  listRuns: Store['listRuns'] = async (filter) => this.runs.listRuns(filter);
-  getRun: Store['getRun'] = async (runId) => this.runs.getRun(runId);
-  runCounts: Store['runCounts'] = async () => this.runs.runCounts();
-
-  replayDead: Store['replayDead'] = async (selector, now, dryRun) =>
-    this.write('replay', () => this.operator.replayDead(selector, now, dryRun));
-
-  retryNow: Store['retryNow'] = async (destinations, now) => this.write('retry now', () => this.operator.retryNow(destinations, now));
-  quarantine: Store['quarantine'] = async (entry, limits, now) => this.write('quarantine the callback', () => this.quarantined.quarantine(entry, limits, now));
-  listQuarantined: Store['listQuarantined'] = async (filter) => this.quarantined.listQuarantined(filter);
-  getQuarantined: Store['getQuarantined'] = async (id) => this.quarantined.getQuarantined(id);
-  removeQuarantined: Store['removeQuarantined'] = async (ids) => this.write('release from the quarantine', () => this.quarantined.removeQuarantined(ids));
-  quarantineCounts: Store['quarantineCounts'] = async () => this.quarantined.quarantineCounts();
-  pruneQuarantined: Store['pruneQuarantined'] = async (source, before) =>
-    this.write('prune the quarantine', () => this.quarantined.pruneQuarantined(source, before));
-
-  redeliver: Store['redeliver'] = async (eventId, destinations, now) =>
-    this.write('redeliver', () => this.operator.redeliver(eventId, destinations, now));
-
-  pruneDelivered: Store['pruneDelivered'] = async (before, limit) =>
-    this.write('prune', () => this.operator.pruneDelivered(before, limit));
 
   async close(): Promise<void> {
     if (this.closed) return;
