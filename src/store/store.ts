@@ -17,8 +17,9 @@ import type {
 /**
  * The storage seam, in three parts by who uses them: the delivery engine (ingress and the
  * dispatcher: `DeliveryStore`), operator tools (CLI, admin API, dashboard, retention:
- * `OperatorStore`) and run tracking (`RunStore`). An adapter (SQLite embedded, PostgreSQL for
- * several processes) implements all three as `Store` and passes `test/store/conformance.ts`.
+ * `OperatorStore`, the quarantine's `QuarantineStore` among them) and run tracking (`RunStore`).
+ * An adapter (SQLite embedded, PostgreSQL for several processes) implements all three as
+ * `Store` and passes `test/store/conformance.ts`.
  * Every method is async so adapters that talk to a server fit the same shape.
  *
  * Errors: a write that cannot be committed (disk full, read-only, locked beyond the busy
