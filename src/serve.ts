@@ -61,7 +61,7 @@ export async function startRelay(
 
   // The admin listener, its metrics and dashboard (Koa, prom-client) are loaded only when it is
   // on, while storage opens (in its own threads): start-up takes the longer of the two, not both.
-  const [adminLoaded, storeOpened] = await Promise.allSettled([config.admin ? loadAdminModules() : null, openStore(config.storage, 'serve')]);
+  const [adminLoaded, storeOpened] = await Promise.allSettled([config.admin ? loadAdminModules() : null, openStore(config.storage, { client: 'serve', lock: true, thread: 'worker', mustExist: false })]);
   if (storeOpened.status === 'rejected') throw storeOpened.reason;
   const store = storeOpened.value;
   if (adminLoaded.status === 'rejected') {
@@ -78,7 +78,7 @@ export async function startRelay(
   // Deliveries run in their own thread, off the event loop that answers callbacks; a SQLite
   // store that cannot be shared with another thread (':memory:') keeps them on this one.
   const dispatcher: Dispatcher =
-    store.kind === 'postgres' || store.connectThread
+    config.storage.kind === 'postgres' || store.connectThread
       ? (deliveryThread = createDeliveryThread({ config, store, logger, observer: metrics?.observer, onDied: deliveryDied }))
       : createDispatcher({ config, store, logger, observer: metrics?.observer });
   try {

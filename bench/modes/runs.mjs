@@ -82,8 +82,8 @@ async function measureProxy({ opts, dir, log }) {
 
 /** Fills `dbPath` (migrated by opening the store) with `total` runs: `due` submitted and due at `dueAt`, the rest completed. */
 async function fillRuns(dbPath, total, due, dueAt) {
-  const { openSqliteStore } = await import(join(ROOT, 'dist/store/sqlite/sqlite-store.js'));
-  const store = openSqliteStore({ path: dbPath, busyTimeoutMs: 5_000, role: 'cli', thread: 'inline' });
+  const { openSqlite } = await import(join(ROOT, 'dist/store/sqlite/open-sqlite.js'));
+  const store = openSqlite({ path: dbPath, busyTimeoutMs: 5_000, lock: false, thread: 'inline' });
   await store.close();
   const db = new DatabaseConstructor(dbPath);
   db.pragma('journal_mode = WAL');
@@ -107,9 +107,9 @@ async function measureSweep(runDir, total, due) {
   mkdirSync(runDir, { recursive: true });
   const dbPath = join(runDir, 'hookrelay.db');
   await fillRuns(dbPath, total, due, Date.now() - 1);
-  const { openSqliteStore } = await import(join(ROOT, 'dist/store/sqlite/sqlite-store.js'));
+  const { openSqlite } = await import(join(ROOT, 'dist/store/sqlite/open-sqlite.js'));
   const { SWEEP_BATCH } = await import(join(ROOT, 'dist/runs/checker.js'));
-  const store = openSqliteStore({ path: dbPath, busyTimeoutMs: 5_000, role: 'cli', thread: 'inline' });
+  const store = openSqlite({ path: dbPath, busyTimeoutMs: 5_000, lock: false, thread: 'inline' });
   try {
     const sweepOnce = (now) => store.markOverdueRuns({ now, limit: SWEEP_BATCH, callbackSource: 'cerebrium', announceTo: ['pager'], nextCheckAt: null });
     const batchMs = [];

@@ -6,7 +6,7 @@ import type { BreakerState } from '../delivery/observer.js';
 import { errorBody, httpStatusFor, HookrelayError } from '../errors.js';
 import { createHttpListener, KEEP_ALIVE_DRAIN_MS, type ListenHandle } from '../http/listener.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
+import type { OperatorContext } from '../operator/context.js';
 import { createApiRouter } from './api-routes.js';
 import { adminAuth } from './auth.js';
 import { browserPolicy } from './browser-policy.js';
@@ -15,7 +15,7 @@ import { createAdminRouter, refuseNonCanonicalPaths } from './request-path.js';
 
 export interface AdminAppDeps {
   config: Config;
-  store: Store;
+  store: OperatorContext['store'];
   logger: Logger;
   metrics: RelayMetrics;
   /** Current circuit breaker state per destination (the running dispatcher's). */

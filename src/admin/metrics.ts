@@ -17,7 +17,8 @@ const RUN_DURATION_BUCKETS = [0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 
 
 export interface MetricsDeps {
   config: Config;
-  store: Store;
+  /** What the scrape reads: counts by status, quarantine and run counts, write transactions. */
+  store: Pick<Store, 'stats' | 'quarantineCounts' | 'runCounts' | 'writeTransactions'>;
   /**
    * Write transactions begun by stores other than `store` in this process (the delivery
    * thread's own PostgreSQL pool), added to the store's count at scrape time.

@@ -52,7 +52,7 @@ export function cliContext(command: Command): CliContext {
 /** The CLI's one place that opens the store. */
 async function withOpenStore<T>(config: Config, work: (context: OperatorContext) => Promise<T>): Promise<T> {
   const { openStore } = await import('../store/open-store.js');
-  const store = await openStore(config.storage, 'cli');
+  const store = await openStore(config.storage, { client: 'cli', lock: false, thread: 'inline', mustExist: true });
   try {
     return await work({ config, store });
   } finally {

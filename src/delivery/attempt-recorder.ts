@@ -1,7 +1,7 @@
 import { createBatcher } from '../batcher.js';
 import type { AttemptCompletion, FallbackDelivery } from '../glossary.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
+import type { DeliveryStore } from '../store/store.js';
 import type { Clock } from './clock.js';
 import { createLogThrottle } from './log-throttle.js';
 
@@ -34,7 +34,7 @@ export interface AttemptRecorder {
 }
 
 export interface AttemptRecorderDeps {
-  store: Pick<Store, 'completeAttempts'>;
+  store: Pick<DeliveryStore, 'completeAttempts'>;
   /** The claimer's identity: results of leases it no longer holds change nothing. */
   owner: string;
   logger: Logger;

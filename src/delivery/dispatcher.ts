@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Config, DestinationConfig } from '../config/load.js';
 import type { FallbackDelivery } from '../glossary.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
+import type { DeliveryStore } from '../store/store.js';
 import { createAttemptRecorder } from './attempt-recorder.js';
 import { createBreaker, type DestinationBreaker } from './breakers.js';
 import { systemClock, type Clock } from './clock.js';
@@ -20,7 +20,7 @@ const PROBE_ERROR_LOG_INTERVAL_MS = 10_000;
 
 export interface DispatcherDeps {
   config: Config;
-  store: Store;
+  store: DeliveryStore;
   logger: Logger;
   observer?: DeliveryObserver;
   pollIntervalMs?: number;

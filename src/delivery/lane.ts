@@ -1,7 +1,7 @@
 import type { DestinationConfig } from '../config/load.js';
 import type { ClaimedDelivery } from '../glossary.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
+import type { DeliveryStore } from '../store/store.js';
 import type { AttemptRecorder } from './attempt-recorder.js';
 import { AttemptFailedError, BREAKER_OPEN_CODE, type DestinationBreaker } from './breakers.js';
 import type { Clock } from './clock.js';
@@ -29,7 +29,7 @@ export function leaseMsFor(destination: DestinationConfig): number {
 
 export interface LaneDeps {
   destination: DestinationConfig;
-  store: Pick<Store, 'claimDue' | 'releaseClaims' | 'releaseLostClaims'>;
+  store: Pick<DeliveryStore, 'claimDue' | 'releaseClaims' | 'releaseLostClaims'>;
   /** The claimer's identity in the store (lease owner). */
   owner: string;
   sender: Sender;

@@ -6,7 +6,7 @@ import { errorBody, httpStatusFor, isHookrelayError, HookrelayError } from '../e
 import { createHttpListener, type ListenHandle } from '../http/listener.js';
 import { readRawBody, tooLarge } from '../http/read-body.js';
 import type { Logger } from '../log.js';
-import type { QuarantineLimits, Store } from '../store/store.js';
+import type { DeliveryStore, OperatorStore, QuarantineLimits } from '../store/store.js';
 import { createEventBuilder } from './new-event.js';
 import { trackRequests } from './request-tracker.js';
 import { createVerifier } from './verify.js';
@@ -31,7 +31,7 @@ export interface IngressHooks {
 
 export interface IngressDeps {
   config: Config;
-  store: Store;
+  store: Pick<DeliveryStore, 'ingest' | 'isWritable'> & Pick<OperatorStore, 'quarantine'>;
   logger: Logger;
   hooks?: IngressHooks;
 }
@@ -154,7 +154,7 @@ export function createIngressApp({ config, store, logger, hooks = {} }: IngressD
  * happens here: a failure to keep it is logged, never answered.
  */
 async function quarantineRejected(
-  store: Store,
+  store: Pick<OperatorStore, 'quarantine'>,
   source: string,
   limits: QuarantineLimits,
   reason: string,

@@ -1,5 +1,5 @@
 import type { Config } from '../config/load.js';
-import type { Store } from '../store/store.js';
+import type { DeliveryStore, OperatorStore, RunStore } from '../store/store.js';
 
 /**
  * What every operator operation receives. The CLI, the admin API and the dashboard call the
@@ -7,7 +7,8 @@ import type { Store } from '../store/store.js';
  */
 export interface OperatorContext {
   config: Config;
-  store: Store;
+  /** Operator tools read and repair; releasing a quarantined callback ingests it; `runs` records runs. */
+  store: OperatorStore & RunStore & Pick<DeliveryStore, 'ingest'>;
   /** Clock, for tests; defaults to `Date.now`. */
   now?: () => number;
 }

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
+import type { OperatorStore } from '../store/store.js';
 
 export interface RetentionDeps {
   config: Config;
-  store: Store;
+  store: OperatorStore;
   logger: Logger;
   now?: () => number;
   /** Pause between two batches of one run, so ingress commits interleave with pruning. */

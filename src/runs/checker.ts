@@ -1,6 +1,6 @@
 import { isHookrelayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
+import type { RunStore } from '../store/store.js';
 import type { StatusAnswer } from './run-status.js';
 import type { StatusClient } from './status-client.js';
 
@@ -23,7 +23,7 @@ const PAUSE_MAX_MS = 300_000;
 const LOG_EACH_MAX = 20;
 
 export interface RunCheckerDeps {
-  store: Store;
+  store: RunStore;
   logger: Logger;
   /** Null without `runs.status`: overdue runs are then never checked. */
   statusClient: StatusClient | null;

@@ -3,8 +3,8 @@ import type { Config } from '../config/load.js';
 import { HookrelayError } from '../errors.js';
 import { RUNS_SOURCE } from '../glossary.js';
 import type { Logger } from '../log.js';
+import type { OperatorContext } from '../operator/context.js';
 import { registerRun } from '../operator/runs.js';
-import type { Store } from '../store/store.js';
 import { createRunChecker, type RunChecker } from './checker.js';
 import { createRunsApiRouter } from './runs-api.js';
 import { createStatusClient } from './status-client.js';
@@ -15,7 +15,8 @@ const STATUS_TIMEOUT_MS = 10_000;
 
 export interface RunTrackingDeps {
   config: Config;
-  store: Store;
+  /** The checker's run store, and the operator tools' behind /admin/api/runs. */
+  store: OperatorContext['store'];
   logger: Logger;
   /** Announcements were committed with deliveries to these destinations. */
   wake(destinations: readonly string[]): void;

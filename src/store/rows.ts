@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Attempt, ClaimedDelivery, Delivery, DeliveryStatus, StoredEvent } from '../glossary.js';
+import { emptyStatusCounts, type DeliveryPage, type EventSummary, type StoreStats } from './store.js';
 
 /**
  * What both SQL adapters share: the column names of a delivery row joined with its event,
@@ -49,6 +50,50 @@ export function toDelivery(row: DeliveryRow): Delivery {
     deliveredAt: row.delivered_at,
     deadAt: row.dead_at,
     fallbackFor: row.fallback_for,
+  };
+}
+
+/** A page of DeliveryRows read with one row more than `limit`: that row only says a next page exists. */
+export function toDeliveryPage(rows: readonly DeliveryRow[], limit: number): DeliveryPage {
+  const page = rows.slice(0, limit).map(toDelivery);
+  return { deliveries: page, nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+}
+
+/** Delivery counts per destination and status (`GROUP BY status, destination`). */
+export interface StatusCountRow {
+  destination: string;
+  status: DeliveryStatus;
+  n: number;
+}
+
+/** The stats answer: every configured destination present (zeros when it has no rows), others as found. */
+export function toStoreStats(events: number, rows: readonly StatusCountRow[], destinations: readonly string[]): StoreStats {
+  const stats: StoreStats = { events, deliveries: emptyStatusCounts(), destinations: {} };
+  for (const name of destinations) stats.destinations[name] = emptyStatusCounts();
+  for (const row of rows) {
+    stats.deliveries[row.status] += row.n;
+    (stats.destinations[row.destination] ??= emptyStatusCounts())[row.status] += row.n;
+  }
+  return stats;
+}
+
+export interface EventSummaryRow {
+  id: string;
+  source: string;
+  dedupe_key: string;
+  content_type: string;
+  size: number;
+  received_at: number;
+}
+
+export function toEventSummary(row: EventSummaryRow): EventSummary {
+  return {
+    id: row.id,
+    source: row.source,
+    dedupeKey: row.dedupe_key,
+    contentType: row.content_type,
+    size: row.size,
+    receivedAt: row.received_at,
   };
 }
 

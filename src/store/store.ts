@@ -15,16 +15,22 @@ import type {
 } from '../glossary.js';
 
 /**
- * The one storage interface. Every adapter (SQLite embedded, PostgreSQL for several
- * processes) implements it and passes `test/store/conformance.ts`. Every method is async
- * so adapters that talk to a server fit the same shape.
+ * The storage seam, in three parts by who uses them: the delivery engine (ingress and the
+ * dispatcher: `DeliveryStore`), operator tools (CLI, admin API, dashboard, retention:
+ * `OperatorStore`, the quarantine's `QuarantineStore` among them) and run tracking (`RunStore`).
+ * An adapter (SQLite embedded, PostgreSQL for several processes) implements all three as
+ * `Store` and passes `test/store/conformance.ts`.
+ * Every method is async so adapters that talk to a server fit the same shape.
  *
  * Errors: a write that cannot be committed (disk full, read-only, locked beyond the busy
  * timeout) rejects with `HookrelayError` code `HOOKRELAY_STORAGE_UNAVAILABLE`.
  */
-export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
+export interface Store extends DeliveryStore, OperatorStore, RunStore {
+  close(): Promise<void>;
+}
 
+/** What the delivery engine needs: ingest, claims, completions, releases, recovery, wake-ups. */
+export interface DeliveryStore {
   // ---- ingress -------------------------------------------------------------------------
   /**
    * Stores the event and one pending delivery per destination in ONE transaction, unless an
@@ -105,8 +111,10 @@ export interface Store {
    * writer. Closing the port ends that client; only the opener's close() closes the store.
    */
   connectThread?(): Promise<MessagePort>;
+}
 
-  // ---- operator tools --------------------------------------------------------------------
+/** What operator tools need: reads, replay, redeliver, retry, the quarantine, pruning, counts. */
+export interface OperatorStore extends QuarantineStore {
   stats(destinations: readonly string[]): Promise<StoreStats>;
   listDeliveries(filter: DeliveryFilter): Promise<DeliveryPage>;
   getDelivery(id: string): Promise<Delivery | null>;
@@ -129,7 +137,14 @@ export interface Store {
    */
   retryNow(destinations: readonly string[], now: number): Promise<number>;
 
-  // ---- quarantine (sources with `quarantine`) -----------------------------------------------
+  /** Deletes up to `limit` events whose deliveries are all delivered and that were received before `before`. */
+  pruneDelivered(before: number, limit: number): Promise<number>;
+  /** Delivery/attempt counts for the last hour per destination (dashboard chart). */
+  attemptHistogram(since: number, bucketMs: number): Promise<AttemptBucket[]>;
+}
+
+/** Rejected callbacks kept for a second look (sources with `quarantine`): ingress keeps them, operator tools read and release them. */
+export interface QuarantineStore {
   /**
    * Keeps a rejected callback, then bounds its source's quarantine: entries received before
    * `now - limits.maxAgeMs` go, then the oldest while the source holds more than `limits.maxBytes`.
@@ -143,12 +158,10 @@ export interface Store {
   pruneQuarantined(source: string, before: number): Promise<number>;
   /** Entries held per source (sources with none are absent). */
   quarantineCounts(): Promise<Record<string, number>>;
-  /** Deletes up to `limit` events whose deliveries are all delivered and that were received before `before`. */
-  pruneDelivered(before: number, limit: number): Promise<number>;
-  /** Delivery/attempt counts for the last hour per destination (dashboard chart). */
-  attemptHistogram(since: number, bucketMs: number): Promise<AttemptBucket[]>;
+}
 
-  // ---- runs (config `runs`) ---------------------------------------------------------------
+/** Run tracking (config `runs`): records, the overdue sweep, status checks, and their reads. */
+export interface RunStore {
   /**
    * Records a run as `submitted`, due to fall overdue at `request.overdueAt`; a run id already
    * known is left as it is (`created: false`). When `request.callbackSource` already holds an
@@ -175,8 +188,6 @@ export interface Store {
   listRuns(filter: RunFilter): Promise<RunPage>;
   getRun(runId: string): Promise<Run | null>;
   runCounts(): Promise<Record<RunStatus, number>>;
-
-  close(): Promise<void>;
 }
 
 export interface RecordRunRequest {

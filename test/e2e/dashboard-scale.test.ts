@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { it } from '../support/fixtures.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { focusedText, openBrowser, type TestBrowser } from '../support/browser.js';
 import { relayConfig, writeConfig } from '../support/relay.mjs';
 
@@ -10,7 +10,7 @@ const BATCH = 1000;
 
 /** Fills a fresh database through the Store interface: DEAD events whose one delivery died. */
 async function seedDeadLetters(path: string): Promise<void> {
-  const store = await openSqliteStore({ path, busyTimeoutMs: 5000, role: 'serve' });
+  const store = await openSqlite({ path, busyTimeoutMs: 5000, lock: true, thread: 'inline' });
   try {
     for (let offset = 0; offset < DEAD; offset += BATCH) {
       await Promise.all(

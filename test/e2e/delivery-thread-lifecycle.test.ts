@@ -2,12 +2,12 @@ import DatabaseConstructor from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { it, type Cleanup } from '../support/fixtures.js';
-// The delivery and store threads run compiled code: use the build (`npm test` builds first).
-import { resolveConfig } from '../../dist/config/load.js';
-import { createDeliveryThread } from '../../dist/delivery/thread/delivery-thread.js';
-import { isHookrelayError } from '../../dist/errors.js';
-import { createLogger } from '../../dist/log.js';
-import { openSqliteStoreIn } from '../../dist/store/sqlite/sqlite-store.js';
+import { resolveConfig } from '../../src/config/load.js';
+// The delivery and store threads run the build (`npm test` builds first).
+import { createDeliveryThread } from '../../src/delivery/thread/delivery-thread.js';
+import { isHookrelayError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { relayConfig } from '../support/relay.mjs';
 import { tempDir } from '../support/temp.js';
@@ -20,7 +20,7 @@ describe('delivery thread: start and stop across the thread', () => {
     cleanup.add(dir.cleanup);
     const raw = relayConfig(dir.path, { destinations });
     const config = resolveConfig({ ...raw, storage: { sqlite: { path: join(dir.path, 'hookrelay.db'), busyTimeoutMs } } });
-    const store: Store = await openSqliteStoreIn({ path: config.storage.sqlite!.path, busyTimeoutMs, role: 'serve' });
+    const store: Store = await openSqlite({ path: config.storage.sqlite!.path, busyTimeoutMs, lock: true, thread: 'worker' });
     cleanup.add(() => store.close());
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({ level: 'info', destination: { write: (text: string) => void lines.push(...text.trim().split('\n').map((line) => JSON.parse(line))) } });

@@ -27,7 +27,7 @@ defineStoreConformance({
     const { url, schema } = freshSchema();
     return {
       // A short statement timeout plays the part of SQLite's busy timeout in the storage-error case.
-      open: () => openPostgresStore({ url, schema, poolSize: 4, role: 'serve', statementTimeoutMs: 500 }),
+      open: () => openPostgresStore({ url, schema, poolSize: 4, client: 'serve', statementTimeoutMs: 500 }),
       async blockWrites() {
         const holder = new pg.Client({ connectionString: url });
         await holder.connect();
@@ -47,21 +47,21 @@ defineStoreConformance({
 describe('postgres store specifics', () => {
   it('N stores opening one schema together migrate it once', async () => {
     const { url, schema, query } = freshSchema();
-    const stores = await Promise.all(Array.from({ length: 5 }, () => openPostgresStore({ url, schema, poolSize: 2, role: 'serve' })));
+    const stores = await Promise.all(Array.from({ length: 5 }, () => openPostgresStore({ url, schema, poolSize: 2, client: 'serve' })));
     try {
       const rows = await query<{ version: number }>(`SELECT version FROM ${quoteIdentifier(schema)}.schema_migrations`);
       // Each numbered migration recorded exactly once, though five processes raced to apply it.
       const expected = readMigrations().map((migration) => migration.version);
       expect(expected.length).toBeGreaterThan(0);
       expect(rows.map((row) => row.version).sort((a, b) => a - b)).toEqual(expected);
-      expect((await stores[4]!.ingest({ source: 's', dedupeKey: 'k', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] })).duplicate).toBe(false);
+      expect((await stores[4]!.ingest({ source: 's', dedupeKey: 'k', contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: ['d'] })).duplicate).toBe(false);
     } finally {
       for (const store of stores) await store.close();
     }
   });
 
   it('an unreachable server is HOOKRELAY_STORAGE_UNAVAILABLE at open', async () => {
-    const error = await openPostgresStore({ url: 'postgres://nobody@127.0.0.1:1/none', schema: 'x', poolSize: 1, role: 'cli', connectTimeoutMs: 2_000 }).catch(
+    const error = await openPostgresStore({ url: 'postgres://nobody@127.0.0.1:1/none', schema: 'x', poolSize: 1, client: 'cli', connectTimeoutMs: 2_000 }).catch(
       (caught: unknown) => caught,
     );
     expect(isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE')).toBe(true);
@@ -69,9 +69,9 @@ describe('postgres store specifics', () => {
 
   it('a dropped connection is HOOKRELAY_STORAGE_UNAVAILABLE, and the pool recovers', async () => {
     const { url, schema, query } = freshSchema();
-    const store = await openPostgresStore({ url, schema, poolSize: 1, role: 'serve' });
+    const store = await openPostgresStore({ url, schema, poolSize: 1, client: 'serve' });
     try {
-      await store.ingest({ source: 's', dedupeKey: 'before', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] });
+      await store.ingest({ source: 's', dedupeKey: 'before', contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: ['d'] });
       // Only this store's one connection, found by its last statement naming this schema (a read,
       // not a transaction's COMMIT): other tests and the bench smoke run relays on the same server meanwhile.
       await store.stats(['d']);
@@ -86,7 +86,7 @@ describe('postgres store specifics', () => {
       const outcomes: string[] = [];
       for (let i = 0; i < 3 && !outcomes.includes('ok'); i++) {
         try {
-          await store.ingest({ source: 's', dedupeKey: `after-${i}`, contentType: 'text/plain', body: Buffer.from('x'), destinations: ['d'] });
+          await store.ingest({ source: 's', dedupeKey: `after-${i}`, contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: ['d'] });
           outcomes.push('ok');
         } catch (error) {
           outcomes.push(isHookrelayError(error, 'HOOKRELAY_STORAGE_UNAVAILABLE') ? 'unavailable' : String(error));
@@ -146,18 +146,18 @@ describe('postgres store specifics', () => {
 
   it('onDeliveriesDue announces deliveries committed by another store (another process), after commit', async () => {
     const { url, schema } = freshSchema();
-    const listening = await openPostgresStore({ url, schema, poolSize: 2, role: 'serve' });
-    const writer = await openPostgresStore({ url, schema, poolSize: 2, role: 'serve' });
+    const listening = await openPostgresStore({ url, schema, poolSize: 2, client: 'serve' });
+    const writer = await openPostgresStore({ url, schema, poolSize: 2, client: 'serve' });
     try {
       const heard: string[][] = [];
       const unsubscribe = listening.onDeliveriesDue!((destinations) => heard.push(destinations));
       // The LISTEN connection opens asynchronously: keep ingesting until one is heard.
       for (let i = 0; i < 100 && heard.length === 0; i++) {
-        await writer.ingest({ source: 's', dedupeKey: `n${i}`, contentType: 'text/plain', body: Buffer.from('x'), destinations: ['app', 'audit'] });
+        await writer.ingest({ source: 's', dedupeKey: `n${i}`, contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: ['app', 'audit'] });
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(heard[0]).toEqual(['app', 'audit']);
-      const { id } = await writer.ingest({ source: 's', dedupeKey: 'dead', contentType: 'text/plain', body: Buffer.from('x'), destinations: ['dlq-dest'] });
+      const { id } = await writer.ingest({ source: 's', dedupeKey: 'dead', contentType: 'text/plain', contentEncoding: null, body: Buffer.from('x'), destinations: ['dlq-dest'] });
       const [delivery] = await writer.claimDue({ destination: 'dlq-dest', limit: 1, now: Date.now(), leaseExpiresAt: Date.now() + 10_000, owner: 'w' });
       expect(delivery?.eventId).toBe(id);
       await writer.completeAttempts(

@@ -24,6 +24,7 @@ export function defineRunConformance(store: () => Store, open: () => Promise<Sto
     runId,
     dedupeKey: runId,
     contentType: 'application/json',
+    contentEncoding: null,
     body: Buffer.from(JSON.stringify({ run_id: runId, result: 'ok' })),
     destinations: ['app'],
     ...overrides,

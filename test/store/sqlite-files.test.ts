@@ -7,7 +7,7 @@ import { isHookrelayError } from '../../src/errors.js';
 import type { NewEvent } from '../../src/glossary.js';
 import { identityAt, locateDatabase, watchDatabaseFiles, type FileIdentity } from '../../src/store/sqlite/database-files.js';
 import { acquireProcessLock } from '../../src/store/sqlite/process-lock.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { tempDir } from '../support/temp.js';
 
@@ -19,6 +19,7 @@ const event = (key: string): NewEvent => ({
   source: 'cerebrium',
   dedupeKey: key,
   contentType: 'application/json',
+  contentEncoding: null,
   body: Buffer.from(JSON.stringify({ run_id: key })),
   destinations: ['app'],
 });
@@ -36,8 +37,9 @@ describe('sqlite store: the files a restart would open', () => {
     return dir.path;
   }
 
-  function open(path: string, role: 'serve' | 'cli' = 'serve'): Store {
-    const store = openSqliteStore({ path, busyTimeoutMs: 500, role });
+  /** `lock`: as serve opens it; without, as a CLI command does. */
+  function open(path: string, lock: 'lock' | 'no lock' = 'lock'): Store {
+    const store = openSqlite({ path, busyTimeoutMs: 500, lock: lock === 'lock', thread: 'inline' });
     cleanups.push(() => store.close().catch(() => undefined));
     return store;
   }
@@ -82,7 +84,7 @@ describe('sqlite store: the files a restart would open', () => {
     // Refused before anything was written: the sender's retry is a new event.
     expect((await store.ingest(event('during'))).duplicate).toBe(false);
     await store.close();
-    const reopened = open(join(root, 'data', 'hookrelay.db'), 'cli');
+    const reopened = open(join(root, 'data', 'hookrelay.db'), 'no lock');
     expect((await reopened.findEvents({ limit: 10 })).map((found) => found.dedupeKey)).toEqual(['during', 'before']);
   });
 
@@ -98,7 +100,7 @@ describe('sqlite store: the files a restart would open', () => {
     const root = folder('hookrelay-replaced-');
     const path = join(root, 'hookrelay.db');
     const other = join(root, 'other', 'hookrelay.db');
-    const otherStore = open(other, 'cli');
+    const otherStore = open(other, 'no lock');
     await otherStore.ingest(event('other'));
     await otherStore.close();
     const store = open(path);
@@ -108,7 +110,7 @@ describe('sqlite store: the files a restart would open', () => {
     // Our WAL, still at the path, was emptied: the next open of the replacement reads none of our pages.
     expect(statSync(`${path}-wal`).size).toBe(0);
     await store.close();
-    const replacement = open(path, 'cli');
+    const replacement = open(path, 'no lock');
     expect((await replacement.findEvents({ limit: 10 })).map((found) => found.dedupeKey)).toEqual(['other']);
   });
 
@@ -129,7 +131,7 @@ describe('sqlite store: the files a restart would open', () => {
     mkdirSync(join(root, 'a'));
     mkdirSync(join(root, 'b'));
     symlinkSync(join(root, 'a'), join(root, 'current'));
-    const other = open(join(root, 'b', 'hookrelay.db'), 'cli');
+    const other = open(join(root, 'b', 'hookrelay.db'), 'no lock');
     await other.close();
     const store = open(join(root, 'current', 'hookrelay.db'));
     await store.ingest(event('before'));

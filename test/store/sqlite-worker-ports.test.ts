@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-// The writer thread runs compiled code: use the build (`npm test` builds first).
-import { isHookrelayError } from '../../dist/errors.js';
-import { openSqliteStoreIn } from '../../dist/store/sqlite/sqlite-store.js';
-import { storeOverPort } from '../../dist/store/sqlite/worker-store.js';
+import { isHookrelayError } from '../../src/errors.js';
+// The writer thread runs the build (`npm test` builds first).
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
+import { storeOverPort } from '../../src/store/sqlite/worker-store.js';
 import type { ClaimedDelivery } from '../../src/glossary.js';
 import type { Store } from '../../src/store/store.js';
 import { tempDir } from '../support/temp.js';
@@ -47,7 +47,7 @@ describe('sqlite writer thread: a second client over an attached port', () => {
   async function openOwner(): Promise<Store> {
     const dir = tempDir('hookrelay-store-ports-');
     cleanups.push(dir.cleanup);
-    const owner = await openSqliteStoreIn({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, role: 'serve', thread: 'worker' });
+    const owner = await openSqlite({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, lock: true, thread: 'worker' });
     cleanups.push(() => owner.close());
     return owner;
   }

@@ -1,9 +1,9 @@
 import DatabaseConstructor from 'better-sqlite3';
 import { join } from 'node:path';
-// The worker thread runs compiled code: use the build (`npm test` builds first).
-import { openSqliteStoreIn } from '../../dist/store/sqlite/sqlite-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isHookrelayError } from '../../dist/errors.js';
+import { isHookrelayError } from '../../src/errors.js';
+// The store's threads run the build (`npm test` builds first).
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { tempDir } from '../support/temp.js';
 import { defineStoreConformance } from './conformance.js';
 
@@ -14,7 +14,7 @@ defineStoreConformance({
     const dir = tempDir('hookrelay-store-worker-');
     const path = join(dir.path, 'hookrelay.db');
     return {
-      open: async () => openSqliteStoreIn({ path, busyTimeoutMs: 1_000, role: 'cli', thread: 'worker' }),
+      open: async () => openSqlite({ path, busyTimeoutMs: 1_000, lock: false, thread: 'worker' }),
       async blockWrites() {
         const holder = new DatabaseConstructor(path);
         holder.exec('BEGIN EXCLUSIVE');
@@ -35,12 +35,12 @@ describe('sqlite worker store: operator reads in their own thread', () => {
     cleanups.length = 0;
   });
 
-  const event = (key: string) => ({ source: 'cerebrium', dedupeKey: key, contentType: 'application/json', body: Buffer.from('{}'), destinations: ['app'] });
+  const event = (key: string) => ({ source: 'cerebrium', dedupeKey: key, contentType: 'application/json', contentEncoding: null, body: Buffer.from('{}'), destinations: ['app'] });
 
   it('a read sees every ingest that has returned, while ingests keep committing beside it', async () => {
     const dir = tempDir('hookrelay-store-reader-');
     cleanups.push(dir.cleanup);
-    const store = await openSqliteStoreIn({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, role: 'serve', thread: 'worker' });
+    const store = await openSqlite({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, lock: true, thread: 'worker' });
     cleanups.push(() => store.close());
     for (let round = 1; round <= 5; round++) {
       const ingested = await Promise.all(Array.from({ length: 40 }, (_, index) => store.ingest(event(`r${round}-${index}`))));
@@ -60,14 +60,14 @@ describe('sqlite worker store: operator reads in their own thread', () => {
   it('reads after close reject with HOOKRELAY_SHUTTING_DOWN and start no thread', async () => {
     const dir = tempDir('hookrelay-store-reader-');
     cleanups.push(dir.cleanup);
-    const store = await openSqliteStoreIn({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, role: 'serve', thread: 'worker' });
+    const store = await openSqlite({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, lock: true, thread: 'worker' });
     await store.ingest(event('one'));
     expect((await store.findEvents({ limit: 10 })).map((found) => found.dedupeKey)).toEqual(['one']);
     await store.close();
     const error = await store.stats(['app']).catch((caught: unknown) => caught);
     expect(isHookrelayError(error, 'HOOKRELAY_SHUTTING_DOWN')).toBe(true);
     // The serve lock was released with both threads: the database opens again for serve.
-    const again = await openSqliteStoreIn({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, role: 'serve', thread: 'worker' });
+    const again = await openSqlite({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, lock: true, thread: 'worker' });
     cleanups.push(() => again.close());
     expect((await again.stats(['app'])).events).toBe(1);
   });

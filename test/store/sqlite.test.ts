@@ -1,6 +1,6 @@
 import DatabaseConstructor from 'better-sqlite3';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import { tempDir } from '../support/temp.js';
 import { defineStoreConformance } from './conformance.js';
 
@@ -11,8 +11,8 @@ defineStoreConformance({
     const dir = tempDir('hookrelay-store-');
     const path = join(dir.path, 'hookrelay.db');
     return {
-      // Role 'cli' so a second store may share the file (the serve lock admits one).
-      open: async () => openSqliteStore({ path, busyTimeoutMs: 200, role: 'cli' }),
+      // Without the serve lock, so a second store may share the file (the lock admits one).
+      open: async () => openSqlite({ path, busyTimeoutMs: 200, lock: false, thread: 'inline' }),
       async blockWrites() {
         const holder = new DatabaseConstructor(path);
         holder.exec('BEGIN EXCLUSIVE');

@@ -1,5 +1,5 @@
 import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery } from '../../src/glossary.js';
-import type { ClaimRequest, DueQuery, Store } from '../../src/store/store.js';
+import type { ClaimRequest, DeliveryStore, DueQuery } from '../../src/store/store.js';
 
 /** One delivery row as the fake store keeps it. */
 export interface FakeRow {
@@ -19,14 +19,14 @@ export interface FakeRow {
 type Method = 'claimDue' | 'completeAttempts' | 'releaseClaims' | 'releaseLostClaims';
 
 /**
- * The delivery half of the Store contract, in memory, for millisecond dispatcher tests: the
+ * The DeliveryStore contract, in memory, for millisecond dispatcher tests: the
  * same claim rules as test/store/conformance.ts checks on the real adapters (due order, byte
  * budget with oversizedFirst, fifo head, lease take-over counts an attempt, results of a lost
  * lease change nothing). Every call is logged; `fail` makes the next calls of a method throw
  * (storage unavailable); `loseNextClaimAnswer` commits a claim and throws its answer away.
  */
 export interface FakeStore {
-  store: Store;
+  store: DeliveryStore;
   rows: Map<string, FakeRow>;
   /** Method names in call order (nextDueAt included). */
   calls: string[];
@@ -71,8 +71,7 @@ export function createFakeStore(now: () => number): FakeStore {
   const fifoHead = (destination: string) =>
     [...rows.values()].filter((row) => row.destination === destination && live(row)).sort((a, b) => a.position - b.position)[0];
 
-  const store: Partial<Store> = {
-    kind: 'sqlite',
+  const store: Partial<DeliveryStore> = {
     async claimDue(request) {
       calls.push('claimDue');
       writes++;
@@ -168,7 +167,7 @@ export function createFakeStore(now: () => number): FakeStore {
   };
 
   const api: FakeStore = {
-    store: store as Store,
+    store: store as DeliveryStore,
     rows,
     calls,
     attempts,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { resolveConfig, type Config } from '../../src/config/load.js';
 import type { AttemptDecision } from '../../src/glossary.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { tempDir } from './temp.js';
 
@@ -27,7 +27,7 @@ export function operatorFixture(overrides: Record<string, unknown> = {}): Fixtur
     ],
     ...overrides,
   });
-  const store = openSqliteStore({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 2000, role: 'cli' });
+  const store = openSqlite({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 2000, lock: false, thread: 'inline' });
   return {
     config,
     store,

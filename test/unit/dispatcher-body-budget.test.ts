@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { createDispatcher } from '../../src/delivery/dispatcher.js';
 import type { ClaimedDelivery } from '../../src/glossary.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import type { ClaimRequest, Store } from '../../src/store/store.js';
 import { startSink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';
@@ -46,7 +46,7 @@ describe('dispatcher: byte budget per destination', () => {
       return 'handled';
     });
     cleanups.push(() => sink.close());
-    const realStore = openSqliteStore({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, role: 'cli' });
+    const realStore = openSqlite({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, lock: false, thread: 'inline' });
     cleanups.push(() => realStore.close());
     const claims: { request: ClaimRequest; claimed: ClaimedDelivery[] }[] = [];
     const store: Store = Object.create(realStore, {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { createDispatcher, type Dispatcher } from '../../src/delivery/dispatcher.js';
 import { HookrelayError } from '../../src/errors.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { startSink, type Sink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';
@@ -27,7 +27,7 @@ describe('dispatcher: a claim whose answer was lost', () => {
     cleanups.push(dir.cleanup);
     const sink: Sink = await startSink();
     cleanups.push(() => sink.close());
-    const realStore = openSqliteStore({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, role: 'cli' });
+    const realStore = openSqlite({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, lock: false, thread: 'inline' });
     cleanups.push(() => realStore.close());
 
     // The real store, with the answer of its first non-empty claim dropped after the commit,

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { createDispatcher } from '../../src/delivery/dispatcher.js';
 import { HookrelayError } from '../../src/errors.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { startSink } from '../support/sink.js';
 import { tempDir } from '../support/temp.js';
@@ -22,7 +22,7 @@ describe('dispatcher: attempt results that cannot be written yet', () => {
     cleanups.push(dir.cleanup);
     const sink = await startSink();
     cleanups.push(() => sink.close());
-    const realStore = openSqliteStore({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, role: 'cli' });
+    const realStore = openSqlite({ path: join(dir.path, 'hookrelay.db'), busyTimeoutMs: 1_000, lock: false, thread: 'inline' });
     cleanups.push(() => realStore.close());
     // Storage refuses the first six writes of attempt results (about a second of retries), then recovers.
     let refused = 0;

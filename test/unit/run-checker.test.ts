@@ -4,7 +4,7 @@ import type { Run } from '../../src/glossary.js';
 import { createLogger } from '../../src/log.js';
 import { createRunChecker } from '../../src/runs/checker.js';
 import type { StatusAnswer } from '../../src/runs/run-status.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openSqlite } from '../../src/store/sqlite/open-sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { tempDir } from '../support/temp.js';
 
@@ -19,7 +19,7 @@ describe('run checker', () => {
   const setUp = (answer: ((run: Run) => StatusAnswer) | null) => {
     const dir = tempDir('hookrelay-checker-');
     cleanups.push(dir.cleanup);
-    const store: Store = openSqliteStore({ path: join(dir.path, 'db'), busyTimeoutMs: 1_000, role: 'cli' });
+    const store: Store = openSqlite({ path: join(dir.path, 'db'), busyTimeoutMs: 1_000, lock: false, thread: 'inline' });
     cleanups.push(() => store.close());
     let now = 1_000_000;
     const asked: string[] = [];

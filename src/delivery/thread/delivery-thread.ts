@@ -4,7 +4,8 @@ import type { Config } from '../../config/load.js';
 import { HookrelayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { toError } from '../../store/sqlite/worker-protocol.js';
-import type { Store } from '../../store/store.js';
+import { threadScript } from '../../thread-script.js';
+import type { DeliveryStore } from '../../store/store.js';
 import type { Dispatcher } from '../dispatcher.js';
 import type { BreakerState, DeliveryObserver } from '../observer.js';
 import type { DeliveryWorkerData, FromDeliveryThread, ObservedCall, ToDeliveryThread } from './messages.js';
@@ -12,7 +13,7 @@ import type { DeliveryWorkerData, FromDeliveryThread, ObservedCall, ToDeliveryTh
 export interface DeliveryThreadDeps {
   config: Config;
   /** The main thread's store: on SQLite the delivery thread becomes another client of its writer thread. */
-  store: Store;
+  store: Pick<DeliveryStore, 'connectThread'>;
   logger: Logger;
   /** Lives on the main thread (the metrics); the thread's observer calls are replayed on it. */
   observer?: DeliveryObserver;
@@ -113,12 +114,12 @@ export function createDeliveryThread({ config, store, logger, observer = {}, onD
   return {
     async start() {
       let storePort = null;
-      if (store.kind === 'sqlite') {
+      if (config.storage.kind === 'sqlite') {
         if (!store.connectThread) throw new HookrelayError('HOOKRELAY_INTERNAL', 'this SQLite store cannot be shared with the delivery thread');
         storePort = await store.connectThread();
       }
       const workerData: DeliveryWorkerData = { config, storePort };
-      worker = new Worker(new URL('./delivery-worker.js', import.meta.url), { workerData, transferList: storePort ? [storePort] : [] });
+      worker = new Worker(threadScript('./delivery-worker.js', import.meta.url), { workerData, transferList: storePort ? [storePort] : [] });
       worker.on('message', onMessage);
       worker.on('error', (error) => (threadError ??= error));
       worker.on('exit', onExit);
@@ -171,7 +172,7 @@ export function createDeliveryThread({ config, store, logger, observer = {}, onD
     },
 
     ownWriteTransactions() {
-      if (store.kind === 'sqlite' || !worker || !started || ending || died) return Promise.resolve(0);
+      if (config.storage.kind === 'sqlite' || !worker || !started || ending || died) return Promise.resolve(0);
       return new Promise((resolve) => {
         countWaiters.push(resolve);
         post({ type: 'countWrites' });

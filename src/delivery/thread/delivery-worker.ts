@@ -81,7 +81,8 @@ host.on('message', (message: ToDeliveryThread) => {
 });
 
 try {
-  store = data.storePort ? storeOverPort(data.storePort) : await openStore(deliveryStorage(config.storage), 'serve');
+  // SQLite: the main store's writer thread, over the port; PostgreSQL: a pool of this thread's own.
+  store = data.storePort ? storeOverPort(data.storePort) : await openStore(deliveryStorage(config.storage), { client: 'serve', lock: false, thread: 'inline', mustExist: false });
   dispatcher = createDispatcher({ config, store, logger, observer });
   await dispatcher.start();
   started = true;

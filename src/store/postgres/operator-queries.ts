@@ -1,22 +1,35 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Attempt, Delivery, DeliveryStatus, StoredEvent } from '../../glossary.js';
 import { newId } from '../../ids.js';
-import { DELIVERY_COLUMNS, EVENT_COLUMNS, toAttempt, toDelivery, toStoredEvent, type AttemptRow, type DeliveryRow, type EventRow } from '../rows.js';
 import {
-  emptyStatusCounts,
-  type AttemptBucket,
-  type DeliveryFilter,
-  type DeliveryPage,
-  type EventFilter,
-  type EventSummary,
-  type ReplaySelector,
-  type StoreStats,
-} from '../store.js';
+  createParams,
+  findEventsQuery,
+  listDeliveriesQuery,
+  pruneStatements,
+  readStatements,
+  redeliverStatements,
+  replayConditions,
+  type OperatorDialect,
+} from '../operator-sql.js';
+import {
+  toAttempt,
+  toDelivery,
+  toDeliveryPage,
+  toEventSummary,
+  toStoreStats,
+  toStoredEvent,
+  type AttemptRow,
+  type DeliveryRow,
+  type EventRow,
+  type EventSummaryRow,
+  type StatusCountRow,
+} from '../rows.js';
+import type { AttemptBucket, DeliveryFilter, DeliveryPage, EventFilter, EventSummary, OperatorStore, QuarantineStore, ReplaySelector, StoreStats } from '../store.js';
 import type { Tables } from './sql.js';
 import { inTransaction, queryRows } from './transaction.js';
 
-/** The PostgreSQL side of the operator tools: reads, replay, redeliver, retention. */
-export type OperatorQueries = ReturnType<typeof createOperatorQueries>;
+/** The operator tools' store methods (the quarantine's are in quarantine-queries.ts). */
+export type OperatorQueries = Omit<OperatorStore, keyof QuarantineStore>;
 
 /**
  * Announces, to every process LISTENing on the schema's channel, destinations that have
@@ -29,25 +42,23 @@ export async function notifyDue(client: PoolClient, t: Tables, destinations: rea
   await client.query('SELECT pg_notify($1, $2)', [t.channel, JSON.stringify(names)]);
 }
 
-export function createOperatorQueries(pool: Pool, t: Tables) {
-  const from = `${t.deliveries} d JOIN ${t.events} e ON e.id = d.event_id`;
+/** The operator SQL's PostgreSQL dialect on the tables of one schema. */
+export function postgresDialect(t: Tables): OperatorDialect {
+  return { placeholders: '$n', tables: t, byteLength: 'octet_length', prefixMatch: 'left' };
+}
 
-  /** The WHERE clause of a replay selector, with `$n` placeholders appended to `params`. */
-  const replayWhere = (selector: ReplaySelector, params: unknown[]): string => {
+/** The PostgreSQL side of the operator tools: reads, replay, redeliver, retention. */
+export function createOperatorQueries(pool: Pool, t: Tables): OperatorQueries {
+  const dialect = postgresDialect(t);
+  const reads = readStatements(dialect);
+  const redeliverSql = redeliverStatements(dialect);
+  const pruneSql = pruneStatements(dialect);
+
+  /** The WHERE clause of a replay selector, its parameters added to `p`. */
+  const replayWhere = (selector: ReplaySelector, p: ReturnType<typeof createParams>): string => {
     const clauses = [`status = 'dead'`];
-    if ('ids' in selector) {
-      params.push(selector.ids);
-      clauses.push(`id = ANY($${params.length}::text[])`);
-    }
-    if ('destination' in selector) {
-      params.push(selector.destination);
-      clauses.push(`destination = $${params.length}`);
-    }
-    if (selector.since !== undefined) {
-      params.push(selector.since);
-      clauses.push(`dead_at >= $${params.length}`);
-    }
-    return clauses.join(' AND ');
+    if ('ids' in selector) clauses.push(`id = ANY(${p.add(selector.ids)}::text[])`);
+    return [...clauses, ...replayConditions(selector, p)].join(' AND ');
   };
 
   return {
@@ -60,111 +71,36 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
          UNION ALL
          SELECT destination, status, count(*) AS n FROM ${t.deliveries} GROUP BY status, destination`,
       );
-      const stats: StoreStats = { events: 0, deliveries: emptyStatusCounts(), destinations: {} };
-      for (const name of destinations) stats.destinations[name] = emptyStatusCounts();
-      for (const row of rows) {
-        if (row.status === null || row.destination === null) {
-          stats.events = row.n;
-          continue;
-        }
-        stats.deliveries[row.status] += row.n;
-        (stats.destinations[row.destination] ??= emptyStatusCounts())[row.status] += row.n;
-      }
-      return stats;
+      const events = rows.find((row) => row.status === null || row.destination === null)?.n ?? 0;
+      return toStoreStats(events, rows.filter((row): row is StatusCountRow => row.status !== null && row.destination !== null), destinations);
     },
 
     async listDeliveries(filter: DeliveryFilter): Promise<DeliveryPage> {
-      const clauses: string[] = [];
-      const params: unknown[] = [];
-      const add = (clause: (placeholder: string) => string, value: unknown) => {
-        params.push(value);
-        clauses.push(clause(`$${params.length}`));
-      };
-      if (filter.status) add((p) => `d.status = ${p}`, filter.status);
-      if (filter.destination) add((p) => `d.destination = ${p}`, filter.destination);
-      if (filter.source) add((p) => `d.source = ${p}`, filter.source);
-      if (filter.since !== undefined) add((p) => (filter.status === 'dead' ? `d.dead_at >= ${p}` : `d.updated_at >= ${p}`), filter.since);
-      if (filter.cursor) add((p) => `d.id < ${p}`, filter.cursor);
-      const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
-      params.push(filter.limit + 1);
-      const rows = await queryRows<DeliveryRow>(
-        pool,
-        'list deliveries',
-        `SELECT ${DELIVERY_COLUMNS} FROM ${from} ${where} ORDER BY d.id DESC LIMIT $${params.length}`,
-        params,
-      );
-      const page = rows.slice(0, filter.limit).map(toDelivery);
-      return { deliveries: page, nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null };
+      const query = listDeliveriesQuery(dialect, filter);
+      return toDeliveryPage(await queryRows<DeliveryRow>(pool, 'list deliveries', query.text, query.params), filter.limit);
     },
 
     async getDelivery(id: string): Promise<Delivery | null> {
-      const [row] = await queryRows<DeliveryRow>(pool, 'read a delivery', `SELECT ${DELIVERY_COLUMNS} FROM ${from} WHERE d.id = $1`, [id]);
+      const [row] = await queryRows<DeliveryRow>(pool, 'read a delivery', reads.delivery, [id]);
       return row ? toDelivery(row) : null;
     },
 
     async listDeliveriesOfEvent(eventId: string): Promise<Delivery[]> {
-      const rows = await queryRows<DeliveryRow>(
-        pool,
-        'read deliveries',
-        `SELECT ${DELIVERY_COLUMNS} FROM ${from} WHERE d.event_id = $1 ORDER BY d.destination`,
-        [eventId],
-      );
-      return rows.map(toDelivery);
+      return (await queryRows<DeliveryRow>(pool, 'read deliveries', reads.deliveriesOfEvent, [eventId])).map(toDelivery);
     },
 
     async getEvent(id: string): Promise<StoredEvent | null> {
-      const [row] = await queryRows<EventRow>(pool, 'read an event', `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE id = $1`, [id]);
+      const [row] = await queryRows<EventRow>(pool, 'read an event', reads.event, [id]);
       return row ? toStoredEvent(row) : null;
     },
 
     async findEvents(filter: EventFilter): Promise<EventSummary[]> {
-      const clauses: string[] = [];
-      const params: unknown[] = [];
-      if (filter.query) {
-        params.push(filter.query);
-        const n = params.length;
-        clauses.push(
-          filter.prefix
-            ? `(left(e.dedupe_key, length($${n})) = $${n} OR left(e.id, length($${n})) = $${n})`
-            : `(e.dedupe_key = $${n} OR e.id = $${n})`,
-        );
-      }
-      if (filter.source) {
-        params.push(filter.source);
-        clauses.push(`e.source = $${params.length}`);
-      }
-      if (filter.cursor) {
-        params.push(filter.cursor);
-        clauses.push(`e.id < $${params.length}`);
-      }
-      const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
-      params.push(filter.limit);
-      const rows = await queryRows<{ id: string; source: string; dedupe_key: string; content_type: string; size: number; received_at: number }>(
-        pool,
-        'find events',
-        `SELECT e.id, e.source, e.dedupe_key, e.content_type, octet_length(e.body) AS size, e.received_at
-           FROM ${t.events} e ${where} ORDER BY e.id DESC LIMIT $${params.length}`,
-        params,
-      );
-      return rows.map((row) => ({
-        id: row.id,
-        source: row.source,
-        dedupeKey: row.dedupe_key,
-        contentType: row.content_type,
-        size: row.size,
-        receivedAt: row.received_at,
-      }));
+      const query = findEventsQuery(dialect, filter);
+      return (await queryRows<EventSummaryRow>(pool, 'find events', query.text, query.params)).map(toEventSummary);
     },
 
     async listAttempts(deliveryId: string): Promise<Attempt[]> {
-      const rows = await queryRows<AttemptRow>(
-        pool,
-        'read attempts',
-        `SELECT delivery_id, number, started_at, duration_ms, status_code, error_code, error, response_snippet, outcome
-           FROM ${t.attempts} WHERE delivery_id = $1 ORDER BY number`,
-        [deliveryId],
-      );
-      return rows.map(toAttempt);
+      return (await queryRows<AttemptRow>(pool, 'read attempts', reads.attempts, [deliveryId])).map(toAttempt);
     },
 
     async attemptHistogram(since: number, bucketMs: number): Promise<AttemptBucket[]> {
@@ -180,20 +116,20 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
     },
 
     async replayDead(selector: ReplaySelector, now: number, dryRun: boolean): Promise<{ matched: number; replayed: number }> {
-      const params: unknown[] = [];
-      const where = replayWhere(selector, params);
+      const p = createParams(dialect);
+      const where = replayWhere(selector, p);
       if (dryRun) {
-        const [row] = await queryRows<{ n: number }>(pool, 'count dead letters', `SELECT count(*) AS n FROM ${t.deliveries} WHERE ${where}`, params);
+        const [row] = await queryRows<{ n: number }>(pool, 'count dead letters', `SELECT count(*) AS n FROM ${t.deliveries} WHERE ${where}`, p.values);
         return { matched: row?.n ?? 0, replayed: 0 };
       }
       return inTransaction(pool, 'replay', async (client) => {
-        const n = params.length;
+        const at = p.reuse(now);
         const rows = (
           await client.query<{ destination: string }>(
-            `UPDATE ${t.deliveries} SET status = 'pending', budget_used = 0, next_attempt_at = $${n + 1}, lease_owner = NULL,
-                    updated_at = $${n + 1}, dead_at = NULL, queued_at = $${n + 1}
+            `UPDATE ${t.deliveries} SET status = 'pending', budget_used = 0, next_attempt_at = ${at()}, lease_owner = NULL,
+                    updated_at = ${at()}, dead_at = NULL, queued_at = ${at()}
               WHERE ${where} RETURNING destination`,
-            [...params, now],
+            p.values,
           )
         ).rows;
         await notifyDue(client, t, rows.map((row) => row.destination));
@@ -228,23 +164,16 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
             await client.query<{ id: string }>(`SELECT id FROM ${t.deliveries} WHERE event_id = $1 AND destination = $2 FOR UPDATE`, [eventId, destination])
           ).rows[0];
           if (existing) {
-            const reopened = await client.query(
-              `UPDATE ${t.deliveries} SET status = 'pending', budget_used = 0, next_attempt_at = $1, lease_owner = NULL, updated_at = $1, dead_at = NULL,
-                      queued_at = CASE WHEN status = 'pending' THEN queued_at ELSE $1 END
-                WHERE id = $2 AND status IN ('delivered', 'dead', 'pending')`,
-              [now, existing.id],
-            );
+            const reopen = redeliverSql.reopen(now, existing.id);
+            const reopened = await client.query(reopen.text, reopen.params);
             if ((reopened.rowCount ?? 0) > 0) {
               affected.push(existing.id);
               due.push(destination);
             }
           } else {
             const id = newId('dlv');
-            await client.query(
-              `INSERT INTO ${t.deliveries} (id, event_id, destination, source, status, next_attempt_at, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, 'pending', $5, $5, $5)`,
-              [id, eventId, destination, event.source, now],
-            );
+            const insert = redeliverSql.insert({ id, eventId, destination, source: event.source }, now);
+            await client.query(insert.text, insert.params);
             affected.push(id);
             due.push(destination);
           }
@@ -256,21 +185,11 @@ export function createOperatorQueries(pool: Pool, t: Tables) {
 
     async pruneDelivered(before: number, limit: number): Promise<number> {
       return inTransaction(pool, 'prune', async (client) => {
-        const ids = (
-          await client.query<{ id: string }>(
-            `SELECT e.id FROM ${t.events} e WHERE e.received_at < $1
-                AND NOT EXISTS (SELECT 1 FROM ${t.deliveries} d WHERE d.event_id = e.id AND d.status <> 'delivered')
-              ORDER BY e.received_at LIMIT $2
-              FOR UPDATE SKIP LOCKED`,
-            [before, limit],
-          )
-        ).rows.map((row) => row.id);
+        // Events another process is pruning right now are skipped, not waited for.
+        const prunable = pruneSql.prunable(before, limit, ' FOR UPDATE SKIP LOCKED');
+        const ids = (await client.query<{ id: string }>(prunable.text, prunable.params)).rows.map((row) => row.id);
         if (ids.length === 0) return 0;
-        await client.query(`DELETE FROM ${t.attempts} WHERE delivery_id IN (SELECT id FROM ${t.deliveries} WHERE event_id = ANY($1::text[]))`, [ids]);
-        await client.query(`DELETE FROM ${t.deliveries} WHERE event_id = ANY($1::text[])`, [ids]);
-        // Completed runs go with their callback's event; overdue and lost runs stay until an operator acts.
-        await client.query(`DELETE FROM ${t.runs} WHERE event_id = ANY($1::text[]) AND status = 'completed'`, [ids]);
-        await client.query(`DELETE FROM ${t.events} WHERE id = ANY($1::text[])`, [ids]);
+        for (const remove of pruneSql.deletes((column) => `${column} = ANY($1::text[])`)) await client.query(remove, [ids]);
         return ids.length;
       });
     },

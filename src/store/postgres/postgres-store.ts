@@ -3,13 +3,13 @@ import { HookrelayError } from '../../errors.js';
 import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent } from '../../glossary.js';
 import { newId } from '../../ids.js';
 import { createBatcher, type Batcher } from '../../batcher.js';
-import type { ClaimRequest, DueQuery, Store } from '../store.js';
+import type { ClaimRequest, DueQuery, OperatorStore, RunStore, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
 import { createDueListener, type DueListener } from './due-listener.js';
 import { migrate } from './migrate.js';
 import { createPool } from './pool.js';
-import { createOperatorQueries, notifyDue, type OperatorQueries } from './operator-queries.js';
-import { createQuarantineQueries, type QuarantineQueries } from './quarantine-queries.js';
+import { createOperatorQueries, notifyDue } from './operator-queries.js';
+import { createQuarantineQueries } from './quarantine-queries.js';
 import { createRunQueries, type RunQueries } from './run-queries.js';
 import { tablesOf, type Tables } from './sql.js';
 import { toStorageError } from './storage-error.js';
@@ -22,7 +22,8 @@ export interface PostgresStoreOptions {
   url: string;
   poolSize: number;
   schema: string;
-  role: 'serve' | 'cli';
+  /** Who connects: the connections' application_name (pg_stat_activity). */
+  client: 'serve' | 'cli';
   /**
    * A statement (a commit included) that cannot finish within this many ms fails, and
    * ingress answers 503 — the PostgreSQL counterpart of SQLite's busy timeout. Default 5000.
@@ -50,7 +51,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     statement_timeout: options.statementTimeoutMs ?? 5_000,
     keepAlive: true,
     // Tells operators (pg_stat_activity) which relay process holds which connection.
-    application_name: `hookrelay-${options.role} pid=${process.pid}`,
+    application_name: `hookrelay-${options.client} pid=${process.pid}`,
     types,
   };
   const pool = createPool({ ...clientConfig, max: options.poolSize });
@@ -63,12 +64,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return new PostgresStore(pool, tablesOf(options.schema), createDueListener(clientConfig, tablesOf(options.schema).channel));
 }
 
+/** The operator, quarantine and run methods are the query modules' own, assigned in the constructor. */
+interface PostgresStore extends OperatorStore, RunStore {}
+
 class PostgresStore implements Store {
-  readonly kind = 'postgres' as const;
   private readonly groupCommit: Batcher<NewEvent, IngestResult>;
-  private readonly operator: OperatorQueries;
-  private readonly runs: RunQueries;
-  private readonly quarantined: QuarantineQueries;
+  private readonly completeRuns: RunQueries['completeRuns'];
   private closed = false;
 
   constructor(
@@ -76,9 +77,9 @@ class PostgresStore implements Store {
     private readonly t: Tables,
     private readonly dueListener: DueListener,
   ) {
-    this.operator = createOperatorQueries(pool, t);
-    this.runs = createRunQueries(pool, t);
-    this.quarantined = createQuarantineQueries(pool, t);
+    const runs = createRunQueries(pool, t);
+    this.completeRuns = runs.completeRuns;
+    Object.assign(this, createOperatorQueries(pool, t), createQuarantineQueries(pool, t), runs.store);
     // Ingests of one turn share a transaction; while two commits run, the next ones queue up together.
     this.groupCommit = createBatcher({
       flush: (batch) => inTransaction(pool, 'commit the event', (client) => this.ingestBatch(client, batch)),
@@ -153,7 +154,7 @@ class PostgresStore implements Store {
     const completions = events.flatMap((event, index) =>
       event.runId !== undefined && fresh.has(ids[index]!) ? [{ runId: event.runId, eventId: ids[index]!, at: now }] : [],
     );
-    const completed = await this.runs.completeRuns(client, completions);
+    const completed = await this.completeRuns(client, completions);
     if (completed.size === 0) return results;
     return results.map((result, index) => {
       const runId = events[index]!.runId;
@@ -394,33 +395,6 @@ class PostgresStore implements Store {
   onDeliveriesDue(listener: (destinations: string[]) => void): () => void {
     return this.dueListener.subscribe(listener);
   }
-
-  stats: Store['stats'] = (destinations) => this.operator.stats(destinations);
-  listDeliveries: Store['listDeliveries'] = (filter) => this.operator.listDeliveries(filter);
-  getDelivery: Store['getDelivery'] = (id) => this.operator.getDelivery(id);
-  getEvent: Store['getEvent'] = (id) => this.operator.getEvent(id);
-  findEvents: Store['findEvents'] = (filter) => this.operator.findEvents(filter);
-  listDeliveriesOfEvent: Store['listDeliveriesOfEvent'] = (eventId) => this.operator.listDeliveriesOfEvent(eventId);
-  listAttempts: Store['listAttempts'] = (deliveryId) => this.operator.listAttempts(deliveryId);
-  attemptHistogram: Store['attemptHistogram'] = (since, bucketMs) => this.operator.attemptHistogram(since, bucketMs);
-  recordRun: Store['recordRun'] = (run, request) => this.runs.recordRun(run, request);
-  markOverdueRuns: Store['markOverdueRuns'] = (sweep) => this.runs.markOverdueRuns(sweep);
-  claimRunChecks: Store['claimRunChecks'] = (request) => this.runs.claimRunChecks(request);
-  markRunsLost: Store['markRunsLost'] = (runIds, now, announceTo) => this.runs.markRunsLost(runIds, now, announceTo);
-  scheduleRunChecks: Store['scheduleRunChecks'] = (runIds, at) => this.runs.scheduleRunChecks(runIds, at);
-  listRuns: Store['listRuns'] = (filter) => this.runs.listRuns(filter);
-  getRun: Store['getRun'] = (runId) => this.runs.getRun(runId);
-  runCounts: Store['runCounts'] = () => this.runs.runCounts();
-  replayDead: Store['replayDead'] = (selector, now, dryRun) => this.operator.replayDead(selector, now, dryRun);
-  retryNow: Store['retryNow'] = (destinations, now) => this.operator.retryNow(destinations, now);
-  quarantine: Store['quarantine'] = (entry, limits, now) => this.quarantined.quarantine(entry, limits, now);
-  listQuarantined: Store['listQuarantined'] = (filter) => this.quarantined.listQuarantined(filter);
-  getQuarantined: Store['getQuarantined'] = (id) => this.quarantined.getQuarantined(id);
-  removeQuarantined: Store['removeQuarantined'] = (ids) => this.quarantined.removeQuarantined(ids);
-  quarantineCounts: Store['quarantineCounts'] = () => this.quarantined.quarantineCounts();
-  pruneQuarantined: Store['pruneQuarantined'] = (source, before) => this.quarantined.pruneQuarantined(source, before);
-  redeliver: Store['redeliver'] = (eventId, destinations, now) => this.operator.redeliver(eventId, destinations, now);
-  pruneDelivered: Store['pruneDelivered'] = (before, limit) => this.operator.pruneDelivered(before, limit);
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -1,14 +1,12 @@
 import type { Pool } from 'pg';
 import { newId } from '../../ids.js';
 import { QUARANTINE_SUMMARY_COLUMNS, quarantineSize, toQuarantined, toQuarantinedSummary, type QuarantineRow } from '../quarantine-rows.js';
-import type { NewQuarantined, QuarantineLimits } from '../store.js';
+import type { NewQuarantined, QuarantineLimits, QuarantineStore } from '../store.js';
 import type { Tables } from './sql.js';
 import { inTransaction, queryRows, writeRows } from './transaction.js';
 
-export type QuarantineQueries = ReturnType<typeof createQuarantineQueries>;
-
 /** The PostgreSQL side of the quarantine: keep (bounded), list, read, remove, count. */
-export function createQuarantineQueries(pool: Pool, t: Tables) {
+export function createQuarantineQueries(pool: Pool, t: Tables): QuarantineStore {
   return {
     async quarantine(entry: NewQuarantined, limits: QuarantineLimits, now: number): Promise<void> {
       const { headers, size } = quarantineSize(entry);

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { RUN_STATUSES, type AnnouncementKind, type NewRun, type Run, type RunStatus } from '../../glossary.js';
 import { newId } from '../../ids.js';
 import { announcementOf, metadataText, RUN_COLUMNS, toRun, type RunRow } from '../run-rows.js';
-import { emptyRunCounts, type OverdueSweep, type RecordRunRequest, type RunFilter, type RunPage } from '../store.js';
+import { emptyRunCounts, type OverdueSweep, type RecordRunRequest, type RunFilter, type RunPage, type RunStore } from '../store.js';
 import { notifyDue } from './operator-queries.js';
 import type { Tables } from './sql.js';
 import { inTransaction, queryRows, writeRows } from './transaction.js';
@@ -14,6 +14,7 @@ import { inTransaction, queryRows, writeRows } from './transaction.js';
  */
 export type RunQueries = ReturnType<typeof createRunQueries>;
 
+/** `store`: the run store's methods; `completeRuns`: ingest's part, inside its transaction. */
 export function createRunQueries(pool: Pool, t: Tables) {
   /** Completes runs with their callbacks' events (in the caller's transaction); returns run id -> ms from submission. */
   const completeRuns = async (client: PoolClient, completions: readonly { runId: string; eventId: string; at: number }[]): Promise<Map<string, number>> => {
@@ -63,9 +64,7 @@ export function createRunQueries(pool: Pool, t: Tables) {
     return new Map(rows.rows.map((row) => [row.dedupe_key, { eventId: row.id, at: row.received_at }]));
   };
 
-  return {
-    completeRuns,
-
+  const store: RunStore = {
     recordRun: (run: NewRun, request: RecordRunRequest) =>
       inTransaction(pool, 'record the run', async (client) => {
         const inserted = await client.query(
@@ -169,4 +168,6 @@ export function createRunQueries(pool: Pool, t: Tables) {
       return result;
     },
   };
+
+  return { completeRuns, store };
 }

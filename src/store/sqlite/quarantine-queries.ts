@@ -1,12 +1,11 @@
 import type { Database } from 'better-sqlite3';
 import { newId } from '../../ids.js';
 import { QUARANTINE_SUMMARY_COLUMNS, quarantineSize, toQuarantined, toQuarantinedSummary, type QuarantineRow } from '../quarantine-rows.js';
-import type { NewQuarantined, QuarantineLimits } from '../store.js';
+import type { NewQuarantined, QuarantineLimits, QuarantineStore } from '../store.js';
+import type { GuardedWrite } from './guarded-write.js';
 
-export type QuarantineQueries = ReturnType<typeof createQuarantineQueries>;
-
-/** The SQLite side of the quarantine: keep (bounded), list, read, remove, count. */
-export function createQuarantineQueries(db: Database) {
+/** The SQLite side of the quarantine: keep (bounded), list, read, remove, count; writes run through `write`. */
+export function createQuarantineQueries(db: Database, write: GuardedWrite): QuarantineStore {
   const insert = db.prepare('INSERT INTO quarantine (id, source, reason, headers, body, size, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const pruneOld = db.prepare('DELETE FROM quarantine WHERE source = ? AND received_at < ?');
   const held = db.prepare('SELECT coalesce(sum(size), 0) FROM quarantine WHERE source = ?').pluck();
@@ -34,9 +33,11 @@ export function createQuarantineQueries(db: Database) {
     }
   });
 
+  const removeAll = db.transaction((ids: readonly string[]) => ids.reduce((removed, id) => removed + remove.run(id).changes, 0));
+
   return {
-    quarantine: (entry: NewQuarantined, limits: QuarantineLimits, now: number) => keep.immediate(entry, limits, now),
-    listQuarantined(filter: { source?: string }) {
+    quarantine: async (entry, limits, now) => write('quarantine the callback', () => keep.immediate(entry, limits, now)),
+    async listQuarantined(filter) {
       const rows = (
         filter.source === undefined
           ? db.prepare(`SELECT ${QUARANTINE_SUMMARY_COLUMNS} FROM quarantine ORDER BY id DESC`).all()
@@ -44,13 +45,13 @@ export function createQuarantineQueries(db: Database) {
       ) as QuarantineRow[];
       return rows.map(toQuarantinedSummary);
     },
-    getQuarantined(id: string) {
+    async getQuarantined(id) {
       const row = get.get(id) as QuarantineRow | undefined;
       return row ? toQuarantined(row) : null;
     },
-    pruneQuarantined: (source: string, before: number): number => pruneOld.run(source, before).changes,
-    removeQuarantined: db.transaction((ids: readonly string[]) => ids.reduce((removed, id) => removed + remove.run(id).changes, 0)),
-    quarantineCounts(): Record<string, number> {
+    pruneQuarantined: async (source, before) => write('prune the quarantine', () => pruneOld.run(source, before).changes),
+    removeQuarantined: async (ids) => write('release from the quarantine', () => removeAll(ids)),
+    async quarantineCounts() {
       return Object.fromEntries((counts.all() as { source: string; n: number }[]).map((row) => [row.source, row.n]));
     },
   };

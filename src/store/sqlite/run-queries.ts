@@ -2,12 +2,17 @@ import type { Database } from 'better-sqlite3';
 import { RUN_STATUSES, type AnnouncementKind, type NewRun, type Run, type RunStatus } from '../../glossary.js';
 import { newId } from '../../ids.js';
 import { announcementOf, metadataText, RUN_COLUMNS, toRun, type RunRow } from '../run-rows.js';
-import { emptyRunCounts, type OverdueSweep, type RecordRunRequest, type RunFilter, type RunPage } from '../store.js';
+import { emptyRunCounts, type OverdueSweep, type RecordRunRequest, type RunStore } from '../store.js';
+import type { GuardedWrite } from './guarded-write.js';
 
 /** The SQLite side of run tracking: record, complete, sweep, announce, read. */
 export type RunQueries = ReturnType<typeof createRunQueries>;
 
-export function createRunQueries(db: Database) {
+/**
+ * `store`: the run store's methods, writes run through `write`; `recordRun` is the adapter's
+ * (it batches `recordRuns`). `completeRun`: ingest's part, inside its transaction.
+ */
+export function createRunQueries(db: Database, write: GuardedWrite) {
   const insertRun = db.prepare(
     `INSERT INTO runs (id, run_id, project, app, status, metadata, submitted_at, due_at) VALUES (?, ?, ?, ?, 'submitted', ?, ?, ?)
      ON CONFLICT (run_id) DO NOTHING`,
@@ -99,20 +104,18 @@ export function createRunQueries(db: Database) {
   /** Several records in one transaction (group commit: one fsync for submissions that arrive together). */
   const recordBatch = db.transaction((items: readonly { run: NewRun; request: RecordRunRequest }[]) => items.map(({ run, request }) => record(run, request)));
 
-  return {
-    completeRun,
-    recordRuns: (items: readonly { run: NewRun; request: RecordRunRequest }[]) => recordBatch.immediate(items),
-    markOverdueRuns: (sweep: OverdueSweep) => sweepOverdue.immediate(sweep),
-    claimRunChecks: (request: { now: number; limit: number; leaseExpiresAt: number }) => claimChecks.immediate(request),
-    markRunsLost: (runIds: readonly string[], now: number, announceTo: readonly string[]) => markLost.immediate(runIds, now, announceTo),
-    scheduleRunChecks: (runIds: readonly string[], at: number) => schedule.immediate(runIds, at),
+  const store: Omit<RunStore, 'recordRun'> = {
+    markOverdueRuns: async (sweep) => write('mark runs overdue', () => sweepOverdue.immediate(sweep)),
+    claimRunChecks: async (request) => write('claim run checks', () => claimChecks.immediate(request)),
+    markRunsLost: async (runIds, now, announceTo) => write('mark runs lost', () => markLost.immediate(runIds, now, announceTo)),
+    scheduleRunChecks: async (runIds, at) => write('schedule run checks', () => schedule.immediate(runIds, at)),
 
-    getRun(runId: string): Run | null {
+    async getRun(runId) {
       const row = getRun.get(runId) as RunRow | undefined;
       return row ? toRun(row) : null;
     },
 
-    listRuns(filter: RunFilter): RunPage {
+    async listRuns(filter) {
       const clauses: string[] = [];
       const params: unknown[] = [];
       if (filter.status) {
@@ -129,12 +132,19 @@ export function createRunQueries(db: Database) {
       return { runs: page.map(toRun), nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null };
     },
 
-    runCounts(): Record<RunStatus, number> {
+    async runCounts() {
       const result = emptyRunCounts();
       for (const row of counts.all() as { status: RunStatus; n: number }[]) {
         if (RUN_STATUSES.includes(row.status)) result[row.status] = row.n;
       }
       return result;
     },
+  };
+
+  return {
+    completeRun,
+    /** Several records in one transaction (group commit: one fsync for submissions that arrive together). */
+    recordRuns: (items: readonly { run: NewRun; request: RecordRunRequest }[]) => recordBatch.immediate(items),
+    store,
   };
 }

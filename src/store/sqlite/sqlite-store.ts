@@ -1,37 +1,17 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import DatabaseConstructor, { type Database, type Statement } from 'better-sqlite3';
 import { createBatcher, type Batcher } from '../../batcher.js';
 import { HookrelayError } from '../../errors.js';
 import type { AttemptCompletion, ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent, NewRun, Run } from '../../glossary.js';
 import { newId } from '../../ids.js';
-import type { ClaimRequest, DueQuery, RecordRunRequest, Store } from '../store.js';
+import type { ClaimRequest, DueQuery, OperatorStore, RecordRunRequest, RunStore, Store } from '../store.js';
 import { toClaimedDelivery, type ClaimRow } from '../rows.js';
-import { locateDatabase, watchDatabaseFiles, type DatabaseFilesCheck, type DatabaseLocation } from './database-files.js';
+import { watchDatabaseFiles, type DatabaseFilesCheck, type DatabaseLocation } from './database-files.js';
 import { migrate } from './migrate.js';
-import { acquireProcessLock, type ProcessLock } from './process-lock.js';
-import { createOperatorQueries, type OperatorQueries } from './operator-queries.js';
-import { createQuarantineQueries, type QuarantineQueries } from './quarantine-queries.js';
-import { createRunQueries, type RunQueries } from './run-queries.js';
-import { openWorkerSqliteStore } from './worker-store.js';
-
-export interface SqliteStoreOptions {
-  path: string;
-  busyTimeoutMs: number;
-  /** `serve` takes the one-process lock; CLI commands share the database with it. */
-  role: 'serve' | 'cli';
-  /**
-   * `inline`: statements run on the calling thread (CLI commands, tests). `worker`: in a
-   * worker thread, so commits never block the event loop (`serve`). Default: worker for
-   * `serve`, inline otherwise.
-   */
-  thread?: 'inline' | 'worker';
-  /**
-   * The writer thread of `serve`: where the main thread located the database and the serve
-   * lock it holds there (checked with the database files here, released by the main thread).
-   */
-  located?: { location: DatabaseLocation; lockFile: ProcessLock['file'] | null };
-}
+import type { ProcessLock } from './process-lock.js';
+import type { GuardedWrite } from './guarded-write.js';
+import { createOperatorQueries } from './operator-queries.js';
+import { createQuarantineQueries } from './quarantine-queries.js';
+import { createRunQueries } from './run-queries.js';
 
 /** How long claims, attempt results and releases wait for a lock (the dispatcher retries them). */
 const BOOKKEEPING_BUSY_TIMEOUT_MS = 100;
@@ -50,8 +30,31 @@ export function toStorageError(error: unknown, what: string): unknown {
   return error;
 }
 
-export function openDatabase(path: string, busyTimeoutMs: number): Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+/**
+ * Opens the store on the calling thread, on the database at `location` (its folder exists:
+ * see locateDatabase) or in memory. A database file is opened at its real path, and its files
+ * are checked around every write (see database-files.ts), the serve lock's file among them when
+ * `lockFile` is given. The store releases `lock`, if any, when it closes.
+ */
+export function openSqliteHere(
+  location: DatabaseLocation | ':memory:',
+  busyTimeoutMs: number,
+  lock: ProcessLock | null,
+  lockFile: ProcessLock['file'] | null = lock?.file ?? null,
+): Store {
+  if (location === ':memory:') return new SqliteStore(connect(location, busyTimeoutMs), lock, busyTimeoutMs, null);
+  const db = connect(location.real, busyTimeoutMs);
+  let files: DatabaseFilesCheck;
+  try {
+    files = watchDatabaseFiles(location, lockFile, () => emptyWal(db));
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db, lock, busyTimeoutMs, files);
+}
+
+function connect(path: string, busyTimeoutMs: number): Database {
   let db: Database;
   try {
     db = new DatabaseConstructor(path, { timeout: busyTimeoutMs });
@@ -67,51 +70,11 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database {
   return db;
 }
 
-/**
- * Opens the store on the calling thread. A database file is opened at its real path, and its
- * files are checked around every write (see database-files.ts).
- */
-export function openSqliteStore(options: SqliteStoreOptions): Store {
-  if (options.path === ':memory:') return new SqliteStore(openDatabase(options.path, options.busyTimeoutMs), null, options.busyTimeoutMs, null);
-  const location = options.located?.location ?? locateDatabase(options.path);
-  const lock = options.role === 'serve' && !options.located ? acquireProcessLock(location) : null;
-  try {
-    const db = openDatabase(location.real, options.busyTimeoutMs);
-    const lockFile = lock?.file ?? options.located?.lockFile ?? null;
-    let files: DatabaseFilesCheck;
-    try {
-      files = watchDatabaseFiles(location, lockFile, () => emptyWal(db));
-    } catch (error) {
-      db.close();
-      throw error;
-    }
-    return new SqliteStore(db, lock, options.busyTimeoutMs, files);
-  } catch (error) {
-    lock?.release();
-    throw error;
-  }
-}
-
-/** Opens the store in the thread `options.thread` asks for (worker for `serve` by default). */
-export async function openSqliteStoreIn(options: SqliteStoreOptions): Promise<Store> {
-  const thread = options.thread ?? (options.role === 'serve' ? 'worker' : 'inline');
-  if (thread === 'inline' || options.path === ':memory:') return openSqliteStore(options);
-  const location = locateDatabase(options.path);
-  const lock = options.role === 'serve' ? acquireProcessLock(location) : null;
-  try {
-    return await openWorkerSqliteStore({ location, busyTimeoutMs: options.busyTimeoutMs, lock });
-  } catch (error) {
-    lock?.release();
-    throw error;
-  }
-}
+/** The operator, quarantine and run methods (but recordRun) are the query modules' own, assigned in the constructor. */
+interface SqliteStore extends OperatorStore, Omit<RunStore, 'recordRun'> {}
 
 class SqliteStore implements Store {
-  readonly kind = 'sqlite' as const;
   private readonly groupCommit: Batcher<NewEvent, IngestResult>;
-  private readonly operator: OperatorQueries;
-  private readonly runs: RunQueries;
-  private readonly quarantined: QuarantineQueries;
   private readonly runCommit: Batcher<{ run: NewRun; request: RecordRunRequest }, { run: Run; created: boolean }>;
   private readonly statements: ReturnType<typeof prepareDeliveryStatements>;
   private closed = false;
@@ -127,9 +90,9 @@ class SqliteStore implements Store {
     private readonly files: DatabaseFilesCheck | null,
   ) {
     this.statements = prepareDeliveryStatements(db, busyTimeoutMs);
-    this.operator = createOperatorQueries(db);
-    this.quarantined = createQuarantineQueries(db);
-    const runs = (this.runs = createRunQueries(db));
+    const write: GuardedWrite = (what, run) => this.write(what, run);
+    const runs = createRunQueries(db, write);
+    Object.assign(this, createOperatorQueries(db, write), createQuarantineQueries(db, write), runs.store);
     this.runCommit = createBatcher({ flush: (batch) => this.write('record the run', () => runs.recordRuns(batch)), maxBatch: 512, maxConcurrent: 1 });
     const insertEvent = db.prepare(
       `INSERT INTO events (id, source, dedupe_key, content_type, content_encoding, body, received_at, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -234,44 +197,10 @@ class SqliteStore implements Store {
     return this.writes;
   }
 
-  stats: Store['stats'] = async (destinations) => this.operator.stats(destinations);
-  listDeliveries: Store['listDeliveries'] = async (filter) => this.operator.listDeliveries(filter);
-  getDelivery: Store['getDelivery'] = async (id) => this.operator.getDelivery(id);
-  getEvent: Store['getEvent'] = async (id) => this.operator.getEvent(id);
-  findEvents: Store['findEvents'] = async (filter) => this.operator.findEvents(filter);
-  listDeliveriesOfEvent: Store['listDeliveriesOfEvent'] = async (eventId) => this.operator.listDeliveriesOfEvent(eventId);
-  listAttempts: Store['listAttempts'] = async (deliveryId) => this.operator.listAttempts(deliveryId);
-  attemptHistogram: Store['attemptHistogram'] = async (since, bucketMs) => this.operator.attemptHistogram(since, bucketMs);
-
   recordRun: Store['recordRun'] = (run, request) => {
     if (this.closed) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
     return this.runCommit.add({ run, request });
   };
-  markOverdueRuns: Store['markOverdueRuns'] = async (sweep) => this.write('mark runs overdue', () => this.runs.markOverdueRuns(sweep));
-  claimRunChecks: Store['claimRunChecks'] = async (request) => this.write('claim run checks', () => this.runs.claimRunChecks(request));
-  markRunsLost: Store['markRunsLost'] = async (runIds, now, announceTo) => this.write('mark runs lost', () => this.runs.markRunsLost(runIds, now, announceTo));
-  scheduleRunChecks: Store['scheduleRunChecks'] = async (runIds, at) => this.write('schedule run checks', () => this.runs.scheduleRunChecks(runIds, at));
-  listRuns: Store['listRuns'] = async (filter) => this.runs.listRuns(filter);
-  getRun: Store['getRun'] = async (runId) => this.runs.getRun(runId);
-  runCounts: Store['runCounts'] = async () => this.runs.runCounts();
-
-  replayDead: Store['replayDead'] = async (selector, now, dryRun) =>
-    this.write('replay', () => this.operator.replayDead(selector, now, dryRun));
-
-  retryNow: Store['retryNow'] = async (destinations, now) => this.write('retry now', () => this.operator.retryNow(destinations, now));
-  quarantine: Store['quarantine'] = async (entry, limits, now) => this.write('quarantine the callback', () => this.quarantined.quarantine(entry, limits, now));
-  listQuarantined: Store['listQuarantined'] = async (filter) => this.quarantined.listQuarantined(filter);
-  getQuarantined: Store['getQuarantined'] = async (id) => this.quarantined.getQuarantined(id);
-  removeQuarantined: Store['removeQuarantined'] = async (ids) => this.write('release from the quarantine', () => this.quarantined.removeQuarantined(ids));
-  quarantineCounts: Store['quarantineCounts'] = async () => this.quarantined.quarantineCounts();
-  pruneQuarantined: Store['pruneQuarantined'] = async (source, before) =>
-    this.write('prune the quarantine', () => this.quarantined.pruneQuarantined(source, before));
-
-  redeliver: Store['redeliver'] = async (eventId, destinations, now) =>
-    this.write('redeliver', () => this.operator.redeliver(eventId, destinations, now));
-
-  pruneDelivered: Store['pruneDelivered'] = async (before, limit) =>
-    this.write('prune', () => this.operator.pruneDelivered(before, limit));
 
   async close(): Promise<void> {
     if (this.closed) return;

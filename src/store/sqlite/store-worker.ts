@@ -4,8 +4,8 @@ import type { NewEvent } from '../../glossary.js';
 import type { Store } from '../store.js';
 import type { DatabaseLocation } from './database-files.js';
 import type { ProcessLock } from './process-lock.js';
-import { openSqliteStore } from './sqlite-store.js';
-import { type WorkerReply, type WorkerRequest, asBuffer, serializeError } from './worker-protocol.js';
+import { openSqliteHere } from './sqlite-store.js';
+import { type WorkerReply, type WorkerRequest, asBuffer, routeOf, serializeError } from './worker-protocol.js';
 
 /**
  * The SQLite thread of `serve`: owns the connection and runs every store call, so commits
@@ -17,7 +17,8 @@ const port = parentPort!;
 let store: Store;
 
 try {
-  store = openSqliteStore({ path: location.configured, busyTimeoutMs, role: 'cli', thread: 'inline', located: { location, lockFile } });
+  // The main thread holds the serve lock (if any) and releases it; this thread checks its file with the database's.
+  store = openSqliteHere(location, busyTimeoutMs, null, lockFile);
   port.postMessage({ id: 0, ok: true, value: null } satisfies WorkerReply);
 } catch (error) {
   port.postMessage({ id: 0, ok: false, error: serializeError(error) } satisfies WorkerReply);
@@ -35,7 +36,7 @@ answerOn(port, true);
 function answerOn(endpoint: MessagePort, owner: boolean): void {
   endpoint.on('message', (request: WorkerRequest) => {
     void handle(request, owner).then((reply) => {
-      if (request.method !== 'claimDue') return endpoint.postMessage(reply);
+      if (routeOf(request.method)?.bodies !== 'moved') return endpoint.postMessage(reply);
       try {
         endpoint.postMessage(reply, claimedBodies(reply));
       } catch {
@@ -47,9 +48,9 @@ function answerOn(endpoint: MessagePort, owner: boolean): void {
 }
 
 /**
- * Claimed bodies move to the dispatcher's thread instead of being copied (up to a lane's
- * whole byte budget per claim). Only a buffer that owns its whole memory is moved, never a
- * view into a shared pool.
+ * Claimed bodies (the `moved` route) go to the dispatcher's thread instead of being copied (up
+ * to a lane's whole byte budget per claim). Only a buffer that owns its whole memory is moved,
+ * never a view into a shared pool.
  */
 function claimedBodies(reply: WorkerReply): ArrayBuffer[] {
   if (!reply.ok) return [];
@@ -80,6 +81,7 @@ async function handle({ id, method, args }: WorkerRequest, owner: boolean): Prom
         value: settled.map((result) => (result.status === 'fulfilled' ? { ok: true, value: result.value } : { ok: false, error: serializeError(result.reason) })),
       };
     }
+    if (method !== 'close' && !routeOf(method)) throw new HookrelayError('HOOKRELAY_INTERNAL', `${method} is not a store method`);
     const value = await (store[method] as (...params: unknown[]) => Promise<unknown>).apply(store, args);
     if (method === 'close') {
       setImmediate(() => {

@@ -1,11 +1,21 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { HookrelayError } from '../../errors.js';
-import type { ClaimedDelivery, FallbackDelivery, IngestResult, NewEvent, StoredEvent } from '../../glossary.js';
+import type { IngestResult, NewEvent } from '../../glossary.js';
 import { createBatcher } from '../../batcher.js';
-import type { Quarantined, Store } from '../store.js';
+import { threadScript } from '../../thread-script.js';
+import type { Store } from '../store.js';
 import type { DatabaseLocation } from './database-files.js';
 import type { ProcessLock } from './process-lock.js';
-import { asBuffer, toError, type SerializedError, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import {
+  routeOf,
+  STORE_METHODS,
+  toError,
+  withBodyBuffers,
+  type ForwardedMethod,
+  type SerializedError,
+  type WorkerReply,
+  type WorkerRequest,
+} from './worker-protocol.js';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -14,12 +24,6 @@ interface Pending {
 
 /** The thread's answer for one ingest of a batch. */
 type IngestOutcome = { ok: true; value: IngestResult } | { ok: false; error: SerializedError };
-
-/** Operator reads: answered by a second thread on its own connection (see openWorkerSqliteStore). */
-const READ_METHODS = new Set<WorkerRequest['method']>([
-  'stats', 'listDeliveries', 'getDelivery', 'getEvent', 'findEvents', 'listDeliveriesOfEvent', 'listAttempts', 'attemptHistogram',
-  'listRuns', 'getRun', 'runCounts', 'listQuarantined', 'getQuarantined', 'quarantineCounts',
-]);
 
 interface StoreThread extends PortClient {
   terminate(): Promise<number>;
@@ -83,7 +87,7 @@ async function startStoreThread(
   role: 'writer' | 'reader',
   lockFile: ProcessLock['file'] | null = null,
 ): Promise<StoreThread> {
-  const worker = new Worker(new URL('./store-worker.js', import.meta.url), { workerData: { location, busyTimeoutMs, role, lockFile } });
+  const worker = new Worker(threadScript('./store-worker.js', import.meta.url), { workerData: { location, busyTimeoutMs, role, lockFile } });
   let ready!: Pending;
   const opened = new Promise<void>((resolve, reject) => (ready = { resolve: () => resolve(), reject }));
   const client = createPortClient(worker, ready);
@@ -156,7 +160,7 @@ export async function openWorkerSqliteStore(options: { location: DatabaseLocatio
     return starting;
   };
   const call = <T>(method: WorkerRequest['method'], ...args: unknown[]): Promise<T> =>
-    READ_METHODS.has(method) ? readerThread().then((thread) => thread.call<T>(method, ...args)) : writer.call<T>(method, ...args);
+    routeOf(method)?.thread === 'reader' ? readerThread().then((thread) => thread.call<T>(method, ...args)) : writer.call<T>(method, ...args);
 
   const store = storeOverCalls({
     call,
@@ -206,8 +210,18 @@ function storeOverCalls({ call, closed: isClosed, close }: CallingStoreDeps): St
     maxConcurrent: Number.POSITIVE_INFINITY,
   });
 
+  // Every other method is one call to the thread, as STORE_METHODS lists them.
+  const forwarded = Object.fromEntries(
+    Object.entries(STORE_METHODS).map(([method, route]): [string, (...args: unknown[]) => Promise<unknown>] => [
+      method,
+      'bodies' in route
+        ? async (...args) => withBodyBuffers(await call(method as ForwardedMethod, ...args))
+        : (...args) => call(method as ForwardedMethod, ...args),
+    ]),
+  ) as Pick<Store, ForwardedMethod>;
+
   const store: Store = {
-    kind: 'sqlite',
+    ...forwarded,
     ingest(event) {
       if (isClosed()) return Promise.reject(new HookrelayError('HOOKRELAY_SHUTTING_DOWN', 'store is closed'));
       return ingests.add(event).then((outcome) => {
@@ -215,46 +229,8 @@ function storeOverCalls({ call, closed: isClosed, close }: CallingStoreDeps): St
         return outcome.value;
       });
     },
-    isWritable: () => call<boolean>('isWritable').catch(() => false),
-    claimDue: async (request) => (await call<ClaimedDelivery[]>('claimDue', request)).map((delivery) => ({ ...delivery, body: asBuffer(delivery.body) })),
-    completeAttempts: (completions, owner) => call<FallbackDelivery[]>('completeAttempts', completions, owner),
-    releaseClaims: (ids, at, attempted) => call('releaseClaims', ids, at, attempted ?? false),
-    releaseLostClaims: (destination, owner, keep, now) => call('releaseLostClaims', destination, owner, keep, now),
-    recoverOrphanedLeases: (now) => call('recoverOrphanedLeases', now),
-    nextDueAt: (destinations) => call('nextDueAt', destinations),
-    writeTransactions: () => call('writeTransactions'),
-    stats: (destinations) => call('stats', destinations),
-    listDeliveries: (filter) => call('listDeliveries', filter),
-    getDelivery: (id) => call('getDelivery', id),
-    getEvent: async (id) => {
-      const event = await call<StoredEvent | null>('getEvent', id);
-      return event ? { ...event, body: asBuffer(event.body) } : null;
-    },
-    findEvents: (filter) => call('findEvents', filter),
-    listDeliveriesOfEvent: (eventId) => call('listDeliveriesOfEvent', eventId),
-    listAttempts: (deliveryId) => call('listAttempts', deliveryId),
-    replayDead: (selector, now, dryRun) => call('replayDead', selector, now, dryRun),
-    redeliver: (eventId, destinations, now) => call('redeliver', eventId, destinations, now),
-    retryNow: (destinations, now) => call('retryNow', destinations, now),
-    quarantine: (entry, limits, now) => call('quarantine', entry, limits, now),
-    listQuarantined: (filter) => call('listQuarantined', filter),
-    getQuarantined: async (id) => {
-      const entry = await call<Quarantined | null>('getQuarantined', id);
-      return entry ? { ...entry, body: asBuffer(entry.body) } : null;
-    },
-    removeQuarantined: (ids) => call('removeQuarantined', ids),
-    quarantineCounts: () => call('quarantineCounts'),
-    pruneQuarantined: (source, before) => call('pruneQuarantined', source, before),
-    pruneDelivered: (before, limit) => call('pruneDelivered', before, limit),
-    attemptHistogram: (since, bucketMs) => call('attemptHistogram', since, bucketMs),
-    recordRun: (run, request) => call('recordRun', run, request),
-    markOverdueRuns: (sweep) => call('markOverdueRuns', sweep),
-    claimRunChecks: (request) => call('claimRunChecks', request),
-    markRunsLost: (runIds, now, announceTo) => call('markRunsLost', runIds, now, announceTo),
-    scheduleRunChecks: (runIds, at) => call('scheduleRunChecks', runIds, at),
-    listRuns: (filter) => call('listRuns', filter),
-    getRun: (runId) => call('getRun', runId),
-    runCounts: () => call('runCounts'),
+    // A thread that cannot answer is as good as a store that cannot write.
+    isWritable: () => forwarded.isWritable().catch(() => false),
     async close() {
       // Ingests queued this turn still go, and are answered, before the thread is told to close.
       await ingests.drain();
