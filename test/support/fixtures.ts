@@ -37,7 +37,18 @@ export const test = base.extend<HarnessFixtures>({
   cleanup: async ({}, use) => {
     const cleanups: (() => unknown)[] = [];
     await use({ add: (cleanup) => void cleanups.push(cleanup) });
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    // Every teardown runs even when one before it fails (a relay that would not die must not
+    // leave the sink open); the failures are reported together afterwards.
+    const failures: unknown[] = [];
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} teardowns failed`);
   },
   tempDir: async ({ cleanup }, use) => {
     await use((prefix) => {
