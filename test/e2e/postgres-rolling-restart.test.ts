@@ -1,7 +1,7 @@
 import { describe, expect } from 'vitest';
 import { it } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
-import { countsById, sendLikeCerebrium, waitForSettled, type SendOutcome } from '../support/postgres-fleet.js';
+import { countsById, missingAt, sendLikeCerebrium, waitForSettled, type SendOutcome } from '../support/postgres-fleet.js';
 
 describe('rolling restart of three relays on one PostgreSQL database', () => {
   // Six serve start-ups (each now boots a supervisor and a relay process) on a shared 2-core machine.
@@ -47,7 +47,7 @@ describe('rolling restart of three relays on one PostgreSQL database', () => {
     expect(acknowledged.length).toBeGreaterThanOrEqual(45);
 
     const ids = new Set(acknowledged.map((outcome) => outcome.id));
-    await waitFor(() => [...ids].every((id) => countsById(sink).has(id)), { timeoutMs: 30_000, what: 'every acknowledged result delivered' });
+    await waitFor(() => missingAt(sink, ids).length === 0, { timeoutMs: 30_000, what: 'every acknowledged result delivered' });
     await waitForSettled(fleet.configPaths[0]!, ids.size);
     const counts = countsById(sink);
     expect([...counts.keys()].sort()).toEqual([...ids].sort());

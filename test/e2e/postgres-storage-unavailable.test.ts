@@ -7,7 +7,7 @@ import { post } from '../support/post.js';
 import { RESPONDING_CEREBRIUM_SOURCE, TEST_SECRET } from '../support/relay.mjs';
 import { cerebriumRequest } from '../support/signed-request.js';
 import { waitFor, sleep } from '../support/wait.js';
-import { countsById } from '../support/postgres-fleet.js';
+import { countsById, missingAt } from '../support/postgres-fleet.js';
 
 describe('a relay on PostgreSQL when the database cannot commit', () => {
   it('answers 503 (never a 2xx) while its tables are locked beyond the statement timeout, /readyz 503, and 202 once they are free', async ({ cleanup, startSink, startFleet, postgres }) => {
@@ -74,7 +74,7 @@ describe('a relay on PostgreSQL when the database cannot commit', () => {
     expect(relay.child.exitCode).toBeNull();
     expect([...statuses.keys()].filter((status) => status !== 202 && status !== 503)).toEqual([]);
     expect(acked.size).toBeGreaterThan(50);
-    await waitFor(() => acked.size === [...acked].filter((id) => countsById(sink).has(id)).length, {
+    await waitFor(() => missingAt(sink, acked).length === 0, {
       timeoutMs: 30_000,
       what: 'every acknowledged callback at the sink',
     });

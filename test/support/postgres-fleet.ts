@@ -124,6 +124,16 @@ export async function waitForSettled(configPath: string, delivered: number, time
 }
 
 /** webhook-id -> how many times the sink received it. */
+/**
+ * The ids in `ids` that the sink has not received. The sink's deliveries are counted once per
+ * call: this runs in the test process, which also serves the sink, so a poll that re-counted
+ * them per id (thousands x thousands) would starve the sink and slow the very drain it waits for.
+ */
+export function missingAt(sink: Sink, ids: Iterable<string>): string[] {
+  const counts = countsById(sink);
+  return [...ids].filter((id) => !counts.has(id));
+}
+
 export function countsById(sink: Sink): Map<string, number> {
   const counts = new Map<string, number>();
   for (const delivery of sink.received) {
