@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { it } from '../support/fixtures.js';
-import { post, type PostResult } from '../support/post.js';
+import { post, readAnswer, type PostResult } from '../support/post.js';
 import { relayConfig, RESPONDING_CEREBRIUM_SOURCE, startRelay, TEST_SECRET, writeConfig, type RelayProcess } from '../support/relay.mjs';
 import { cerebriumRequest, hmacSha256Request, standardWebhooksRequest, type SignedRequest } from '../support/signed-request.js';
 import { startSink, type Sink } from '../support/sink.js';
@@ -73,14 +73,7 @@ function rawPost(
 
 async function get(url: string, method = 'GET'): Promise<PostResult & { headers: Record<string, unknown> }> {
   const response = await request(url, { method });
-  const text = await response.body.text();
-  let json: Record<string, unknown> | null = null;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = null;
-  }
-  return { status: response.statusCode, json, text, headers: response.headers };
+  return { ...(await readAnswer(response)), headers: response.headers };
 }
 
 function expectErrorBody(result: PostResult, code: string): void {

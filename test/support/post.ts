@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { SignedRequest } from './signed-request.js';
 
 export interface PostResult {
@@ -9,7 +9,11 @@ export interface PostResult {
 
 /** POSTs a (signed) request to the relay and reads the answer. */
 export async function post(url: string, signed: SignedRequest, extraHeaders: Record<string, string> = {}): Promise<PostResult> {
-  const response = await request(url, { method: 'POST', headers: { ...signed.headers, ...extraHeaders }, body: signed.body });
+  return readAnswer(await request(url, { method: 'POST', headers: { ...signed.headers, ...extraHeaders }, body: signed.body }));
+}
+
+/** An undici response's status and body, the body also as JSON when it is JSON (else `json` is null). */
+export async function readAnswer(response: Dispatcher.ResponseData): Promise<PostResult> {
   const text = await response.body.text();
   let json: Record<string, unknown> | null = null;
   try {
